@@ -1,0 +1,33 @@
+# The two commands: `make run` (the whole service on an embedded database) and `make test`.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PY_SOURCES := api geo media moderation push tests bench migrations
+
+.PHONY: run test deps lint typecheck pytest bench clean
+
+deps:
+	@bash scripts/bootstrap.sh
+	@$(UV) sync --frozen --quiet
+
+run: deps
+	$(UV) run phananh dev
+
+test: deps lint typecheck pytest
+
+lint:
+	$(UV) run ruff check $(PY_SOURCES)
+	$(UV) run ruff format --check $(PY_SOURCES)
+
+typecheck:
+	$(UV) run mypy $(PY_SOURCES)
+
+pytest:
+	$(UV) run pytest
+
+# Every benchmark in one go (each needs ../shared/data/wards or seeds its own data; see its docstring).
+BENCHES := lookup submit export fanout upload
+
+bench: deps
+	@for b in $(BENCHES); do echo "== bench.$$b"; $(UV) run python -m bench.$$b --quick || exit 1; done
+
+clean:
+	rm -rf .data .venv .mypy_cache .pytest_cache .ruff_cache

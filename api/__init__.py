@@ -1,0 +1,1 @@
+"""The application: app factory, settings, database, the report lifecycle, controllers, CLI."""

@@ -1,0 +1,1 @@
+"""The category catalogue as residents' apps see it."""

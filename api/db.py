@@ -1,0 +1,86 @@
+"""Database engine and sessions.
+
+One `Database` per process. Services take an `AsyncSession` and commit their own unit of work;
+tests hand the app a `Database` bound to one connection whose outer transaction is rolled back
+(commits become savepoint releases), which keeps every test isolated and fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def async_url(url: str) -> str:
+    """postgresql://… → postgresql+asyncpg://… (users write the plain form)."""
+    u = make_url(url.replace("postgres://", "postgresql://", 1))
+    return u.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def plain_url(url: str) -> str:
+    """postgresql+asyncpg://… → postgresql://… (for asyncpg.connect and psql)."""
+    u = make_url(url)
+    return u.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kw: Any) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        # server-side settings every connection needs: UTC everywhere, bounded statements
+        connect_args={"timeout": 5, "server_settings": {"timezone": "UTC", "application_name": "phananh"}},
+        **kw,
+    )
+
+
+class Database:
+    """Engine plus session factory. `bind` pins every session to one connection (tests)."""
+
+    def __init__(self, engine: AsyncEngine, *, bind: AsyncConnection | None = None) -> None:
+        self.engine = engine
+        self.bind = bind
+        if bind is not None:
+            self.sessions = async_sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+        else:
+            self.sessions = async_sessionmaker(bind=engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as s:
+            yield s
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for read-only hot paths that do not need an ORM session."""
+        if self.bind is not None:
+            yield self.bind
+            return
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def ping(self, timeout_s: float = 3.0) -> None:
+        async def _ping() -> None:
+            async with self.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        await asyncio.wait_for(_ping(), timeout_s)
+
+    async def dispose(self) -> None:
+        if self.bind is None:
+            await self.engine.dispose()

@@ -1,0 +1,157 @@
+"""The one error shape: `{"error": {"code", "message", "details"}}`.
+
+Services raise `AppError` (or a subclass) with a stable machine code and a message in Vietnamese and
+English; the handler picks the language from `Accept-Language` (Vietnamese unless English is asked
+for). Framework errors (validation, 404, 405, 413, 429…) and unexpected failures are mapped to the
+same shape; a 500 never carries a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from media import MediaError
+
+log = logging.getLogger("phananh.errors")
+
+
+class AppError(Exception):
+    """A failure the client can act on. `message_vi` defaults to the English text."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        message_vi: str | None = None,
+        code: str | None = None,
+        status_code: int | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_vi = message_vi or message
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.details = details
+        self.headers = headers or {}
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "unprocessable"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+
+def wants_english(request: Request[Any, Any, Any]) -> bool:
+    lang = request.headers.get("accept-language", "")
+    first = lang.split(",")[0].strip().lower()
+    return first.startswith("en")
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(content=body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+# Framework errors → (code, English, Vietnamese)
+_HTTP_CODES: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "The request is not valid.", "Yêu cầu không hợp lệ."),
+    401: ("unauthorized", "Sign-in is required.", "Cần đăng nhập."),
+    403: ("forbidden", "You may not do this.", "Bạn không có quyền thực hiện thao tác này."),
+    404: ("not_found", "Not found.", "Không tìm thấy."),
+    405: ("method_not_allowed", "This method is not allowed here.", "Phương thức không được hỗ trợ."),
+    409: ("conflict", "Conflict with the current state.", "Xung đột với trạng thái hiện tại."),
+    413: ("payload_too_large", "The request body is too large.", "Dữ liệu gửi lên quá lớn."),
+    415: ("unsupported_media_type", "Unsupported content type.", "Kiểu dữ liệu không được hỗ trợ."),
+    429: ("rate_limited", "Too many requests; try again later.", "Quá nhiều yêu cầu, vui lòng thử lại sau."),
+}
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    message = exc.message if wants_english(request) else exc.message_vi
+    return _response(exc.status_code, error_body(exc.code, message, exc.details), exc.headers)
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code, en, vi = _HTTP_CODES.get(status, ("http_error", exc.detail or "Request failed.", exc.detail or ""))
+    details: Any = None
+    if isinstance(exc, ValidationException):
+        code = "validation_error"
+        en = "Some fields are missing or invalid."
+        vi = "Một số trường bị thiếu hoặc không hợp lệ."
+        details = exc.extra
+    elif isinstance(exc, NotAuthorizedException | PermissionDeniedException | NotFoundException):
+        pass
+    elif status < 500 and exc.detail and exc.detail not in (en,):
+        details = {"reason": exc.detail}
+    if status >= 500:
+        log.error("http error %s: %s", status, exc.detail)
+        code, en, vi = "internal_error", "Something went wrong on our side.", "Đã xảy ra lỗi phía máy chủ."
+        details = None
+    message = en if wants_english(request) else vi
+    return _response(status, error_body(code, message, details), getattr(exc, "headers", None))
+
+
+def media_error_handler(request: Request[Any, Any, Any], exc: MediaError) -> Response[Any]:
+    """The media capability's refusals carry their own status (404, 409, 413, 415, 422, 429…)."""
+    message = exc.message if wants_english(request) else exc.message_vi
+    return _response(exc.status, error_body(exc.code, message, exc.details), exc.headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = "Something went wrong on our side." if wants_english(request) else "Đã xảy ra lỗi phía máy chủ."
+    return _response(HTTP_500_INTERNAL_SERVER_ERROR, error_body("internal_error", message))
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    AppError: app_error_handler,
+    MediaError: media_error_handler,
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,1 @@
+"""The report lifecycle: submitting, tracking, following, closing the loop."""

@@ -1,0 +1,338 @@
+"""Submitting a report: one transaction from the idempotency key to the notifications it causes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import geo
+import media
+from api.auth.tokens import Principal
+from api.errors import AppError, Conflict, Unprocessable
+from api.reports import deadlines
+from api.reports.codes import new_code
+from api.reports.events import append_event
+from api.reports.models import OPEN_STATUSES, Category, IdempotencyKey, Report
+from api.reports.schemas import (
+    MAX_ADDRESS,
+    MAX_DESCRIPTION,
+    DueOut,
+    NearbyReport,
+    ReportCreated,
+    ReportIn,
+    WardRef,
+)
+from api.settings import Settings
+from moderation import fold, screen_text
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def outside_service_area(lat: float, lng: float) -> Unprocessable:
+    return Unprocessable(
+        "This location is outside the service area. Move the pin to where the problem is.",
+        message_vi="Vị trí này nằm ngoài khu vực tiếp nhận phản ánh. Vui lòng đặt lại vị trí đúng nơi xảy ra sự việc.",
+        code="outside_service_area",
+        details={"lat": lat, "lng": lng},
+    )
+
+
+def _nfc(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).strip()
+    return value or None
+
+
+def _too_long(field: str, limit: int) -> AppError:
+    return AppError(
+        f"'{field}' is longer than {limit} characters.",
+        message_vi=f"Trường '{field}' dài quá {limit} ký tự.",
+        code="text_too_long",
+        details={"field": field, "max_length": limit},
+    )
+
+
+def request_hash(data: ReportIn) -> bytes:
+    return hashlib.sha256(json.dumps(msgspec.to_builtins(data), sort_keys=True).encode()).digest()
+
+
+def _stored(row: IdempotencyKey, digest: bytes) -> Outcome:
+    if row.request_hash != digest:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different report.",
+            message_vi="Khóa chống gửi trùng này đã dùng cho một phản ánh khác.",
+            code="idempotency_key_reused",
+        )
+    if row.response is None or row.status_code is None:
+        raise Conflict(
+            "The same report is still being submitted; retry shortly.",
+            message_vi="Phản ánh này đang được gửi; vui lòng thử lại sau giây lát.",
+            code="submission_in_progress",
+        )
+    return Outcome(row.status_code, row.response, replayed=True)
+
+
+def _check_answers(category: Category, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers to the category's questions, checked by type; unknown keys are refused."""
+    problems: dict[str, str] = {}
+    questions = {q["key"]: q for q in category.questions or []}
+    clean: dict[str, Any] = {}
+    for key in answers:
+        if key not in questions:
+            problems[key] = "unknown question"
+    for key, q in questions.items():
+        value = answers.get(key)
+        if value is None or value == "":
+            if q.get("required"):
+                problems[key] = "required"
+            continue
+        kind = q.get("type", "text")
+        if kind == "number":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems[key] = "must be a number"
+            elif ("min" in q and value < q["min"]) or ("max" in q and value > q["max"]):
+                problems[key] = f"must be between {q.get('min')} and {q.get('max')}"
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                problems[key] = "must be true or false"
+        elif kind == "choice":
+            if value not in q.get("options", []):
+                problems[key] = f"must be one of {q.get('options', [])}"
+        else:
+            if not isinstance(value, str):
+                problems[key] = "must be text"
+            else:
+                value = unicodedata.normalize("NFC", value).strip()
+                if len(value) > int(q.get("max_length", 500)):
+                    problems[key] = "too long"
+        clean[key] = value
+    if problems:
+        raise Unprocessable(
+            "Some answers to the category's questions are not valid.",
+            message_vi="Một số câu trả lời không hợp lệ.",
+            code="invalid_answers",
+            details=problems,
+        )
+    return clean
+
+
+async def _agency_for(session: AsyncSession, category: str, ward_code: str) -> str | None:
+    """A category routed to an agency for an area covering the ward; the deepest such area wins."""
+    return await session.scalar(
+        text(
+            """
+            SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
+            WHERE w.code = :ward AND cr.category_code = :cat
+            ORDER BY array_position(w.lineage, cr.area_code) DESC LIMIT 1
+            """
+        ),
+        {"ward": ward_code, "cat": category},
+    )
+
+
+async def _nearby(
+    session: AsyncSession, category: Category, lat: float, lng: float, settings: Settings
+) -> list[NearbyReport]:
+    """Open public reports of the same category close by, for "follow this one instead"."""
+    radius = category.nearby_radius_m if category.nearby_radius_m is not None else settings.nearby_radius_m
+    rows = await session.execute(
+        text(
+            """
+            WITH pt AS (SELECT geography(ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)) AS g)
+            SELECT r.code, r.category_code, r.status, ST_Distance(geography(r.geom), pt.g) AS d,
+                   r.follower_count, r.created_at
+            FROM reports r, pt
+            WHERE ST_DWithin(geography(r.geom), pt.g, :radius)
+              AND r.category_code = :cat AND r.status = ANY(:open) AND r.visibility = 'public'
+              AND r.created_at >= :since
+            ORDER BY d, r.created_at DESC LIMIT 5
+            """
+        ),
+        {
+            "lat": lat,
+            "lng": lng,
+            "radius": radius,
+            "cat": category.code,
+            "open": list(OPEN_STATUSES),
+            "since": datetime.now(UTC) - timedelta(days=settings.nearby_days),
+        },
+    )
+    return [
+        NearbyReport(r.code, r.category_code, r.status, round(float(r.d), 1), r.follower_count, r.created_at)
+        for r in rows
+    ]
+
+
+async def submit(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    data: ReportIn,
+    *,
+    idempotency_key: str | None,
+    lineage_cache: geo.LineageCache,
+    admit: Callable[[], None] = lambda: None,
+) -> Outcome:
+    """Create the report (or answer a retry with the stored result). Commits once.
+
+    `admit` runs once the request is known not to be a replay (the rate limit: replays never count).
+    """
+    description = _nfc(data.description)
+    address = _nfc(data.address)
+    if description is None:
+        raise AppError(
+            "Describe the problem.",
+            message_vi="Vui lòng mô tả sự việc.",
+            code="description_required",
+            details={"field": "description"},
+        )
+    if len(description) > MAX_DESCRIPTION:
+        raise _too_long("description", MAX_DESCRIPTION)
+    if address is not None and len(address) > MAX_ADDRESS:
+        raise _too_long("address", MAX_ADDRESS)
+
+    key = idempotency_key or (f"client:{data.client_id}" if data.client_id else None)
+    digest = request_hash(data)
+    if key is not None:
+        # Claim the key first: a concurrent retry blocks here until we commit, then reads our answer.
+        claimed = await session.execute(
+            insert(IdempotencyKey)
+            .values(user_id=principal.id, key=key, request_hash=digest)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyKey.key)
+        )
+        if claimed.first() is None:
+            row = await session.get(IdempotencyKey, (principal.id, key), populate_existing=True)
+            assert row is not None
+            return _stored(row, digest)
+    if data.client_id is not None and idempotency_key is not None:
+        # the key is the header, so the client id's own uniqueness needs a look of its own
+        taken = await session.scalar(
+            select(Report.id).where(Report.reporter_id == principal.id, Report.client_id == data.client_id)
+        )
+        if taken is not None:
+            raise Conflict(
+                "This client_id was already used for another report.",
+                message_vi="Mã client_id này đã dùng cho một phản ánh khác.",
+                code="client_id_reused",
+            )
+    admit()
+
+    category = await session.get(Category, data.category)
+    if category is None or not category.active:
+        raise Unprocessable(
+            f"Unknown category {data.category!r}.",
+            message_vi=f"Lĩnh vực {data.category!r} không tồn tại.",
+            code="unknown_category",
+            details={"field": "category"},
+        )
+    answers = _check_answers(category, data.answers)
+    if category.photo_required and not data.media_ids:
+        raise Unprocessable(
+            "This category needs at least one photo.",
+            message_vi="Lĩnh vực này cần ít nhất một ảnh.",
+            code="photo_required",
+        )
+    conn = await session.connection()
+    where = await geo.assign(
+        conn,
+        data.lat,
+        data.lng,
+        snap_distance_m=settings.snap_distance_m,
+        near_boundary_m=settings.near_boundary_m,
+    )
+    if where is None:
+        raise outside_service_area(data.lat, data.lng)
+    nearby = await _nearby(session, category, data.lat, data.lng, settings)
+    agency = await _agency_for(session, category.code, where.ward.code)
+    now = datetime.now(UTC)
+    ack_by, resolve_by = await deadlines.due_dates(session, category.code, now)
+    screening = screen_text(description, address)
+    report = Report(
+        id=uuid.uuid4(),
+        code=new_code(),
+        reporter_id=principal.id,
+        client_id=data.client_id,
+        category_code=category.code,
+        description=description,
+        address=address,
+        answers=answers,
+        geom=f"SRID=4326;POINT({data.lng} {data.lat})",
+        accuracy_m=data.accuracy_m,
+        ward_code=where.ward.code,
+        agency_code=agency,
+        near_boundary=where.near_boundary,
+        snapped_m=where.distance_m,
+        status="new",
+        visibility=screening.visibility,
+        anonymous=data.anonymous,
+        ack_due_at=ack_by,
+        resolve_due_at=resolve_by,
+        search_text=search_text_for(description, address),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(report)
+    await session.flush()
+    if data.media_ids:
+        try:
+            await media.attach_to_report(
+                session, media_ids=data.media_ids, owner_id=principal.id, report_id=report.id
+            )
+        except media.MediaError as exc:
+            raise Unprocessable(
+                exc.message, message_vi=exc.message_vi, code=exc.code, details=exc.details
+            ) from None
+    await append_event(
+        session,
+        report.id,
+        "created",
+        actor_id=principal.id,
+        actor_role=principal.role,
+        to_status="new",
+        data={"held": screening.reasons} if screening.reasons else None,
+    )
+    created = ReportCreated(
+        id=report.id,
+        code=report.code,
+        status=report.status,
+        visibility=report.visibility,
+        ward=WardRef(where.ward.code, where.ward.name),
+        agency=agency,
+        due=DueOut(ack_by, resolve_by),
+        near_boundary=where.near_boundary,
+        snapped_m=where.distance_m,
+        nearby=nearby,
+        created_at=now,
+    )
+    body = msgspec.to_builtins(created)
+    if key is not None:
+        await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.user_id == principal.id, IdempotencyKey.key == key)
+            .values(report_id=report.id, status_code=201, response=body)
+        )
+    await session.commit()
+    return Outcome(201, body)
+
+
+def search_text_for(description: str, address: str | None) -> str:
+    """What text search matches: accent-free, lower-case, like f_unaccent() in the database."""
+    return fold(f"{description} {address or ''}".strip())

@@ -1,0 +1,210 @@
+"""What a report looks like to the public, to its reporter and to staff."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import media
+from api.auth.models import User
+from api.auth.tokens import Principal
+from api.media import config_for
+from api.reports.models import OPEN_STATUSES, Category, Follow, Report, ReportEvent
+from api.settings import Settings
+from geo import Area
+
+UNSET = msgspec.UNSET
+# reasons a resident may read: why a case was rejected or reopened
+PUBLIC_REASON_KINDS = ("rejected", "reopened", "transferred", "merged")
+
+
+class Named(msgspec.Struct):
+    code: str
+    name: str
+
+
+class Due(msgspec.Struct):
+    acknowledge_by: datetime | None
+    resolve_by: datetime | None
+    overdue: bool
+
+
+class TimelineEntry(msgspec.Struct, omit_defaults=True):
+    kind: str
+    created_at: datetime
+    status: str | None = None
+    message: str | None = None
+    reason: str | None = None
+    note: str | msgspec.UnsetType | None = UNSET  # internal note: staff only
+    actor_role: str | msgspec.UnsetType = UNSET
+
+
+class Reporter(msgspec.Struct, omit_defaults=True):
+    display_name: str | None = None
+    id: uuid.UUID | msgspec.UnsetType = UNSET
+    phone: str | msgspec.UnsetType | None = UNSET
+
+
+class ReportView(msgspec.Struct, omit_defaults=True):
+    id: uuid.UUID
+    code: str
+    category: Named
+    status: str
+    description: str
+    address: str | None
+    lat: float
+    lng: float
+    ward: Named
+    created_at: datetime
+    updated_at: datetime
+    due: Due
+    follower_count: int
+    reopen_count: int
+    rating: int | None
+    media: list[dict[str, Any]]
+    timeline: list[TimelineEntry]
+    reporter: Reporter | None = None  # absent when anonymous (public view)
+    # full view only
+    visibility: str | msgspec.UnsetType = UNSET
+    anonymous: bool | msgspec.UnsetType = UNSET
+    answers: dict[str, Any] | msgspec.UnsetType = UNSET
+    accuracy_m: float | msgspec.UnsetType | None = UNSET
+    near_boundary: bool | msgspec.UnsetType = UNSET
+    agency: str | msgspec.UnsetType | None = UNSET
+    assignee_id: uuid.UUID | msgspec.UnsetType | None = UNSET
+    version: int | msgspec.UnsetType = UNSET
+    rating_comment: str | msgspec.UnsetType | None = UNSET
+    # about the viewer
+    following: bool | msgspec.UnsetType = UNSET
+    can_confirm: bool | msgspec.UnsetType = UNSET
+    can_reopen: bool | msgspec.UnsetType = UNSET
+    can_rate: bool | msgspec.UnsetType = UNSET
+
+
+def is_overdue(report: Report, now: datetime) -> bool:
+    if report.status == "new":
+        due = min((d for d in (report.ack_due_at, report.resolve_due_at) if d is not None), default=None)
+    elif report.status in OPEN_STATUSES:
+        due = report.resolve_due_at
+    else:
+        due = None
+    return due is not None and due < now
+
+
+def in_reopen_window(report: Report, settings: Settings, now: datetime) -> bool:
+    return report.resolved_at is not None and now - report.resolved_at <= timedelta(
+        days=settings.reopen_window_days
+    )
+
+
+async def render(
+    session: AsyncSession,
+    settings: Settings,
+    report: Report,
+    *,
+    full: bool,
+    viewer: Principal | None,
+    english: bool,
+) -> ReportView:
+    now = datetime.now(UTC)
+    row = (
+        await session.execute(
+            select(
+                func.ST_Y(Report.geom), func.ST_X(Report.geom), Category.name_vi, Category.name_en, Area.name
+            )
+            .select_from(Report)
+            .join(Category, Category.code == Report.category_code)
+            .join(Area, Area.code == Report.ward_code)
+            .where(Report.id == report.id)
+        )
+    ).one()
+    lat, lng, cat_vi, cat_en, ward_name = row
+    staff = full and viewer is not None and viewer.is_staff
+    events = (
+        await session.execute(
+            select(ReportEvent)
+            .where(ReportEvent.report_id == report.id)
+            .where(true() if staff else ReportEvent.is_public)
+            .order_by(ReportEvent.created_at, ReportEvent.id)
+        )
+    ).scalars()
+    timeline = [
+        TimelineEntry(
+            kind=e.kind,
+            created_at=e.created_at,
+            status=e.to_status,
+            message=e.public_message,
+            reason=e.reason if (staff or e.kind in PUBLIC_REASON_KINDS) else None,
+            note=e.internal_note if staff else UNSET,
+            actor_role=e.actor_role or "system" if staff else UNSET,
+        )
+        for e in events
+    ]
+    reporter: Reporter | None = None
+    user = await session.get(User, report.reporter_id)
+    if full:
+        reporter = Reporter(
+            display_name=user.display_name if user else None,
+            id=report.reporter_id,
+            phone=(user.phone if user else None)
+            if staff or (viewer and viewer.id == report.reporter_id)
+            else UNSET,
+        )
+    elif not report.anonymous:
+        reporter = Reporter(display_name=user.display_name if user else None)
+    view = ReportView(
+        id=report.id,
+        code=report.code,
+        category=Named(report.category_code, cat_en if english else cat_vi),
+        status=report.status,
+        description=report.description,
+        address=report.address,
+        lat=round(float(lat), 6),
+        lng=round(float(lng), 6),
+        ward=Named(report.ward_code, ward_name),
+        created_at=report.created_at,
+        updated_at=report.updated_at,
+        due=Due(report.ack_due_at, report.resolve_due_at, is_overdue(report, now)),
+        follower_count=report.follower_count,
+        reopen_count=report.reopen_count,
+        rating=report.rating,
+        media=await media.list_for_report(
+            session,
+            report.id,
+            base_url=settings.base_url,
+            include_pending=full,
+            staff=staff,
+            config=config_for(settings),
+        ),
+        timeline=timeline,
+        reporter=reporter,
+    )
+    if full:
+        view.visibility = report.visibility
+        view.anonymous = report.anonymous
+        view.answers = report.answers
+        view.accuracy_m = report.accuracy_m
+        view.near_boundary = report.near_boundary
+        view.agency = report.agency_code
+        view.assignee_id = report.assignee_id
+        view.version = report.version
+        view.rating_comment = report.rating_comment
+    if viewer is not None:
+        view.following = bool(
+            await session.scalar(
+                select(func.count())
+                .select_from(Follow)
+                .where(Follow.report_id == report.id, Follow.user_id == viewer.id)
+            )
+        )
+        if viewer.id == report.reporter_id:
+            window = in_reopen_window(report, settings, now)
+            view.can_confirm = report.status == "resolved" and window
+            view.can_reopen = report.status in ("resolved", "closed") and window
+            view.can_rate = report.status in ("resolved", "closed")
+    return view

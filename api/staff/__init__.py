@@ -1,0 +1,1 @@
+"""Staff accounts (officers, leaders, moderators, admins): sign-in, scopes, administration, review."""

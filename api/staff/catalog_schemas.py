@@ -1,0 +1,137 @@
+"""Bodies for the admin catalogue: categories (with deadlines and routes), agencies, holidays."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Question(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One extra question residents answer when reporting in the category."""
+
+    key: Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    type: Literal["text", "number", "choice", "boolean"]
+    label_vi: Name
+    label_en: Name
+    required: bool = False
+    min: float | None = None  # number
+    max: float | None = None  # number
+    max_length: Annotated[int, msgspec.Meta(ge=1, le=4000)] | None = None  # text
+    options: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(min_length=1, max_length=64)]],
+            msgspec.Meta(min_length=1, max_length=50),
+        ]
+        | None
+    ) = None  # choice
+
+
+Questions = Annotated[list[Question], msgspec.Meta(max_length=30)]
+AckHours = Annotated[int, msgspec.Meta(ge=1, le=24 * 30)]
+ResolveValue = Annotated[int, msgspec.Meta(ge=1, le=365)]
+ResolveUnit = Literal["hours", "days"]  # days are working days (weekends and holidays skipped)
+Radius = Annotated[float, msgspec.Meta(ge=0, le=5000)]
+
+
+class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    name_vi: Name
+    name_en: Name
+    ack_hours: AckHours
+    resolve_value: ResolveValue
+    resolve_unit: ResolveUnit = "days"
+    group_code: Code | None = None
+    icon: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    photo_required: bool = False
+    questions: Questions = []
+    nearby_radius_m: Radius | None = None
+    active: bool = True
+    sort: int = 0
+
+
+class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields given change."""
+
+    name_vi: Name | None = None
+    name_en: Name | None = None
+    ack_hours: AckHours | None = None
+    resolve_value: ResolveValue | None = None
+    resolve_unit: ResolveUnit | None = None
+    group_code: Code | None = None
+    icon: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    photo_required: bool | None = None
+    questions: Questions | None = None
+    nearby_radius_m: Radius | None = None
+    active: bool | None = None
+    sort: int | None = None
+
+
+class RouteIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Reports of the category in any ward under `area` go to `agency`'s queue."""
+
+    area: Code
+    agency: Code
+
+
+class RoutesIn(msgspec.Struct, forbid_unknown_fields=True):
+    routes: Annotated[list[RouteIn], msgspec.Meta(max_length=500)]
+
+
+class RouteOut(msgspec.Struct):
+    area: str
+    agency: str
+
+
+class CategoryOut(msgspec.Struct):
+    code: str
+    name_vi: str
+    name_en: str
+    group_code: str | None
+    icon: str | None
+    photo_required: bool
+    questions: list[dict[str, Any]]
+    ack_hours: int
+    resolve_value: int
+    resolve_unit: str
+    nearby_radius_m: float | None
+    active: bool
+    sort: int
+    routes: list[RouteOut]
+
+
+class CategoryList(msgspec.Struct):
+    items: list[CategoryOut]
+
+
+class AgencyIn(msgspec.Struct, forbid_unknown_fields=True):
+    name_vi: Name
+    name_en: Name
+
+
+class AgencyOut(msgspec.Struct):
+    code: str
+    name_vi: str
+    name_en: str
+
+
+class AgencyList(msgspec.Struct):
+    items: list[AgencyOut]
+
+
+class HolidayIn(msgspec.Struct, forbid_unknown_fields=True):
+    day: date
+    name: Name
+
+
+class HolidayOut(msgspec.Struct):
+    day: date
+    name: str
+
+
+class HolidayList(msgspec.Struct):
+    items: list[HolidayOut]

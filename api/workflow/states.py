@@ -1,0 +1,79 @@
+"""The case state machine, pure: which staff action is allowed from which status, and where it leads.
+
+new → acknowledged → in_progress → resolved → closed
+rejected and duplicate are other ends; transfer sends a case back to `new` in another ward;
+assign and comment keep the status. Residents' own moves (reopen, confirm, rate) live with the
+reports code; they are listed here only so the table is complete for readers.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUSES: Final = ("new", "acknowledged", "in_progress", "resolved", "closed", "rejected", "duplicate")
+OPEN_STATUSES: Final = ("new", "acknowledged", "in_progress")
+ACTIONS: Final = ("acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment")
+
+# action → (statuses it may start from, status it leads to; None = unchanged, "new" for transfer)
+_TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {
+    "acknowledge": (("new",), "acknowledged"),
+    "start": (("new", "acknowledged"), "in_progress"),
+    "resolve": (("acknowledged", "in_progress"), "resolved"),
+    "reject": (OPEN_STATUSES, "rejected"),
+    "transfer": (OPEN_STATUSES, "new"),
+    "merge": (OPEN_STATUSES, "duplicate"),
+    "assign": (OPEN_STATUSES, None),
+    "comment": (STATUSES, None),
+}
+
+# The event kind each action appends (report_events.kind).
+EVENT_KIND: Final[dict[str, str]] = {
+    "acknowledge": "acknowledged",
+    "start": "started",
+    "resolve": "resolved",
+    "reject": "rejected",
+    "transfer": "transferred",
+    "merge": "merged",
+    "assign": "assigned",
+    "comment": "commented",
+}
+
+# Reasons a case may be rejected (plus free text in `message`/`note`).
+REJECT_REASONS: Final = (
+    "not_actionable",  # nothing the authority can act on
+    "not_our_competence",  # outside the local authority's competence
+    "insufficient_information",
+    "already_handled",
+    "false_report",
+    "inappropriate_content",
+)
+TRANSFER_REASONS: Final = ("wrong_location", "wrong_ward", "boundary", "agency", "other")
+
+
+class InvalidTransition(Exception):
+    def __init__(self, action: str, status: str) -> None:
+        super().__init__(f"{action} is not allowed from {status}")
+        self.action, self.status = action, status
+        self.allowed = allowed_actions(status)
+
+
+def allowed_actions(status: str) -> list[str]:
+    """The staff actions possible from `status`, in the table's order."""
+    return [a for a, (sources, _) in _TABLE.items() if status in sources]
+
+
+def is_allowed(action: str, status: str) -> bool:
+    return action in _TABLE and status in _TABLE[action][0]
+
+
+def target(action: str, status: str) -> str:
+    """The status after `action` from `status`; raises InvalidTransition."""
+    if not is_allowed(action, status):
+        raise InvalidTransition(action, status)
+    to = _TABLE[action][1]
+    return status if to is None else to
+
+
+def table() -> dict[str, tuple[tuple[str, ...], str | None]]:
+    """A copy of the transition table (for tests and docs)."""
+    return dict(_TABLE)

@@ -1,0 +1,360 @@
+"""Ward-lookup benchmark on the national boundaries (`vn_wards_2025_full`).
+
+    uv run python -m bench.lookup [--quick] [--database-url URL] [--api-workers 2] [--lookup-connections 2] [--seconds 10]
+
+Measures, in one run and over the same varied points (one random point inside every ward):
+  (a) the API end to end over HTTP (`phananh serve --workers N` in its own processes) at 1 and 32
+      concurrent clients, driven by `wrk` (Debian package; installed when missing and root) with a Lua
+      script cycling through the points, or by a lean raw-socket asyncio client when wrk is absent;
+  (b) the same lookup as one SQL statement over raw asyncpg with 1 and 8 connections (the ceiling);
+  (c) an in-memory shapely STRtree over the same polygons (the in-process limit);
+and prints lookups/s, p50/p99 and the ratio a(32)/b(8).
+
+The database: `--database-url` (imported there when it holds no areas), else TEST_DATABASE_URL's server
+or a throwaway cluster, with a fresh migrated database. `--quick` uses the HCMC set and short runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import shapely
+from sqlalchemy import text
+
+from api import migrate
+from api.db import make_engine, plain_url
+from api.embedded_pg import free_port, port_open
+from geo.importer import ImportOptions, import_file
+from geo.lookup import _ONE_SQL, _params
+from tests.support.database import create_database, drop_database, server_url, unique_name
+
+ROOT = Path(__file__).resolve().parents[1]
+WARDS = ROOT.parent / "shared" / "data" / "wards"
+KW = {"snap_distance_m": 200.0, "near_boundary_m": 15.0}
+
+
+class Figures:
+    def __init__(self, name: str, count: int, seconds: float, latencies_ms: list[float] | None) -> None:
+        self.name, self.count, self.seconds = name, count, seconds
+        self.rate = count / seconds if seconds else 0.0
+        lat = sorted(latencies_ms or [])
+        self.p50 = statistics.median(lat) if lat else float("nan")
+        self.p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} {self.rate:>9.0f} lookups/s   p50 {self.p50:>7.2f} ms   p99 {self.p99:>7.2f} ms"
+        )
+
+
+# ---------------------------------------------------------------- database and points
+
+
+@asynccontextmanager
+async def database(args: argparse.Namespace, data: Path) -> AsyncIterator[str]:
+    if args.database_url:
+        await prepare(args.database_url, data)
+        yield args.database_url
+        return
+    with server_url() as admin:
+        name = unique_name("phananh_bench")
+        url = await create_database(admin, name)
+        try:
+            await prepare(url, data)
+            yield url
+        finally:
+            await drop_database(admin, name)
+
+
+async def prepare(url: str, data: Path) -> None:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            have = (await conn.execute(text("SELECT count(*) FROM areas WHERE is_leaf"))).scalar_one()
+            if have == 0:
+                t0 = time.perf_counter()
+                opts = ImportOptions(parent_code_field="provinceCode", parent_name_field="provinceName")
+                result = await import_file(conn, data, opts)
+                print(f"imported {data.name}: {result.features} wards in {time.perf_counter() - t0:.1f} s")
+    finally:
+        await engine.dispose()
+    # settle the fresh rows (hint bits, statistics) now, not under the first measured run
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        await conn.execute("VACUUM (ANALYZE) areas, area_parts")
+    finally:
+        await conn.close()
+
+
+async def load(url: str) -> tuple[list[tuple[float, float]], list[tuple[str, bytes]]]:
+    """One seeded random point inside every ward (lat, lng), and every ward's boundary as WKB."""
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        pts = await conn.fetch(
+            "SELECT ST_Y(p) AS lat, ST_X(p) AS lng FROM (SELECT code, (ST_Dump(ST_GeneratePoints(geom, 1, 42))).geom AS p"
+            " FROM areas WHERE is_leaf AND geom IS NOT NULL) x ORDER BY md5(code)"
+        )
+        polys = await conn.fetch(
+            "SELECT code, ST_AsBinary(geom) AS wkb FROM areas WHERE is_leaf AND geom IS NOT NULL"
+        )
+    finally:
+        await conn.close()
+    return [(r["lat"], r["lng"]) for r in pts], [(r["code"], r["wkb"]) for r in polys]
+
+
+# ---------------------------------------------------------------- (b) raw SQL
+
+
+async def sql_run(url: str, points: list[tuple[float, float]], connections: int, seconds: float) -> Figures:
+    conns = [await asyncpg.connect(plain_url(url)) for _ in range(connections)]
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(i: int, conn: asyncpg.Connection) -> None:
+        k = i
+        while time.perf_counter() < deadline:
+            lat, lng = points[k % len(points)]
+            k += connections
+            t = time.perf_counter()
+            await conn.fetchrow(_ONE_SQL, *_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"]))
+            latencies.append((time.perf_counter() - t) * 1000)
+
+    try:
+        for c in conns:  # warm up: prepare the statement
+            await c.fetchrow(_ONE_SQL, *_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"]))
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(i, c) for i, c in enumerate(conns)))
+        elapsed = time.perf_counter() - t0
+    finally:
+        for c in conns:
+            await c.close()
+    return Figures(f"(b) SQL over asyncpg, {connections} conn", len(latencies), elapsed, latencies)
+
+
+# ---------------------------------------------------------------- (c) STRtree
+
+
+def strtree_run(points: list[tuple[float, float]], polys: list[tuple[str, bytes]], seconds: float) -> Figures:
+    codes = [c for c, _ in polys]
+    geoms = shapely.from_wkb([w for _, w in polys])
+    shapely.prepare(geoms)
+    tree = shapely.STRtree(geoms)
+    pts = shapely.points([(lng, lat) for lat, lng in points])
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    k = 0
+    while time.perf_counter() < deadline:
+        t = time.perf_counter_ns()
+        hits = tree.query(pts[k % len(pts)], predicate="intersects")
+        _ = min(codes[i] for i in hits) if len(hits) else None
+        latencies.append((time.perf_counter_ns() - t) / 1e6)
+        k += 1
+    return Figures("(c) shapely STRtree, in process", k, time.perf_counter() - t0, latencies)
+
+
+# ---------------------------------------------------------------- (a) the API over HTTP
+
+
+@asynccontextmanager
+async def api_server(url: str, workers: int, connections: int) -> AsyncIterator[int]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PHANANH_DATABASE_URL": url,
+        "PHANANH_JWT_SECRET": "bench-" + "x" * 40,
+        "PHANANH_LOG_LEVEL": "warning",
+        "PHANANH_SERVE_WORKER": "false",
+        "PHANANH_ACCESS_LOG": "false",
+        "PHANANH_LOOKUP_CONNECTIONS": str(connections),  # per API process
+    }
+    proc = subprocess.Popen(  # noqa: ASYNC220  (a long-lived server, started once)
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "serve",
+            "--no-worker",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            if port_open(port):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError("the API server exited")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # every worker process up
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def find_wrk() -> str | None:
+    found = shutil.which("wrk")
+    if found or os.geteuid() != 0:
+        return found
+    print("installing wrk (apt)…", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+    return shutil.which("wrk")
+
+
+_LUA = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%.3f %%.3f\\n", summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def paths(points: list[tuple[float, float]]) -> list[str]:
+    return [f"/v1/areas/lookup?lat={lat:.6f}&lng={lng:.6f}" for lat, lng in points]
+
+
+async def wrk_run(
+    wrk: str, port: int, points: list[tuple[float, float]], clients: int, seconds: float
+) -> Figures:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(_LUA % ",".join(f'"{p}"' for p in paths(points)))
+        script = f.name
+    try:
+        out = subprocess.run(  # noqa: ASYNC221  (nothing else runs meanwhile)
+            [wrk, "-t1", f"-c{clients}", f"-d{seconds:.0f}s", "-s", script, f"http://127.0.0.1:{port}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    m = re.search(r"RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)", out)
+    if not m:
+        raise RuntimeError(f"wrk said: {out}")
+    requests, errors, micros, p50, p99 = int(m[1]), int(m[2]), int(m[3]), float(m[4]), float(m[5])
+    if errors:
+        print(f"  warning: {errors} errors from wrk")
+    fig = Figures(f"(a) API over HTTP, {clients} client(s)", requests, micros / 1e6, None)
+    fig.p50, fig.p99 = p50, p99
+    return fig
+
+
+async def socket_run(port: int, points: list[tuple[float, float]], clients: int, seconds: float) -> Figures:
+    """Fallback load generator: keep-alive HTTP/1.1 over raw sockets, one request in flight per client."""
+    reqs = [f"GET {p} HTTP/1.1\r\nHost: bench\r\n\r\n".encode() for p in paths(points)]
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        k = i
+        while time.perf_counter() < deadline:
+            t = time.perf_counter()
+            writer.write(reqs[k % len(reqs)])
+            k += clients
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"content-length: (\d+)", head, re.I)[1])  # type: ignore[index]
+            await reader.readexactly(length)
+            latencies.append((time.perf_counter() - t) * 1000)
+        writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return Figures(
+        f"(a) API over HTTP, {clients} client(s)", len(latencies), time.perf_counter() - t0, latencies
+    )
+
+
+# ---------------------------------------------------------------- main
+
+
+async def main(args: argparse.Namespace) -> None:
+    data = (
+        Path(args.data)
+        if args.data
+        else WARDS / ("hcmc_wards_2025_full.geojson.gz" if args.quick else "vn_wards_2025_full.geojson.gz")
+    )
+    if not data.exists():
+        sys.exit(f"boundary data not found: {data}")
+    seconds = args.seconds or (3.0 if args.quick else 10.0)
+    async with database(args, data) as url:
+        points, polys = await load(url)
+        print(
+            f"{len(polys)} wards, {len(points)} lookup points; {seconds:.0f} s per run; {os.cpu_count()} cores"
+        )
+        results: dict[str, Figures] = {}
+
+        def show(key: str, fig: Figures) -> None:
+            results[key] = fig
+            print(fig.line(), flush=True)
+
+        show("c", strtree_run(points, polys, seconds))
+        show("b1", await sql_run(url, points, 1, seconds))
+        show("b8", await sql_run(url, points, 8, seconds))
+        wrk = find_wrk()
+        run: Callable[[int, int], Coroutine[Any, Any, Figures]]
+        if wrk:
+            run = lambda port, c: wrk_run(wrk, port, points, c, seconds)  # noqa: E731
+        else:
+            print("(wrk not found: using the asyncio socket client, which shares the CPU)")
+            run = lambda port, c: socket_run(port, points, c, seconds)  # noqa: E731
+        async with api_server(url, args.api_workers, args.lookup_connections) as port:
+            await run(port, 4)  # warm-up: statements prepared, lineage cached in every worker
+            show("a1", await run(port, 1))
+            show("a32", await run(port, 32))
+        a32, b8 = results["a32"], results["b8"]
+        print(
+            f"\nratio a(32)/b(8) = {a32.rate / b8.rate:.0%}   (target ≥ 40%)   "
+            f"a(32) p99 = {a32.p99:.1f} ms (target < 20 ms)   "
+            f"a(1)/b(1) = {results['a1'].rate / results['b1'].rate:.0%}   "
+            f"b(8)/c = {b8.rate / results['c'].rate:.2f}"
+        )
+
+
+def cli() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="HCMC set, 3 s runs")
+    p.add_argument("--database-url", default=None, help="use this database (imported when empty)")
+    p.add_argument("--data", default=None, help="GeoJSON to import (default: the shared national set)")
+    p.add_argument("--api-workers", type=int, default=2, help="API worker processes (default 2)")
+    p.add_argument(
+        "--lookup-connections", type=int, default=2, help="lookup connections per API process (default 2)"
+    )
+    p.add_argument("--seconds", type=float, default=None)
+    asyncio.run(main(p.parse_args()))
+
+
+if __name__ == "__main__":
+    cli()

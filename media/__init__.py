@@ -1,0 +1,47 @@
+"""Photos and videos: uploads, checks, processing, storage (local folder or S3).
+
+The public face:
+
+- `configure(MediaConfig(storage=…, limits…))`: the process's settings (the app calls it at start-up;
+  capabilities never read the app's settings).
+- `attach_to_report(session, media_ids=…, owner_id=…, report_id=…, event_id=None)`: the report
+  lifecycle attaches completed uploads; raises `MediaError` (code, English and Vietnamese text).
+- `list_for_report(session, report_id, base_url=…)`: a report's media as the API shows them.
+- The upload flow (`declare`, `receive`, `complete`) and views (`render`) in `media.uploads` /
+  `media.attach`; background work (`process_due`, `cleanup_stale`) in `media.jobs`; stores
+  (`LocalStorage`, `S3Storage`) in `media.storage`.
+"""
+
+from __future__ import annotations
+
+from media.attach import attach_to_report, list_for_report, render
+from media.config import MediaConfig, MediaError, configure, configured, current
+from media.jobs import ProcessStats, cleanup_stale, process_due
+from media.models import Media
+from media.storage import LocalStorage, S3Config, S3Storage, Storage, StorageError
+from media.uploads import Completed, Ticket, complete, declare, receive
+
+__all__ = [
+    "Completed",
+    "LocalStorage",
+    "Media",
+    "MediaConfig",
+    "MediaError",
+    "ProcessStats",
+    "S3Config",
+    "S3Storage",
+    "Storage",
+    "StorageError",
+    "Ticket",
+    "attach_to_report",
+    "cleanup_stale",
+    "complete",
+    "configure",
+    "configured",
+    "current",
+    "declare",
+    "list_for_report",
+    "process_due",
+    "receive",
+    "render",
+]

@@ -1,0 +1,242 @@
+"""The outbox delivered through the real firebase-admin code to a local fake FCM."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import push
+from api.db import Database, make_engine
+from push import FcmSender, Text
+from tests.push.conftest import make_user
+from tests.support.fake_fcm import Error, FakeFcm, Slow
+
+TEXTS = {
+    "vi": Text("Đã tiếp nhận", "Phản ánh PA-TEST-0001 đã được tiếp nhận."),
+    "en": Text("Received", "Got it."),
+}
+
+
+async def outbox(session: AsyncSession) -> list[dict[str, object]]:
+    rows = await session.execute(
+        text(
+            "SELECT token, status, attempts, last_error, message_id, "
+            "EXTRACT(EPOCH FROM due_at - now()) AS due_in FROM push_outbox ORDER BY id"
+        )
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def make_due(session: AsyncSession) -> None:
+    """Stand in for time passing: every pending row is due now."""
+    await session.execute(text("UPDATE push_outbox SET due_at = now() WHERE status = 'pending'"))
+    await session.commit()
+
+
+async def devices_of(session: AsyncSession, user_id: uuid.UUID, *tokens_locales: tuple[str, str]) -> None:
+    for token, locale in tokens_locales:
+        await push.register_device(session, user_id=user_id, token=token, platform="android", locale=locale)
+
+
+async def test_sends_localised_push_with_data_and_marks_sent(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-vi", "vi"), ("tok-en", "en-US"))
+    ids = await push.notify(
+        session,
+        user_ids=[uid],
+        kind="resolved",
+        texts=TEXTS,
+        report_code="PA-TEST-0001",
+        data={"status": "resolved"},
+    )
+    await session.commit()
+    assert len(ids) == 1
+
+    stats = await push.deliver_due(database.session, sender)
+    assert (stats.claimed, stats.sent) == (2, 2)
+    by_token = {m["token"]: m for m in fake_fcm.delivered}
+    assert by_token["tok-vi"]["notification"] == {"title": "Đã tiếp nhận", "body": TEXTS["vi"].body}
+    assert by_token["tok-en"]["notification"]["title"] == "Received"
+    data = by_token["tok-vi"]["data"]
+    assert data["report_code"] == "PA-TEST-0001" and data["status"] == "resolved"
+    assert data["kind"] == "resolved" and data["notification_id"] == str(ids[0])
+    rows = await outbox(session)
+    assert [r["status"] for r in rows] == ["sent", "sent"]
+    assert all(str(r["message_id"]).startswith("projects/phananh-test/messages/") for r in rows)
+    # nothing left to do: a second round claims nothing and sends nothing
+    again = await push.deliver_due(database.session, sender)
+    assert again.claimed == 0 and len(fake_fcm.delivered) == 2
+    assert fake_fcm.unauthorised == 0 and fake_fcm.token_requests >= 1
+
+
+async def test_unregistered_and_sender_mismatch_prune_the_device(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-gone", "vi"), ("tok-other-project", "vi"), ("tok-ok", "vi"))
+    fake_fcm.script("tok-gone", Error(404, "UNREGISTERED"))
+    fake_fcm.script("tok-other-project", Error(403, "SENDER_ID_MISMATCH"))
+    for _ in range(2):
+        await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS, report_code="PA-TEST-0001")
+    await session.commit()
+
+    # one per round so the second notification's rows are still pending when the token dies
+    stats = await push.deliver_due(database.session, sender, batch_size=3)
+    assert (stats.sent, stats.failed, stats.pruned) == (1, 2, 2)
+    tokens = {d.token for d in await push.list_devices(session, uid)}
+    assert tokens == {"tok-ok"}
+    await push.deliver_due(database.session, sender)
+    rows = await outbox(session)
+    statuses = sorted((r["token"], r["status"]) for r in rows)
+    assert statuses == [
+        ("tok-gone", "failed"),
+        ("tok-gone", "skipped"),
+        ("tok-ok", "sent"),
+        ("tok-ok", "sent"),
+        ("tok-other-project", "failed"),
+        ("tok-other-project", "skipped"),
+    ]
+    assert any("Unregistered" in str(r["last_error"]) for r in rows)
+    assert fake_fcm.delivered_tokens() == ["tok-ok", "tok-ok"]
+
+
+async def test_429_waits_at_least_retry_after_then_sends(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-busy", "vi"))
+    fake_fcm.script("tok-busy", Error(429, "QUOTA_EXCEEDED", retry_after=120))
+    await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
+    await session.commit()
+
+    stats = await push.deliver_due(database.session, sender)
+    assert (stats.sent, stats.retried) == (0, 1)
+    [row] = await outbox(session)
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert float(row["due_in"]) > 118  # type: ignore[arg-type]  # Retry-After honoured (backoff alone: ≤ 1 s)
+    assert "QuotaExceeded" in str(row["last_error"])
+    # not due yet: another round leaves it alone
+    assert (await push.deliver_due(database.session, sender)).claimed == 0
+    assert fake_fcm.requests == 1
+
+    fake_fcm.script("tok-busy")  # from now on: success
+    await make_due(session)
+    assert (await push.deliver_due(database.session, sender)).sent == 1
+    [row] = await outbox(session)
+    assert row["status"] == "sent" and row["attempts"] == 2 and row["last_error"] is None
+
+
+async def test_5xx_backs_off_and_fails_after_max_attempts(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-500", "vi"), ("tok-503", "vi"))
+    fake_fcm.script("tok-500", Error(500))
+    fake_fcm.script("tok-503", Error(503), Error(503))  # then repeats 503
+    await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
+    await session.commit()
+
+    for attempt in (1, 2):
+        stats = await push.deliver_due(database.session, sender, max_attempts=3)
+        assert stats.retried == 2
+        rows = await outbox(session)
+        assert {r["status"] for r in rows} == {"pending"} and {r["attempts"] for r in rows} == {attempt}
+        # exponential backoff with jitter: between half and all of 2^(attempt-1) seconds
+        assert all(0 < float(r["due_in"]) <= 2 ** (attempt - 1) + 0.5 for r in rows)  # type: ignore[arg-type]
+        await make_due(session)
+    stats = await push.deliver_due(database.session, sender, max_attempts=3)
+    assert stats.retried == 2  # the third failure ends it
+    rows = await outbox(session)
+    assert {r["status"] for r in rows} == {"failed"}
+    assert {r["attempts"] for r in rows} == {3}
+    assert all("Internal" in str(r["last_error"]) or "Unavailable" in str(r["last_error"]) for r in rows)
+    await make_due(session)
+    assert (await push.deliver_due(database.session, sender)).claimed == 0
+    # the SDK's own retries are off: exactly one request per attempt reached FCM
+    assert fake_fcm.requests == 6 and fake_fcm.delivered == []
+
+
+async def test_timeout_is_retried(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-slow", "vi"), ("tok-fast", "vi"))
+    fake_fcm.script("tok-slow", Slow(4.0), Slow(0))  # sender timeout is 2 s
+    await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
+    await session.commit()
+
+    stats = await push.deliver_due(database.session, sender)
+    assert (stats.sent, stats.retried) == (1, 1)
+    rows = {r["token"]: r for r in await outbox(session)}
+    assert rows["tok-slow"]["status"] == "pending"
+    assert "DeadlineExceeded" in str(rows["tok-slow"]["last_error"])
+    await make_due(session)
+    assert (await push.deliver_due(database.session, sender)).sent == 1
+    assert {r["status"] for r in await outbox(session)} == {"sent"}
+
+
+async def test_without_credentials_the_inbox_still_gets_it(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-1", "vi"))
+    await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS, report_code="PA-TEST-0001")
+    await session.commit()
+
+    assert push.sender_for("") is None
+    stats = await push.deliver_due(database.session, None)
+    assert stats.skipped == 1 and stats.claimed == 0
+    [row] = await outbox(session)
+    assert row["status"] == "skipped" and "not configured" in str(row["last_error"])
+    page = await push.inbox(session, uid, locale="vi")
+    assert [i.title for i in page.items] == ["Đã tiếp nhận"] and page.unread == 1
+    assert fake_fcm.requests == 0
+
+
+async def test_a_token_that_moved_to_another_user_is_not_sent_the_old_users_push(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    alice, bob = await make_user(session), await make_user(session)
+    await devices_of(session, alice, ("shared-phone", "vi"))
+    await push.notify(session, user_ids=[alice], kind="started", texts=TEXTS)
+    await devices_of(session, bob, ("shared-phone", "en"))  # the phone now signs in as Bob
+    await session.commit()
+    assert await push.list_devices(session, alice) == []
+
+    stats = await push.deliver_due(database.session, sender)
+    assert stats.skipped == 1 and stats.sent == 0
+    assert fake_fcm.requests == 0
+
+
+async def test_concurrent_workers_never_send_a_row_twice(
+    fresh_db: str, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    db = Database(make_engine(fresh_db, pool_size=6, max_overflow=0))
+    try:
+        async with db.session() as s:
+            users = [await make_user(s) for _ in range(60)]
+            for i, uid in enumerate(users):
+                await devices_of(s, uid, (f"tok-{i}-a", "vi"), (f"tok-{i}-b", "en"))
+            await push.notify(s, user_ids=users, kind="started", texts=TEXTS)
+            await s.commit()
+
+        async def worker() -> int:
+            sent = 0
+            while True:
+                stats = await push.deliver_due(db.session, sender, batch_size=7)
+                if stats.claimed == 0:
+                    return sent
+                sent += stats.sent
+
+        counts = await asyncio.gather(*(worker() for _ in range(4)))
+        assert sum(counts) == 120
+        tokens = fake_fcm.delivered_tokens()
+        assert len(tokens) == 120 and len(set(tokens)) == 120
+        assert sum(1 for c in counts if c) >= 2  # the work really was shared
+    finally:
+        await db.dispose()

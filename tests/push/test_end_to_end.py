@@ -1,0 +1,177 @@
+"""End to end: a resident reports, an officer works and resolves the case, the worker delivers, and
+the resident's phone (the fake FCM) gets a localised push with the report code and new status;
+the inbox shows it. The officer is told when the case arrives."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+from litestar import Litestar
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+import push
+from api import worker
+from api.auth.tokens import Principal, encode_access
+from api.db import Database
+from api.settings import Settings
+from tests.support.areas import centre, make_city
+from tests.support.fake_fcm import FakeFcm
+from tests.support.world import any_category, insert_report
+
+
+async def officer_of(
+    conn: AsyncConnection, settings: Settings, area: str
+) -> tuple[uuid.UUID, dict[str, str]]:
+    uid = uuid.uuid4()
+    await conn.execute(
+        text("INSERT INTO users (id, role, username, locale) VALUES (:id, 'officer', :u, 'vi')"),
+        {"id": uid, "u": f"officer-{uid.hex[:8]}"},
+    )
+    await conn.execute(
+        text("INSERT INTO user_areas (user_id, area_code) VALUES (:id, :a)"), {"id": uid, "a": area}
+    )
+    token = encode_access(Principal(uid, "officer"), settings.jwt_secret, 600)
+    return uid, {"Authorization": f"Bearer {token}"}
+
+
+async def resident(client: httpx.AsyncClient, locale: str) -> tuple[uuid.UUID, dict[str, str]]:
+    r = await client.post(
+        "/v1/auth/device",
+        json={"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": locale},
+    )
+    assert r.status_code == 200, r.text
+    return uuid.UUID(r.json()["user_id"]), {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def test_resident_reports_officer_resolves_phone_gets_the_push(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    db_conn: AsyncConnection,
+    database: Database,
+    settings: Settings,
+    fake_fcm: FakeFcm,
+    fcm_credentials: Path,
+) -> None:
+    await make_city(db_conn)
+    _, officer = await officer_of(db_conn, settings, "W1")
+    _, other_ward = await officer_of(db_conn, settings, "W2")
+    _, me = await resident(client, "en")
+
+    # phones: the resident's (English) and the officers'
+    for auth, token, locale in (
+        (me, "resident-phone", "en"),
+        (officer, "officer-phone", "vi"),
+        (other_ward, "w2-phone", "vi"),
+    ):
+        r = await client.post(
+            "/v1/me/devices", json={"token": token, "platform": "android", "locale": locale}, headers=auth
+        )
+        assert r.status_code == 200, r.text
+
+    category = await any_category(db_conn)
+    lat, lng = centre("W1")
+    r = await client.post(
+        "/v1/reports",
+        json={"category": category, "description": "Rác thải đổ bừa bãi ở đầu hẻm", "lat": lat, "lng": lng},
+        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+
+    for action in (
+        {"action": "acknowledge"},
+        {"action": "start"},
+        {"action": "resolve", "message": "Đã dọn sạch rác, cảm ơn bạn"},
+    ):
+        r = await client.post(f"/v1/reports/{code}/actions", json=action, headers=officer)
+        assert r.status_code in (200, 201), r.text
+
+    creds = settings.with_(fcm_credentials=str(fcm_credentials))
+    try:
+        while await worker.run_once(database, creds):
+            pass
+    finally:
+        await push.close_senders()
+
+    to_me = [m for m in fake_fcm.delivered if m["token"] == "resident-phone"]
+    # one push per public change (sent in one batch, so in no particular order)
+    assert sorted(m["data"]["status"] for m in to_me) == ["acknowledged", "in_progress", "resolved"]
+    [resolved] = [m for m in to_me if m["data"]["status"] == "resolved"]
+    assert resolved["data"]["report_code"] == code
+    assert resolved["notification"]["title"] == "Resolved"  # the device's language
+    assert code in resolved["notification"]["body"] and "Đã dọn sạch rác" in resolved["notification"]["body"]
+
+    to_officer = [m for m in fake_fcm.delivered if m["token"] == "officer-phone"]
+    assert [m["data"]["report_code"] for m in to_officer] == [code]
+    assert to_officer[0]["notification"]["title"] == "Phản ánh mới"
+    assert not [m for m in fake_fcm.delivered if m["token"] == "w2-phone"]  # another ward's officer
+
+    inbox = (await client.get("/v1/me/notifications", headers={**me, "Accept-Language": "en"})).json()
+    assert inbox["unread"] == 3
+    assert inbox["items"][0]["report_code"] == code and inbox["items"][0]["title"] == "Resolved"
+    assert inbox["items"][0]["data"]["status"] == "resolved"
+
+
+async def test_events_appended_by_the_reports_service_reach_the_phone_and_the_inbox(
+    client: httpx.AsyncClient,
+    db_conn: AsyncConnection,
+    session: AsyncSession,
+    database: Database,
+    settings: Settings,
+    fake_fcm: FakeFcm,
+    fcm_credentials: Path,
+) -> None:
+    """The same path below HTTP: events written through `api.reports.append_event` (which calls the
+    notifications hook in its transaction), delivered by a worker round, read back over HTTP."""
+    from api.reports.events import append_event
+
+    await make_city(db_conn)
+    officer, _ = await officer_of(db_conn, settings, "W1")
+    me, auth = await resident(client, "vi")
+    r = await client.post(
+        "/v1/me/devices", json={"token": "my-phone", "platform": "ios", "locale": "vi"}, headers=auth
+    )
+    assert r.status_code == 200
+    report = await insert_report(db_conn, "W1", reporter_id=me)
+
+    for kind, status, message in (
+        ("acknowledged", "acknowledged", None),
+        ("resolved", "resolved", "Đã thông cống, hết ngập"),
+    ):
+        await session.execute(
+            text("UPDATE reports SET status = :s WHERE id = :r"), {"s": status, "r": report.id}
+        )
+        await append_event(
+            session,
+            report.id,
+            kind,
+            actor_id=officer,
+            actor_role="officer",
+            to_status=status,
+            public_message=message,
+        )
+        await session.commit()
+
+    creds = settings.with_(fcm_credentials=str(fcm_credentials))
+    try:
+        while await worker.run_once(database, creds):
+            pass
+    finally:
+        await push.close_senders()
+
+    to_me = [m for m in fake_fcm.delivered if m["token"] == "my-phone"]
+    assert sorted(m["data"]["status"] for m in to_me) == ["acknowledged", "resolved"]
+    assert {m["data"]["report_code"] for m in to_me} == {report.code}
+    [resolved] = [m for m in to_me if m["data"]["status"] == "resolved"]
+    assert resolved["notification"] == {
+        "title": "Đã xử lý xong",
+        "body": f"{report.code}: Đã thông cống, hết ngập",
+    }
+
+    inbox = (await client.get("/v1/me/notifications", headers=auth)).json()
+    assert inbox["unread"] == 2
+    assert {i["title"] for i in inbox["items"]} == {"Đã tiếp nhận phản ánh", "Đã xử lý xong"}
+    assert {i["report_code"] for i in inbox["items"]} == {report.code}

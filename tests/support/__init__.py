@@ -1,0 +1,1 @@
+"""Test helpers and fakes of outside services (never of our own code)."""
