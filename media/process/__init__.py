@@ -10,12 +10,21 @@ machine `reason` and an English `message`. It never raises for a bad file; a cra
 memory blow-up of the child process becomes a refusal too.
 
 Renditions: photos "thumb" (320 px) and "large" (1280 px); videos "video" (remuxed, metadata
-stripped) and "poster" (a JPEG/WebP frame).
+stripped) and "poster" (a JPEG frame).
+
+Why a child process: decoders are C code fed with strangers' bytes. A crash, a hang or a memory
+blow-up must cost one file, not the worker; the child runs under RLIMIT_AS/RLIMIT_CPU and a wall
+clock timeout, and hands back its result as a JSON file next to the renditions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,3 +59,68 @@ class Processed:
     # width, height, blurhash, taken_at (ISO 8601 or None), gps ([lat, lon] or None),
     # and for videos duration_s, video_codec, audio_codec
     info: dict[str, Any] = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """Raised inside the child for a file we will not keep; becomes `Processed(ok=False, ...)`."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+RESULT_FILE = "result.json"
+_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the `media` package
+
+
+def process_file(kind: Kind, src: Path, out_dir: Path, limits: Limits) -> Processed:
+    """Decode `src` in a sandboxed child process; never raises for a bad file (see the module doc)."""
+    result_path = out_dir / RESULT_FILE
+    result_path.unlink(missing_ok=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
+    cmd = [
+        sys.executable,
+        "-m",
+        "media.process.child",
+        kind,
+        str(src),
+        str(out_dir),
+        json.dumps(asdict(limits)),
+    ]
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, timeout=limits.timeout_s, check=False)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the child
+        return Processed(
+            ok=False, reason="timeout", message=f"Processing took longer than {limits.timeout_s:.0f} s."
+        )
+    if done.returncode != 0 or not result_path.exists():
+        return _crashed(done.returncode, done.stderr, limits)
+    return _read_result(result_path, out_dir)
+
+
+def _crashed(code: int, stderr: bytes, limits: Limits) -> Processed:
+    if code in (-signal.SIGXCPU, -signal.SIGKILL):
+        message = f"Processing used more than its CPU time ({limits.timeout_s:.0f} s)."
+        return Processed(ok=False, reason="timeout", message=message)
+    tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {code}"]
+    if "MemoryError" in tail[0]:
+        return Processed(
+            ok=False, reason="memory_limit", message=f"Decoding needed more than {limits.memory_mb} MB."
+        )
+    return Processed(ok=False, reason="decoder_crashed", message=f"The decoder failed: {tail[0][:200]}")
+
+
+def _read_result(path: Path, out_dir: Path) -> Processed:
+    raw = json.loads(path.read_text())
+    if not raw["ok"]:
+        return Processed(ok=False, reason=raw["reason"], message=raw["message"])
+    renditions = []
+    for r in raw["renditions"]:
+        file = (out_dir / r["file"]).resolve()
+        if file.parent != out_dir.resolve():  # the child only ever names files in out_dir
+            raise ValueError(f"rendition outside the output folder: {r['file']}")
+        renditions.append(
+            Rendition(r["name"], file, r["content_type"], file.stat().st_size, r["width"], r["height"])
+        )
+    return Processed(ok=True, renditions=renditions, info=raw["info"])

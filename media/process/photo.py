@@ -1,0 +1,147 @@
+"""Photos: decode with Pillow (HEIC through pillow-heif), read GPS and time, write metadata-free WebP renditions.
+
+Runs inside the sandboxed child process (`media.process.child`). Every refusal is a `Refused` with
+a machine reason and an English message naming the limit or the fault.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+from media.process import Limits, Refused, Rendition
+from media.process.blurhash import encode as blurhash
+from media.process.polyglot import foreign_payload
+
+SIZES = (("large", 1280), ("thumb", 320))
+FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
+QUALITY = 80
+
+_EXIF_IFD, _GPS_IFD, _ORIENTATION = 0x8769, 0x8825, 0x0112
+_DATETIME, _DATETIME_ORIGINAL, _OFFSET_ORIGINAL = 0x0132, 0x9003, 0x9011
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def process_photo(src: Path, out_dir: Path, limits: Limits) -> tuple[list[Rendition], dict[str, Any]]:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    # Pillow only warns between 1x and 2x the limit; a warning must refuse the file too.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        with Image.open(src) as opened:
+            return _process(opened, src, out_dir)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise Refused(
+            "decompression_bomb",
+            f"The image has too many pixels (limit {limits.max_pixels:,}): {exc}",
+        ) from exc
+    except Image.UnidentifiedImageError as exc:
+        raise Refused("unreadable", "The file is not an image we can read.") from exc
+    except OSError as exc:
+        if "truncated" in str(exc) or "broken data stream" in str(exc):
+            raise Refused(
+                "truncated", "The image file is truncated (the upload may have been cut off)."
+            ) from exc
+        raise Refused("unreadable", f"The image could not be decoded: {exc}") from exc
+    except (ValueError, SyntaxError, EOFError) as exc:  # Pillow's plugins raise these on corrupt headers
+        raise Refused("unreadable", f"The image could not be decoded: {exc}") from exc
+
+
+def _process(im: Image.Image, src: Path, out_dir: Path) -> tuple[list[Rendition], dict[str, Any]]:
+    if im.format not in FORMATS:
+        raise Refused("unsupported_format", f"{im.format} images are not accepted (JPEG, PNG, WebP, HEIC).")
+    foreign = foreign_payload(src, im.format)
+    if foreign:
+        raise Refused("polyglot", f"The image carries another file inside it ({foreign}); it is refused.")
+    exif = im.getexif()
+    facts: dict[str, Any] = {"format": im.format.lower(), "gps": _gps(exif), "taken_at": _taken_at(exif)}
+    width, height = im.size
+    if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # stored sideways: the resident saw it turned
+        width, height = height, width
+    if im.format == "JPEG":
+        im.draft("RGB", (SIZES[0][1], SIZES[0][1]))  # decode at a reduced scale: far less time and memory
+    im.load()  # the full decode: truncated and corrupt data fail here
+    upright = ImageOps.exif_transpose(im)
+    rgb = _to_srgb(upright)
+    facts.update(width=width, height=height)
+
+    renditions = []
+    current = rgb
+    for name, px in SIZES:  # large first, then the thumb from it (cheaper than from the original)
+        current = current.copy()
+        current.thumbnail((px, px), Image.Resampling.LANCZOS)
+        path = out_dir / f"{name}.webp"
+        current.save(path, "WEBP", quality=QUALITY, method=4)  # no exif=/xmp=/icc: nothing carried over
+        renditions.append(Rendition(name, path, "image/webp", path.stat().st_size, *current.size))
+    small = current.copy()
+    small.thumbnail((32, 32))
+    facts["blurhash"] = blurhash(np.asarray(small))
+    return renditions, facts
+
+
+def _to_srgb(im: Image.Image) -> Image.Image:
+    """RGB in sRGB: phone photos in Display P3 would look dull once their profile is dropped."""
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        im = flat
+    elif im.mode != "RGB":
+        im = im.convert("RGB")
+    icc = im.info.get("icc_profile")
+    if icc:
+        try:
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(im, profile, _SRGB, outputMode="RGB")
+            if converted is not None:
+                im = converted
+        except (ImageCms.PyCMSError, OSError):
+            pass  # a broken profile: keep the pixels as they are
+    return im
+
+
+def _gps(exif: Image.Exif) -> list[float] | None:
+    """[lat, lon] from the EXIF GPS block, or None when absent or nonsense."""
+    try:
+        g = exif.get_ifd(_GPS_IFD)
+        if not g or 2 not in g or 4 not in g:
+            return None
+
+        def degrees(v: Any) -> float:
+            d, m, s = (float(x) for x in v)
+            return d + m / 60 + s / 3600
+
+        lat, lon = degrees(g[2]), degrees(g[4])
+        if str(g.get(1, "N")).upper().startswith("S"):
+            lat = -lat
+        if str(g.get(3, "E")).upper().startswith("W"):
+            lon = -lon
+    except (TypeError, ValueError, ZeroDivisionError, KeyError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return [round(lat, 7), round(lon, 7)]
+
+
+def _taken_at(exif: Image.Exif) -> str | None:
+    """When the photo was taken (EXIF DateTimeOriginal, else DateTime) as ISO 8601, or None."""
+    sub = exif.get_ifd(_EXIF_IFD)
+    raw = sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
+    if not isinstance(raw, str):
+        return None
+    try:
+        taken = datetime.strptime(raw.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    offset = sub.get(_OFFSET_ORIGINAL)
+    if isinstance(offset, str) and len(offset.strip("\x00 ")) == 6:
+        return taken.isoformat() + offset.strip("\x00 ")
+    return taken.isoformat()
