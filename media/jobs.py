@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 from media.attach import update_distances
 from media.config import MediaConfig
+from media.process import Limits, process_file
 from media.storage import EXTENSIONS, S3Storage
 from media.uploads import Sessions
 
@@ -62,9 +63,7 @@ class ProcessStats:
         return self.ready + self.rejected
 
 
-def limits_for(cfg: MediaConfig) -> Any:
-    from media.process import Limits
-
+def limits_for(cfg: MediaConfig) -> Limits:
     return Limits(
         max_pixels=cfg.max_image_pixels,
         max_video_seconds=cfg.max_video_seconds,
@@ -72,11 +71,7 @@ def limits_for(cfg: MediaConfig) -> Any:
     )
 
 
-def _process_file(kind: str, src: Path, out_dir: Path, limits: Any) -> Any:
-    from media import process
-
-    fn = getattr(process, "process_file")  # noqa: B009 - written by a parallel piece of work
-    return fn(kind, src, out_dir, limits)
+_process_file = process_file  # the seam tests use to inject a failure after decoding
 
 
 async def process_due(
@@ -160,8 +155,8 @@ async def _process_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
         sessions, cfg, row, claim, status="ready", info=info, private=private, renditions=renditions
     )
     if not kept:  # someone else finished it (lease ran out): drop what we uploaded
-        for r in renditions.values():
-            await storage.delete(r["key"])
+        for stored in renditions.values():
+            await storage.delete(stored["key"])
     return True
 
 

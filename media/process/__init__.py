@@ -79,6 +79,7 @@ def process_file(kind: Kind, src: Path, out_dir: Path, limits: Limits) -> Proces
     result_path.unlink(missing_ok=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
+    env["OPENBLAS_NUM_THREADS"] = "1"  # numpy's BLAS threads reserve address space we do not use
     cmd = [
         sys.executable,
         "-m",

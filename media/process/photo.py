@@ -66,17 +66,16 @@ def _process(im: Image.Image, src: Path, out_dir: Path) -> tuple[list[Rendition]
     width, height = im.size
     if exif.get(_ORIENTATION) in (5, 6, 7, 8):  # stored sideways: the resident saw it turned
         width, height = height, width
+    facts.update(width=width, height=height)
     if im.format == "JPEG":
         im.draft("RGB", (SIZES[0][1], SIZES[0][1]))  # decode at a reduced scale: far less time and memory
     im.load()  # the full decode: truncated and corrupt data fail here
-    upright = ImageOps.exif_transpose(im)
-    rgb = _to_srgb(upright)
-    facts.update(width=width, height=height)
+    work = _shrink(im)
+    ImageOps.exif_transpose(work, in_place=True)
+    current = _to_srgb(work)
 
     renditions = []
-    current = rgb
-    for name, px in SIZES:  # large first, then the thumb from it (cheaper than from the original)
-        current = current.copy()
+    for name, px in SIZES:  # in place, large first: each rendition is made from the one before
         current.thumbnail((px, px), Image.Resampling.LANCZOS)
         path = out_dir / f"{name}.webp"
         current.save(path, "WEBP", quality=QUALITY, method=4)  # no exif=/xmp=/icc: nothing carried over
@@ -85,6 +84,18 @@ def _process(im: Image.Image, src: Path, out_dir: Path) -> tuple[list[Rendition]
     small.thumbnail((32, 32))
     facts["blurhash"] = blurhash(np.asarray(small))
     return renditions, facts
+
+
+def _shrink(im: Image.Image) -> Image.Image:
+    """A cheap box-filter reduction to about twice the largest rendition, freeing the full decode."""
+    factor = max(im.size) // (2 * SIZES[0][1])
+    if factor < 2:
+        return im
+    small = im.reduce(factor)
+    small.info = im.info  # keep the ICC profile and orientation for what follows
+    small.getexif().update(im.getexif())
+    im.close()  # the full-size pixels are the largest thing in memory
+    return small
 
 
 def _to_srgb(im: Image.Image) -> Image.Image:

@@ -111,7 +111,8 @@ def _bmff_end(data: bytes) -> int:
             size = int.from_bytes(data[pos + 8 : pos + 16], "big")
         elif size == 0:
             return n  # the last box runs to the end of the file
-        if size < 8 or not data[pos + 4 : pos + 8].isascii():
+        kind = data[pos + 4 : pos + 8]
+        if size < 8 or pos + size > n or not all(0x20 <= b <= 0x7E for b in kind):
             return pos  # not a box: what follows is not part of the image
         pos += size
     return min(pos, n)

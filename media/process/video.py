@@ -16,6 +16,12 @@ VIDEO_CODECS = {"h264", "hevc", "mpeg4", "h263"}
 AUDIO_CODECS = {"aac", "amr_nb", "amr_wb", "mp3", "opus"}
 MP4_AUDIO = {"aac", "mp3", "opus"}  # what the MP4 muxer takes; AMR (old 3GP phones) stays in 3GP
 POSTER_PX = 1280
+_DECODER_NAMES = {"amrnb": "amr_nb", "amrwb": "amr_wb", "mp3float": "mp3"}  # FFmpeg decoder → codec name
+
+
+def _codec(stream: Any) -> str:
+    name: str = stream.codec_context.name
+    return _DECODER_NAMES.get(name, name)
 
 
 def process_video(src: Path, out_dir: Path, limits: Limits) -> tuple[list[Rendition], dict[str, Any]]:
@@ -47,13 +53,13 @@ def _probe(box: Any, limits: Limits) -> tuple[dict[str, Any], list[int]]:
         raise Refused("unplayable", "The file has no video stream.")
     v = box.streams.video[0]
     ctx = v.codec_context
-    if ctx.name not in VIDEO_CODECS:
-        raise Refused("unsupported_codec", f"Video codec {ctx.name} is not accepted (H.264, HEVC, MPEG-4).")
+    if _codec(v) not in VIDEO_CODECS:
+        raise Refused("unsupported_codec", f"Video codec {_codec(v)} is not accepted (H.264, HEVC, MPEG-4).")
     audio = box.streams.audio[0] if box.streams.audio else None
-    if audio is not None and audio.codec_context.name not in AUDIO_CODECS:
+    if audio is not None and _codec(audio) not in AUDIO_CODECS:
         raise Refused(
             "unsupported_codec",
-            f"Audio codec {audio.codec_context.name} is not accepted (AAC, AMR, MP3, Opus).",
+            f"Audio codec {_codec(audio)} is not accepted (AAC, AMR, MP3, Opus).",
         )
     if box.duration is not None:
         duration = box.duration / av.time_base
@@ -76,8 +82,8 @@ def _probe(box: Any, limits: Limits) -> tuple[dict[str, Any], list[int]]:
         "width": ctx.width,
         "height": ctx.height,
         "duration_s": round(duration, 3),
-        "video_codec": ctx.name,
-        "audio_codec": audio.codec_context.name if audio is not None else None,
+        "video_codec": _codec(v),
+        "audio_codec": _codec(audio) if audio is not None else None,
     }
     return facts, [v.index] + ([audio.index] if audio is not None else [])
 

@@ -1,4 +1,4 @@
-"""Fixtures for the media tests: a worker round with the real or a stand-in decoder."""
+"""Fixtures for the media tests: a worker round (with the real, sandboxed decoder)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,8 @@ import media.jobs
 from api.db import Database
 from api.media import config_for
 from api.settings import Settings
-from tests.media.fake_process import fake_process_file
 
 Worker = Callable[[], Awaitable[media.ProcessStats]]
-
-
-@pytest.fixture
-def fake_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Process with the in-process stand-in (fast; the real decoder has its own tests)."""
-    monkeypatch.setattr(
-        media.jobs, "_process_file", lambda kind, src, out, limits: fake_process_file(kind, src, out, limits)
-    )
 
 
 @pytest.fixture

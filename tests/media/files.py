@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 
 def _gps_exif(lat: float, lon: float) -> bytes:
@@ -57,19 +58,84 @@ def png(w: int = 320, h: int = 200) -> bytes:
     return buf.getvalue()
 
 
+def exif_bytes(*, gps: tuple[float, float] | None = None, orientation: int | None = None) -> bytes:
+    """An EXIF block with GPS, a time, the camera make and optionally an orientation."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.load(_gps_exif(*(gps or (10.7769, 106.7009))))
+    if not gps:
+        del exif[0x8825]
+    if orientation:
+        exif[0x0112] = orientation
+    return exif.tobytes()
+
+
+def image(fmt: str, w: int = 640, h: int = 480, *, exif: bytes | None = None, mode: str = "RGB") -> bytes:
+    """A gradient image in any Pillow (or pillow-heif) format, optionally carrying EXIF."""
+    import numpy as np
+    from PIL import Image
+
+    if fmt == "HEIF":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    y, x = np.mgrid[0:h, 0:w]
+    arr = np.stack([x * 255 // max(w, 1), y * 255 // max(h, 1), np.full_like(x, 128)], axis=-1)
+    im = Image.fromarray(arr.astype(np.uint8), "RGB").convert(mode)
+    buf = io.BytesIO()
+    im.save(buf, fmt, **({"exif": exif} if exif else {}))
+    return buf.getvalue()
+
+
 def mp4(seconds: float = 1.0, *, w: int = 160, h: int = 120, fps: int = 10) -> bytes:
     """A short H.264 clip in MP4, made with PyAV."""
+    return clip(seconds, w=w, h=h, fps=fps)
+
+
+def clip(
+    seconds: float = 1.0,
+    *,
+    fmt: str = "mp4",
+    codec: str = "libx264",
+    w: int = 160,
+    h: int = 120,
+    fps: int = 10,
+    audio: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> bytes:
+    """A clip in any container and codec PyAV writes, with optional audio and container metadata."""
     import av
     import numpy as np
 
     buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+    with av.open(buf, "w", format=fmt) as out:
+        out.metadata.update(metadata or {})
+        stream: Any = out.add_stream(codec, rate=fps)
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        amr = bool(audio and audio.startswith("libopencore"))
+        sound: Any = out.add_stream(audio, rate=8000 if amr else 44100) if audio else None
+        if sound is not None:
+            sound.layout = "mono"
+            if amr:
+                sound.bit_rate = 12200  # one of AMR-NB's fixed modes
         for i in range(max(1, int(seconds * fps))):
             arr = np.full((h, w, 3), (i * 10) % 255, dtype=np.uint8)
-            frame = av.VideoFrame.from_ndarray(arr, format="rgb24")
-            for packet in stream.encode(frame):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                out.mux(packet)
+        if sound is not None:
+            rate = sound.codec_context.sample_rate
+            n = sound.codec_context.frame_size or 1024
+            for k in range(int(seconds * rate / n)):
+                samples = np.zeros((1, n), dtype=np.float32 if audio == "aac" else np.int16)
+                frame = av.AudioFrame.from_ndarray(
+                    samples, format="fltp" if audio == "aac" else "s16", layout="mono"
+                )
+                frame.sample_rate, frame.pts = rate, k * n
+                for packet in sound.encode(frame):
+                    out.mux(packet)
+            for packet in sound.encode():
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)

@@ -26,7 +26,7 @@ def report(category: str = "ngap-nuoc", **kw: object) -> dict[str, object]:
 
 
 async def test_report_with_photos_and_video_end_to_end(
-    client: httpx.AsyncClient, db_conn: AsyncConnection, fake_decoder: None, run_worker: Worker
+    client: httpx.AsyncClient, db_conn: AsyncConnection, run_worker: Worker
 ) -> None:
     await make_city(db_conn)
     _, me = await resident(client)
@@ -69,7 +69,7 @@ async def test_report_with_photos_and_video_end_to_end(
 
 
 async def test_far_from_report_flag_for_staff_only(
-    client: httpx.AsyncClient, db_conn: AsyncConnection, fake_decoder: None, run_worker: Worker
+    client: httpx.AsyncClient, db_conn: AsyncConnection, run_worker: Worker
 ) -> None:
     await make_city(db_conn)
     _, me = await resident(client)
@@ -164,7 +164,7 @@ async def test_photo_required_category(client: httpx.AsyncClient, db_conn: Async
 
 
 async def test_officer_resolves_with_photos(
-    client: httpx.AsyncClient, db_conn: AsyncConnection, fake_decoder: None, run_worker: Worker
+    client: httpx.AsyncClient, db_conn: AsyncConnection, run_worker: Worker
 ) -> None:
     await make_city(db_conn)
     _, me = await resident(client)

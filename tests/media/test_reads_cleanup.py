@@ -52,7 +52,6 @@ async def test_signed_reads_and_ranges(
     client: httpx.AsyncClient,
     db_conn: AsyncConnection,
     settings: Settings,
-    fake_decoder: None,
     run_worker: Worker,
 ) -> None:
     _, links = await ready_photo(client, db_conn, run_worker)
@@ -107,7 +106,6 @@ async def test_original_deleted_after_processing(
     client: httpx.AsyncClient,
     db_conn: AsyncConnection,
     settings: Settings,
-    fake_decoder: None,
     run_worker: Worker,
 ) -> None:
     pid, _ = await ready_photo(client, db_conn, run_worker)
@@ -122,7 +120,6 @@ async def test_cleanup_of_stale_uploads(
     db_conn: AsyncConnection,
     database: Database,
     settings: Settings,
-    fake_decoder: None,
     run_worker: Worker,
 ) -> None:
     await make_city(db_conn)

@@ -228,7 +228,6 @@ async def test_processing_and_presigned_reads(
     s3_client: httpx.AsyncClient,
     store: S3Storage,
     db_conn: AsyncConnection,
-    fake_decoder: None,
     s3_worker: Worker,
 ) -> None:
     await make_city(db_conn)

@@ -17,7 +17,7 @@ from api import worker
 from api.db import Database
 from api.media import config_for
 from api.settings import Settings
-from media.process import Processed
+from media.process import Limits, Processed
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4
 from tests.media.helpers import upload
@@ -31,7 +31,7 @@ def test_worker_has_the_media_steps() -> None:
 
 
 async def test_worker_round_processes_uploads(
-    client: httpx.AsyncClient, database: Database, settings: Settings, fake_decoder: None
+    client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
     _, me = await resident(client)
     pid = await upload(client, me, jpeg())
@@ -41,18 +41,17 @@ async def test_worker_round_processes_uploads(
 
 
 async def test_refusal_is_shown_with_its_reason(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, run_worker: Worker
+    client: httpx.AsyncClient, database: Database, settings: Settings
 ) -> None:
-    def refuse(kind: str, src: Path, out: Path, limits: Any) -> Processed:
-        return Processed(ok=False, reason="too_long", message="The video lasts 300 s; the limit is 120 s.")
-
-    monkeypatch.setattr(media.jobs, "_process_file", refuse)
     _, me = await resident(client)
-    vid = await upload(client, me, mp4(), kind="video", content_type="video/mp4")
-    stats = await run_worker()
+    vid = await upload(client, me, mp4(3.0), kind="video", content_type="video/mp4")
+    stats = await media.process_due(
+        database.session, config_for(settings), limits=Limits(max_video_seconds=1)
+    )
     assert (stats.ready, stats.rejected) == (0, 1)
     got = (await client.get(f"/v1/media/{vid}", headers=me)).json()
-    assert got["status"] == "rejected" and got["reason"] == "too_long" and "120 s" in got["message"]
+    assert got["status"] == "rejected" and got["reason"] == "too_long"
+    assert got["message"] == "The video is 3 s long; the limit is 1 s."
     assert got["renditions"] == {}
 
 
@@ -87,21 +86,11 @@ async def test_lease_and_attempts(
     assert (row.status, row.reason, row.attempts) == ("rejected", "processing_failed", 3)
 
 
-def _real_decoder() -> Any:
-    from media import process
-
-    fn = getattr(process, "process_file", None)
-    if fn is None:
-        pytest.skip("media.process.process_file is not in this build yet")
-    return fn
-
-
 async def test_real_decoder_end_to_end(
     client: httpx.AsyncClient, db_conn: AsyncConnection, settings: Settings, run_worker: Worker
 ) -> None:
     """Upload → complete → attach → worker with the real sandboxed decoder → ready, renditions
     readable through their signed links and free of metadata; GPS kept privately only."""
-    _real_decoder()
     from PIL import Image
 
     await make_city(db_conn)

@@ -19,8 +19,7 @@ import media.jobs
 from api.db import Database, make_engine
 from api.media import config_for
 from api.settings import Settings
-from media.process import Processed
-from tests.media.fake_process import fake_process_file
+from media.process import Processed, process_file
 from tests.media.files import jpeg
 
 
@@ -33,7 +32,7 @@ async def test_concurrent_workers_split_the_work(
     def counting(kind: str, src: Path, out: Path, limits: Any) -> Processed:
         with lock:
             seen[src.read_bytes()[-64:].hex()] += 1
-        return fake_process_file(kind, src, out, limits)
+        return process_file(kind, src, out, limits)  # type: ignore[arg-type]
 
     monkeypatch.setattr(media.jobs, "_process_file", counting)
     cfg = config_for(settings)
