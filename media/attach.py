@@ -8,7 +8,7 @@ URLs; the original upload is never served.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -168,19 +168,42 @@ async def list_for_report(
     include_pending: bool = False,
     staff: bool = False,
     config: MediaConfig | None = None,
+    merged: Mapping[uuid.UUID, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The report's media in order (the report's own first, then each event's). The public sees only
-    `ready` media; `include_pending` (its reporter, staff) also shows processing and rejected ones."""
+    `ready` media; `include_pending` (its reporter, staff) also shows processing and rejected ones.
+
+    `merged` maps the reports merged into this one to their codes: their residents' ready photos and
+    videos follow, each marked `from_report`, so the case carries all the evidence it was given.
+    """
     del base_url  # links are built by the configured storage (its own base URL or the bucket)
     stmt = select(Media).where(Media.report_id == report_id)
     if not include_pending:
         stmt = stmt.where(Media.status == "ready")
     stmt = stmt.order_by(Media.event_id.is_not(None), Media.attached_at, Media.position, Media.id)
     rows = list((await session.execute(stmt)).scalars())
-    if not rows:
+    merged = merged or {}
+    carried: list[Media] = []
+    if merged:
+        carried = list(
+            (
+                await session.execute(
+                    select(Media)
+                    .where(
+                        Media.report_id.in_(list(merged)), Media.event_id.is_(None), Media.status == "ready"
+                    )
+                    .order_by(Media.attached_at, Media.position, Media.id)
+                )
+            ).scalars()
+        )
+    if not rows and not carried:
         return []
     cfg = config or current()
-    return [render(m, cfg, staff=staff) for m in rows]
+    out = [render(m, cfg, staff=staff) for m in rows]
+    out += [
+        {**render(m, cfg, staff=staff), "from_report": merged[m.report_id]} for m in carried if m.report_id
+    ]
+    return out
 
 
 __all__ = ["attach_to_report", "list_for_report", "render", "update_distances"]

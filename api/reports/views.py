@@ -180,6 +180,7 @@ async def render(
             include_pending=full,
             staff=staff,
             config=config_for(settings),
+            merged=await _merged_into(session, report.id),
         ),
         timeline=timeline,
         reporter=reporter,
@@ -208,3 +209,9 @@ async def render(
             view.can_reopen = report.status in ("resolved", "closed") and window
             view.can_rate = report.status in ("resolved", "closed")
     return view
+
+
+async def _merged_into(session: AsyncSession, report_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The reports merged into this one (id → code): their media are carried over to it."""
+    rows = await session.execute(select(Report.id, Report.code).where(Report.duplicate_of == report_id))
+    return {r.id: r.code for r in rows}

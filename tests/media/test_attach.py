@@ -218,3 +218,37 @@ async def test_media_visibility(client: httpx.AsyncClient, db_conn: AsyncConnect
     got = await client.get(f"/v1/media/{pid}", headers=officer)
     assert got.status_code == 200 and got.json()["status"] == "processing" and got.json()["renditions"] == {}
     assert (await client.get(f"/v1/media/{pid}", headers=other)).status_code == 404
+
+
+async def test_merge_carries_the_duplicates_media_to_the_case(
+    client: httpx.AsyncClient, db_conn: AsyncConnection, run_worker: Worker
+) -> None:
+    """Two residents report the same flood; the officer merges one into the other: the case shows
+    both residents' photos (the carried one marked with its report), and the duplicate keeps its own."""
+    await make_city(db_conn)
+    _, first = await resident(client)
+    _, second = await resident(client)
+    mine = await upload(client, first, jpeg())
+    theirs = await upload(client, second, png(), content_type="image/png")
+    parent = (await client.post("/v1/reports", json=report(media_ids=[str(mine)]), headers=first)).json()
+    dup = (await client.post("/v1/reports", json=report(media_ids=[str(theirs)]), headers=second)).json()
+    assert (await run_worker()).ready == 2
+    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    r = await client.post(
+        f"/v1/reports/{dup['code']}/actions",
+        json={"action": "merge", "into": parent["code"]},
+        headers=officer,
+    )
+    assert r.status_code == 200, r.text
+
+    public = (await client.get(f"/v1/reports/{parent['code']}")).json()["media"]
+    assert [(m["id"], m.get("from_report")) for m in public] == [
+        (str(mine), None),
+        (str(theirs), dup["code"]),
+    ]
+    assert public[1]["status"] == "ready" and set(public[1]["renditions"]) == {"thumb", "large"}
+    staff_view = (await client.get(f"/v1/reports/{parent['code']}", headers=officer)).json()["media"]
+    assert [m["id"] for m in staff_view] == [str(mine), str(theirs)]
+    # the duplicate's resident still sees their own photo on their report
+    own = (await client.get(f"/v1/reports/{dup['code']}", headers=second)).json()["media"]
+    assert [m["id"] for m in own] == [str(theirs)] and "from_report" not in own[0]
