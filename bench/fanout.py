@@ -122,6 +122,13 @@ async def run(n: int, workers: int, chunk: int, batch: int, rate: float) -> None
                     raise SystemExit(f"timed out with {len(fake.delivered)}/{n} delivered")
                 await asyncio.sleep(0.05)
             wall = time.perf_counter() - t0
+            # the fake has every message; wait for the workers to record the last batch as sent
+            while True:
+                async with db.session() as s:
+                    unsent = await s.scalar(text("SELECT count(*) FROM push_outbox WHERE status <> 'sent'"))
+                if not unsent or time.perf_counter() - t0 > 600:
+                    break
+                await asyncio.sleep(0.05)
 
             async with db.session() as s:
                 rows = (
