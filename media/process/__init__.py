@@ -100,15 +100,19 @@ def process_file(kind: Kind, src: Path, out_dir: Path, limits: Limits) -> Proces
     return _read_result(result_path, out_dir)
 
 
+def over_memory(limits: Limits) -> Processed:
+    return Processed(
+        ok=False, reason="memory_limit", message=f"Decoding needed more than {limits.memory_mb} MB."
+    )
+
+
 def _crashed(code: int, stderr: bytes, limits: Limits) -> Processed:
     if code in (-signal.SIGXCPU, -signal.SIGKILL):
         message = f"Processing used more than its CPU time ({limits.timeout_s:.0f} s)."
         return Processed(ok=False, reason="timeout", message=message)
     tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {code}"]
     if "MemoryError" in tail[0]:
-        return Processed(
-            ok=False, reason="memory_limit", message=f"Decoding needed more than {limits.memory_mb} MB."
-        )
+        return over_memory(limits)
     return Processed(ok=False, reason="decoder_crashed", message=f"The decoder failed: {tail[0][:200]}")
 
 

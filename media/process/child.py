@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from media.process import RESULT_FILE, Limits, Refused, Rendition
+from media.process import RESULT_FILE, Limits, Refused, Rendition, over_memory
 
 
 def _limit_self(limits: Limits) -> None:
@@ -39,11 +39,8 @@ def _run(kind: str, src: Path, out_dir: Path, limits: Limits) -> dict[str, Any]:
     except Refused as r:
         return {"ok": False, "reason": r.reason, "message": r.message}
     except MemoryError:
-        return {
-            "ok": False,
-            "reason": "memory_limit",
-            "message": f"Decoding needed more than {limits.memory_mb} MB.",
-        }
+        refused = over_memory(limits)
+        return {"ok": False, "reason": refused.reason, "message": refused.message}
     return {"ok": True, "renditions": [_describe(r) for r in renditions], "info": info}
 
 
