@@ -9,10 +9,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+import asyncpg
 import msgspec
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,10 @@ from api.reports.schemas import (
 )
 from api.settings import Settings
 from moderation import fold, screen_text
+
+# Core tables for the writes (not the ORM classes): no unit of work on the hot path
+_REPORTS = cast(Table, Report.__table__)
+_KEYS = cast(Table, IdempotencyKey.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,49 +138,48 @@ def _check_answers(category: Category, answers: dict[str, Any]) -> dict[str, Any
     return clean
 
 
-async def _agency_for(session: AsyncSession, category: str, ward_code: str) -> str | None:
+# The reads of a submission run on the session's asyncpg connection itself: prepared statements
+# with positional parameters, no SQLAlchemy layers (the hottest write path; see bench/submit.py).
+_AGENCY_SQL = """
+SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
+WHERE w.code = $1 AND cr.category_code = $2
+ORDER BY array_position(w.lineage, cr.area_code) DESC LIMIT 1
+"""
+
+_NEARBY_SQL = """
+WITH pt AS (SELECT geography(ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326)) AS g)
+SELECT r.code, r.category_code, r.status, ST_Distance(geography(r.geom), pt.g) AS d,
+       r.follower_count, r.created_at
+FROM reports r, pt
+WHERE ST_DWithin(geography(r.geom), pt.g, $3::float8)
+  AND r.category_code = $4 AND r.status = ANY($5::text[]) AND r.visibility = 'public'
+  AND r.created_at >= $6
+ORDER BY d, r.created_at DESC LIMIT 5
+"""
+
+
+async def _agency_for(raw: asyncpg.Connection, category: str, ward_code: str) -> str | None:
     """A category routed to an agency for an area covering the ward; the deepest such area wins."""
-    return await session.scalar(
-        text(
-            """
-            SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
-            WHERE w.code = :ward AND cr.category_code = :cat
-            ORDER BY array_position(w.lineage, cr.area_code) DESC LIMIT 1
-            """
-        ),
-        {"ward": ward_code, "cat": category},
-    )
+    agency: str | None = await raw.fetchval(_AGENCY_SQL, ward_code, category)
+    return agency
 
 
 async def _nearby(
-    session: AsyncSession, category: Category, lat: float, lng: float, settings: Settings
+    raw: asyncpg.Connection, category: Category, lat: float, lng: float, settings: Settings
 ) -> list[NearbyReport]:
     """Open public reports of the same category close by, for "follow this one instead"."""
     radius = category.nearby_radius_m if category.nearby_radius_m is not None else settings.nearby_radius_m
-    rows = await session.execute(
-        text(
-            """
-            WITH pt AS (SELECT geography(ST_SetSRID(ST_MakePoint(:lng, :lat), 4326)) AS g)
-            SELECT r.code, r.category_code, r.status, ST_Distance(geography(r.geom), pt.g) AS d,
-                   r.follower_count, r.created_at
-            FROM reports r, pt
-            WHERE ST_DWithin(geography(r.geom), pt.g, :radius)
-              AND r.category_code = :cat AND r.status = ANY(:open) AND r.visibility = 'public'
-              AND r.created_at >= :since
-            ORDER BY d, r.created_at DESC LIMIT 5
-            """
-        ),
-        {
-            "lat": lat,
-            "lng": lng,
-            "radius": radius,
-            "cat": category.code,
-            "open": list(OPEN_STATUSES),
-            "since": datetime.now(UTC) - timedelta(days=settings.nearby_days),
-        },
-    )
+    since = datetime.now(UTC) - timedelta(days=settings.nearby_days)
+    rows = await raw.fetch(_NEARBY_SQL, lat, lng, radius, category.code, list(OPEN_STATUSES), since)
     return [
-        NearbyReport(r.code, r.category_code, r.status, round(float(r.d), 1), r.follower_count, r.created_at)
+        NearbyReport(
+            r["code"],
+            r["category_code"],
+            r["status"],
+            round(float(r["d"]), 1),
+            r["follower_count"],
+            r["created_at"],
+        )
         for r in rows
     ]
 
@@ -213,10 +217,10 @@ async def submit(
     if key is not None:
         # Claim the key first: a concurrent retry blocks here until we commit, then reads our answer.
         claimed = await session.execute(
-            insert(IdempotencyKey)
+            insert(_KEYS)
             .values(user_id=principal.id, key=key, request_hash=digest)
             .on_conflict_do_nothing()
-            .returning(IdempotencyKey.key)
+            .returning(_KEYS.c.key)
         )
         if claimed.first() is None:
             row = await session.get(IdempotencyKey, (principal.id, key), populate_existing=True)
@@ -250,9 +254,10 @@ async def submit(
             message_vi="Lĩnh vực này cần ít nhất một ảnh.",
             code="photo_required",
         )
-    conn = await session.connection()
-    where = await geo.assign(
-        conn,
+    raw = (await (await session.connection()).get_raw_connection()).driver_connection
+    where = await geo.assign_fast(
+        raw,
+        lineage_cache,
         data.lat,
         data.lng,
         snap_distance_m=settings.snap_distance_m,
@@ -260,14 +265,15 @@ async def submit(
     )
     if where is None:
         raise outside_service_area(data.lat, data.lng)
-    nearby = await _nearby(session, category, data.lat, data.lng, settings)
-    agency = await _agency_for(session, category.code, where.ward.code)
+    nearby = await _nearby(raw, category, data.lat, data.lng, settings)
+    agency = await _agency_for(raw, category.code, where.ward.code)
     now = datetime.now(UTC)
     ack_by, resolve_by = await deadlines.due_dates(session, category.code, now)
     screening = screen_text(description, address)
-    report = Report(
-        id=uuid.uuid4(),
-        code=new_code(),
+    report_id, code = uuid.uuid4(), new_code()
+    new_report = dict(
+        id=report_id,
+        code=code,
         reporter_id=principal.id,
         client_id=data.client_id,
         category_code=category.code,
@@ -289,12 +295,12 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    session.add(report)
-    await session.flush()
+    # a Core insert: the ORM's unit of work would cost more than the statement (see events.py)
+    await session.execute(insert(_REPORTS).values(new_report))
     if data.media_ids:
         try:
             await media.attach_to_report(
-                session, media_ids=data.media_ids, owner_id=principal.id, report_id=report.id
+                session, media_ids=data.media_ids, owner_id=principal.id, report_id=report_id
             )
         except media.MediaError as exc:
             raise Unprocessable(
@@ -302,7 +308,7 @@ async def submit(
             ) from None
     await append_event(
         session,
-        report.id,
+        report_id,
         "created",
         actor_id=principal.id,
         actor_role=principal.role,
@@ -310,10 +316,10 @@ async def submit(
         data={"held": screening.reasons} if screening.reasons else None,
     )
     created = ReportCreated(
-        id=report.id,
-        code=report.code,
-        status=report.status,
-        visibility=report.visibility,
+        id=report_id,
+        code=code,
+        status="new",
+        visibility=screening.visibility,
         ward=WardRef(where.ward.code, where.ward.name),
         agency=agency,
         due=DueOut(ack_by, resolve_by),
@@ -325,9 +331,9 @@ async def submit(
     body = msgspec.to_builtins(created)
     if key is not None:
         await session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.user_id == principal.id, IdempotencyKey.key == key)
-            .values(report_id=report.id, status_code=201, response=body)
+            update(_KEYS)
+            .where(_KEYS.c.user_id == principal.id, _KEYS.c.key == key)
+            .values(report_id=report_id, status_code=201, response=body)
         )
     await session.commit()
     return Outcome(201, body)
