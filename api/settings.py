@@ -49,6 +49,7 @@ class Settings:
     report_rate_per_ip_hour: int = 600
     nearby_radius_m: float = 50.0
     nearby_days: int = 30
+    edit_window_min: int = 30  # a reporter may fix the text of a new report this long after sending it
     reopen_window_days: int = 14
     auto_close_days: int = 7
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -66,7 +66,10 @@ class RatingIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReportPatchIn(msgspec.Struct, forbid_unknown_fields=True):
-    anonymous: bool  # hide (or show again) my name in the public view
+    anonymous: bool | None = None  # hide (or show again) my name in the public view
+    # a quick fix of the text: only while the report is new and within PHANANH_EDIT_WINDOW_MIN
+    description: str | None = None
+    address: str | None = None  # "" removes it
 
 
 class StatusOut(msgspec.Struct):
@@ -224,7 +227,7 @@ class ReportsController(Controller):
             session, settings, report, full=full, viewer=viewer, english=wants_english(request)
         )
 
-    @patch("/v1/reports/{code:str}", responses=errors(401, 403, 404), operation_id="updateMyReport")
+    @patch("/v1/reports/{code:str}", responses=errors(401, 403, 404, 409, 422), operation_id="updateMyReport")
     async def update_mine(
         self,
         request: Request[Any, Any, Any],
@@ -234,8 +237,17 @@ class ReportsController(Controller):
         settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
     ) -> ReportView:
-        """The reporter changes their mind about showing their name to the public."""
-        report = await loop.set_anonymous(session, principal, code, data.anonymous)
+        """The reporter's own changes: their name shown or hidden (any time), or the description and
+        address fixed (while the report is new and within `PHANANH_EDIT_WINDOW_MIN` minutes)."""
+        report = await loop.update_own(
+            session,
+            settings,
+            principal,
+            code,
+            anonymous=data.anonymous,
+            description=data.description,
+            address=data.address,
+        )
         return await render(
             session, settings, report, full=True, viewer=principal, english=wants_english(request)
         )

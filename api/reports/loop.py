@@ -1,22 +1,25 @@
 """Closing the loop: following ("me too"), confirming or reopening a fix, rating the handling;
-and the reporter's later choice to hide (or show) their name."""
+and the reporter's own later changes (their name shown or hidden; a quick fix of the text)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.tokens import Principal
-from api.errors import Conflict, Forbidden
+from api.errors import Conflict, Forbidden, Unprocessable
 from api.reports import deadlines
 from api.reports.access import load_visible
 from api.reports.events import append_event
 from api.reports.models import Follow, Report, ReportEvent
+from api.reports.schemas import MAX_ADDRESS, MAX_DESCRIPTION
+from api.reports.submit import nfc, search_text_for, too_long
 from api.reports.views import in_reopen_window
 from api.settings import Settings
+from moderation import screen_text
 
 
 def _not_reporter() -> Forbidden:
@@ -43,10 +46,70 @@ async def _own(session: AsyncSession, principal: Principal, code: str) -> Report
     return report
 
 
-async def set_anonymous(session: AsyncSession, principal: Principal, code: str, anonymous: bool) -> Report:
-    """Any time after reporting, the reporter may hide their name from the public view, or show it."""
+async def update_own(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    code: str,
+    *,
+    anonymous: bool | None = None,
+    description: str | None = None,
+    address: str | None = None,
+) -> Report:
+    """The reporter's own changes. Showing or hiding their name: any time. Fixing the description or
+    address (a typo, a phone number typed by mistake): only while the case is still `new` and within
+    `edit_window_min` of reporting, so officers never work on a text that changes under them. New
+    text is screened again; an edit that trips the screen holds the report for review."""
+    if anonymous is None and description is None and address is None:
+        raise Unprocessable(
+            "Say what to change: anonymous, description or address.",
+            message_vi="Cần nêu điều muốn thay đổi: ẩn danh, mô tả hoặc địa chỉ.",
+            code="nothing_to_change",
+        )
+    fields = [n for n, v in (("description", description), ("address", address)) if v is not None]
+    description = nfc(description)
+    if fields and "description" in fields and not description:
+        raise Unprocessable(
+            "Describe the problem.",
+            message_vi="Vui lòng mô tả sự việc.",
+            code="description_required",
+            details={"field": "description"},
+        )
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise too_long("description", MAX_DESCRIPTION)
+    if address is not None and len(address) > MAX_ADDRESS:
+        raise too_long("address", MAX_ADDRESS)
     report = await _own(session, principal, code)
-    report.anonymous = anonymous
+    if fields:
+        closes = report.created_at + timedelta(minutes=settings.edit_window_min)
+        if report.status != "new" or datetime.now(UTC) > closes:
+            raise Conflict(
+                f"A report can be edited only while it is new and within {settings.edit_window_min} "
+                "minutes of sending it; add a comment by reporting again or ask the ward instead.",
+                message_vi=f"Chỉ sửa được phản ánh khi còn ở trạng thái mới và trong vòng "
+                f"{settings.edit_window_min} phút sau khi gửi.",
+                code="edit_window_closed",
+                details={"status": report.status, "window_min": settings.edit_window_min},
+            )
+        report.description = description or report.description
+        if address is not None:
+            report.address = nfc(address)  # "" removes it
+        screening = screen_text(report.description, report.address)
+        if screening.reasons:
+            report.visibility = "pending_review"
+        report.search_text = search_text_for(report.description, report.address)
+        report.updated_at = datetime.now(UTC)
+        await append_event(
+            session,
+            report.id,
+            "edited",
+            actor_id=principal.id,
+            actor_role=principal.role,
+            data={"fields": fields, **({"held": screening.reasons} if screening.reasons else {})},
+            is_public=False,
+        )
+    if anonymous is not None:
+        report.anonymous = anonymous
     await session.commit()
     await session.refresh(report)
     return report

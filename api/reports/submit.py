@@ -58,14 +58,15 @@ def outside_service_area(lat: float, lng: float) -> Unprocessable:
     )
 
 
-def _nfc(value: str | None) -> str | None:
+def nfc(value: str | None) -> str | None:
+    """NFC-normalised and stripped; None for nothing left."""
     if value is None:
         return None
     value = unicodedata.normalize("NFC", value).strip()
     return value or None
 
 
-def _too_long(field: str, limit: int) -> AppError:
+def too_long(field: str, limit: int) -> AppError:
     return AppError(
         f"'{field}' is longer than {limit} characters.",
         message_vi=f"Trường '{field}' dài quá {limit} ký tự.",
@@ -198,8 +199,8 @@ async def submit(
 
     `admit` runs once the request is known not to be a replay (the rate limit: replays never count).
     """
-    description = _nfc(data.description)
-    address = _nfc(data.address)
+    description = nfc(data.description)
+    address = nfc(data.address)
     if description is None:
         raise AppError(
             "Describe the problem.",
@@ -208,9 +209,9 @@ async def submit(
             details={"field": "description"},
         )
     if len(description) > MAX_DESCRIPTION:
-        raise _too_long("description", MAX_DESCRIPTION)
+        raise too_long("description", MAX_DESCRIPTION)
     if address is not None and len(address) > MAX_ADDRESS:
-        raise _too_long("address", MAX_ADDRESS)
+        raise too_long("address", MAX_ADDRESS)
 
     key = idempotency_key or (f"client:{data.client_id}" if data.client_id else None)
     digest = request_hash(data)

@@ -160,3 +160,66 @@ async def test_reporter_may_hide_their_name_later(
         404,
         "report_not_found",
     )
+
+
+async def test_reporter_may_fix_the_text_while_new_and_soon_after(
+    client: httpx.AsyncClient, db_conn: AsyncConnection
+) -> None:
+    await make_city(db_conn)
+    uid, me = await resident(client)
+    _, other = await resident(client, "other")
+    rep = await insert_report(db_conn, "W1", reporter_id=uid)
+    url = f"/v1/reports/{rep.code}"
+
+    fixed = "Cột đèn ho\u0309ng ở đầu hẻm"  # "hỏng" typed decomposed (NFD), as some keyboards do
+    r = await client.patch(url, json={"description": fixed, "address": "12 Lê Lợi"}, headers=me)
+    assert r.status_code == 200, r.text
+    assert r.json()["description"] == "Cột đèn hỏng ở đầu hẻm" and r.json()["address"] == "12 Lê Lợi"
+    found = (await client.get("/v1/reports", params={"q": "cot den hong"})).json()["items"]
+    assert [i["code"] for i in found] == [rep.code]
+    # staff see that it was edited; the public timeline does not
+    row = (
+        await db_conn.execute(
+            text("SELECT data, is_public FROM report_events WHERE report_id = :r AND kind = 'edited'"),
+            {"r": rep.id},
+        )
+    ).one()
+    assert row.data == {"fields": ["description", "address"]} and row.is_public is False
+    assert "edited" not in str((await client.get(url)).json()["timeline"])
+    # "" removes the address; the description stays
+    assert (await client.patch(url, json={"address": ""}, headers=me)).json().get("address") is None
+
+    assert_error_shape(await client.patch(url, json={}, headers=me), 422, "nothing_to_change")
+    assert_error_shape(
+        await client.patch(url, json={"description": "  "}, headers=me), 422, "description_required"
+    )
+    assert_error_shape(
+        await client.patch(url, json={"description": "x" * 2001}, headers=me), 400, "text_too_long"
+    )
+    assert_error_shape(
+        await client.patch(url, json={"description": "Sửa"}, headers=other), 403, "not_reporter"
+    )
+
+    # a phone number typed into the fix holds the report for review, like at submission
+    r = await client.patch(url, json={"description": "Gọi tôi 0903123456"}, headers=me)
+    assert r.status_code == 200 and r.json()["visibility"] == "pending_review"
+    assert (await client.get(url)).status_code == 404
+
+    # once an officer has picked it up, or after the window, the text is fixed for good
+    await set_state(db_conn, rep.code, status="acknowledged")
+    closed = await client.patch(url, json={"description": "Khác"}, headers=me)
+    assert_error_shape(closed, 409, "edit_window_closed")
+    assert closed.json()["error"]["details"] == {"status": "acknowledged", "window_min": 30}
+    late = await insert_report(db_conn, "W1", reporter_id=uid)
+    await db_conn.execute(
+        text("UPDATE reports SET created_at = now() - interval '31 minutes' WHERE id = :i"), {"i": late.id}
+    )
+    assert_error_shape(
+        await client.patch(f"/v1/reports/{late.code}", json={"description": "Khác"}, headers=me),
+        409,
+        "edit_window_closed",
+    )
+    # showing or hiding the name stays possible at any time
+    assert (
+        await client.patch(f"/v1/reports/{late.code}", json={"anonymous": True}, headers=me)
+    ).status_code == 200
