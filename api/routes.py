@@ -10,6 +10,7 @@ from api.categories.controller import CategoriesController
 from api.health import HealthController
 from api.media.controller import LocalMediaController, MediaController, UploadsController
 from api.notifications.controller import DevicesController, NotificationsController
+from api.open311.controller import Open311Controller
 from api.reports.controller import ReportsController
 from api.staff.catalog_controller import (
     AgenciesAdminController,
@@ -38,6 +39,7 @@ ROUTES: list[Any] = [
     FiguresController,
     ReportsController,
     CategoriesController,
+    Open311Controller,
     UploadsController,
     MediaController,
     LocalMediaController,

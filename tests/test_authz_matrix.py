@@ -169,6 +169,33 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("POST", "/v1/reports/{code:str}/rating"): SELF,
     ("PATCH", "/v1/reports/{code:str}"): SELF,
     ("GET", "/v1/me/reports"): SELF,
+    # Open311 (read-only, public): the seeded reports are held for review, so no one sees them there
+    ("GET", "/open311/v2/{document:str}"): (
+        Rule(
+            "public",
+            lists=True,
+            scope={},
+            expect_listed=False,
+            params=lambda w, r: {"document": "requests.json"},
+        ),
+        Rule(
+            "public",
+            lists=True,
+            scope={},
+            expect_listed=False,
+            params=lambda w, r: {"document": "requests.xml"},
+        ),
+        Rule("public", params=lambda w, r: {"document": "services.json"}),
+    ),
+    ("GET", "/open311/v2/services/{name:str}"): Rule(
+        "public", params=lambda w, r: {"name": w.extra["category"] + ".xml"}
+    ),
+    ("GET", "/open311/v2/requests/{name:str}"): Rule(
+        "public",
+        lists=True,
+        in_scope=lambda role: False,
+        params=lambda w, r: {"name": w.reports["R1"].code + ".json"},
+    ),
     # areas (public reference data)
     ("GET", "/v1/areas"): PUBLIC,
     ("GET", "/v1/areas/lookup"): PUBLIC,

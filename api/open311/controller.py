@@ -1,0 +1,119 @@
+"""GET /open311/v2/…: discovery, services, service definitions and service requests (JSON or XML)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import wants_english
+from api.open311 import service
+from api.open311.formats import MEDIA_TYPES, render, split_suffix
+from api.open311.service import Open311Error
+from api.openapi import PUBLIC
+from api.settings import Settings
+
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-23T00:00:00Z"  # when this interface last changed
+
+
+def _answer(fmt: str, root: str, item: str, body: Any) -> Response[bytes]:
+    return Response(render(fmt, root, item, body), media_type=MEDIA_TYPES[fmt])
+
+
+def _error(fmt: str, exc: Open311Error) -> Response[bytes]:
+    body = [{"code": exc.status, "description": exc.description}]
+    return Response(render(fmt, "errors", "error", body), media_type=MEDIA_TYPES[fmt], status_code=exc.status)
+
+
+class Open311Controller(Controller):
+    path = "/open311/v2"
+    tags = ["open311"]
+
+    @get("/{document:str}", security=PUBLIC, operation_id="open311Document")
+    async def document(
+        self,
+        request: Request[Any, Any, Any],
+        document: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[bytes]:
+        """`discovery`, `services` or `requests`, each `.json` or `.xml`. `requests` takes the spec's
+        filters `service_request_id`, `service_code`, `start_date`, `end_date`, `status`, and `page`,
+        `page_size`."""
+        split = split_suffix(document)
+        fmt = split[1] if split else "json"
+        try:
+            if split is None:
+                raise Open311Error(404, f"No such Open311 document: {document!r}.")
+            english = wants_english(request)
+            if split[0] == "discovery":
+                return _answer(fmt, "discovery", "", _discovery(settings))
+            if split[0] == "services":
+                return _answer(fmt, "services", "service", await service.services(session, english))
+            if split[0] == "requests":
+                q = request.query_params
+                query = service.parse_query(
+                    service_request_id=q.get("service_request_id"),
+                    service_code=q.get("service_code"),
+                    start_date=q.get("start_date"),
+                    end_date=q.get("end_date"),
+                    status=q.get("status"),
+                    page=q.get("page"),
+                    page_size=q.get("page_size"),
+                )
+                found = await service.service_requests(session, query, english)
+                return _answer(fmt, "service_requests", "request", found)
+            raise Open311Error(404, f"No such Open311 document: {document!r}.")
+        except Open311Error as exc:
+            return _error(fmt, exc)
+
+    @get("/services/{name:str}", security=PUBLIC, operation_id="open311ServiceDefinition")
+    async def service_definition(
+        self, request: Request[Any, Any, Any], name: FromPath[str], session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        """`services/{service_code}.json|xml`: the category's questions as Open311 attributes."""
+        split = split_suffix(name)
+        fmt = split[1] if split else "json"
+        try:
+            if split is None:
+                raise Open311Error(404, f"No such Open311 document: {name!r}.")
+            body = await service.service_definition(session, split[0], wants_english(request))
+            return _answer(fmt, "service_definition", "", body)
+        except Open311Error as exc:
+            return _error(fmt, exc)
+
+    @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
+    async def service_request(
+        self, request: Request[Any, Any, Any], name: FromPath[str], session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        """`requests/{service_request_id}.json|xml`: one public request (as a list, like the spec says)."""
+        split = split_suffix(name)
+        fmt = split[1] if split else "json"
+        try:
+            if split is None:
+                raise Open311Error(404, f"No such Open311 document: {name!r}.")
+            found = await service.service_request(session, split[0], wants_english(request))
+            return _answer(fmt, "service_requests", "request", found)
+        except Open311Error as exc:
+            return _error(fmt, exc)
+
+
+def _discovery(settings: Settings) -> dict[str, Any]:
+    return {
+        "changeset": CHANGESET,
+        "contact": "",
+        "key_service": "",
+        "endpoints": [
+            {
+                "specification": SPEC,
+                "url": f"{settings.base_url}/open311/v2",
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": [MEDIA_TYPES["json"], MEDIA_TYPES["xml"]],
+            }
+        ],
+    }
