@@ -68,7 +68,7 @@ async def update_own(
         )
     fields = [n for n, v in (("description", description), ("address", address)) if v is not None]
     description = nfc(description)
-    if fields and "description" in fields and not description:
+    if "description" in fields and not description:
         raise Unprocessable(
             "Describe the problem.",
             message_vi="Vui lòng mô tả sự việc.",
@@ -85,7 +85,7 @@ async def update_own(
         if report.status != "new" or datetime.now(UTC) > closes:
             raise Conflict(
                 f"A report can be edited only while it is new and within {settings.edit_window_min} "
-                "minutes of sending it; add a comment by reporting again or ask the ward instead.",
+                "minutes of sending it.",
                 message_vi=f"Chỉ sửa được phản ánh khi còn ở trạng thái mới và trong vòng "
                 f"{settings.edit_window_min} phút sau khi gửi.",
                 code="edit_window_closed",
@@ -95,7 +95,7 @@ async def update_own(
         if address is not None:
             report.address = nfc(address)  # "" removes it
         screening = screen_text(report.description, report.address)
-        if screening.reasons:
+        if screening.reasons and report.visibility == "public":  # a moderator's "hidden" stays
             report.visibility = "pending_review"
         report.search_text = search_text_for(report.description, report.address)
         report.updated_at = datetime.now(UTC)
