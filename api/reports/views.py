@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import media
@@ -180,7 +180,7 @@ async def render(
             include_pending=full,
             staff=staff,
             config=config_for(settings),
-            merged=await _merged_into(session, report.id),
+            merged=await _merged_into(session, report.id, staff=staff),
         ),
         timeline=timeline,
         reporter=reporter,
@@ -211,7 +211,24 @@ async def render(
     return view
 
 
-async def _merged_into(session: AsyncSession, report_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    """The reports merged into this one (id → code): their media are carried over to it."""
-    rows = await session.execute(select(Report.id, Report.code).where(Report.duplicate_of == report_id))
-    return {r.id: r.code for r in rows}
+async def _merged_into(
+    session: AsyncSession, report_id: uuid.UUID, *, staff: bool = False
+) -> dict[uuid.UUID, str]:
+    """The reports merged into this one, directly or through a report that was itself merged into it
+    later (id → code): their media are carried over to it. Only staff see what a report hidden by
+    moderation (or still held for review) carries over; everyone else only that of public ones."""
+    rows = await session.execute(_MERGED, {"r": report_id})
+    return {r.id: r.code for r in rows if staff or r.visibility == "public"}
+
+
+# duplicate_of only ever points at a live report and a duplicate is final: no cycles (UNION stops them anyway)
+_MERGED = text(
+    """
+    WITH RECURSIVE m AS (
+        SELECT id, code, visibility FROM reports WHERE duplicate_of = :r
+        UNION
+        SELECT r.id, r.code, r.visibility FROM reports r JOIN m ON r.duplicate_of = m.id
+    )
+    SELECT id, code, visibility FROM m
+    """
+)
