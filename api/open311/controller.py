@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get
@@ -20,13 +21,23 @@ SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-23T00:00:00Z"  # when this interface last changed
 
 
-def _answer(fmt: str, root: str, item: str, body: Any) -> Response[bytes]:
-    return Response(render(fmt, root, item, body), media_type=MEDIA_TYPES[fmt])
+Produce = Callable[[str], Awaitable[tuple[str, str, Any]]]  # stem → (XML root, XML item, body)
 
 
-def _error(fmt: str, exc: Open311Error) -> Response[bytes]:
-    body = [{"code": exc.status, "description": exc.description}]
-    return Response(render(fmt, "errors", "error", body), media_type=MEDIA_TYPES[fmt], status_code=exc.status)
+async def _serve(name: str, produce: Produce) -> Response[bytes]:
+    """Answer "<stem>.json|xml" in its format, Open311 errors included (JSON when the suffix is bad)."""
+    split = split_suffix(name)
+    fmt = split[1] if split else "json"
+    try:
+        if split is None:
+            raise Open311Error(404, f"No such Open311 document: {name!r}.")
+        root, item, body = await produce(split[0])
+        return Response(render(fmt, root, item, body), media_type=MEDIA_TYPES[fmt])
+    except Open311Error as exc:
+        body = [{"code": exc.status, "description": exc.description}]
+        return Response(
+            render(fmt, "errors", "error", body), media_type=MEDIA_TYPES[fmt], status_code=exc.status
+        )
 
 
 class Open311Controller(Controller):
@@ -44,17 +55,14 @@ class Open311Controller(Controller):
         """`discovery`, `services` or `requests`, each `.json` or `.xml`. `requests` takes the spec's
         filters `service_request_id`, `service_code`, `start_date`, `end_date`, `status`, and `page`,
         `page_size`."""
-        split = split_suffix(document)
-        fmt = split[1] if split else "json"
-        try:
-            if split is None:
-                raise Open311Error(404, f"No such Open311 document: {document!r}.")
-            english = wants_english(request)
-            if split[0] == "discovery":
-                return _answer(fmt, "discovery", "", _discovery(settings))
-            if split[0] == "services":
-                return _answer(fmt, "services", "service", await service.services(session, english))
-            if split[0] == "requests":
+        english = wants_english(request)
+
+        async def produce(stem: str) -> tuple[str, str, Any]:
+            if stem == "discovery":
+                return "discovery", "", _discovery(settings)
+            if stem == "services":
+                return "services", "service", await service.services(session, english)
+            if stem == "requests":
                 q = request.query_params
                 query = service.parse_query(
                     service_request_id=q.get("service_request_id"),
@@ -65,41 +73,40 @@ class Open311Controller(Controller):
                     page=q.get("page"),
                     page_size=q.get("page_size"),
                 )
-                found = await service.service_requests(session, query, english)
-                return _answer(fmt, "service_requests", "request", found)
+                return "service_requests", "request", await service.service_requests(session, query, english)
             raise Open311Error(404, f"No such Open311 document: {document!r}.")
-        except Open311Error as exc:
-            return _error(fmt, exc)
+
+        return await _serve(document, produce)
 
     @get("/services/{name:str}", security=PUBLIC, operation_id="open311ServiceDefinition")
     async def service_definition(
         self, request: Request[Any, Any, Any], name: FromPath[str], session: NamedDependency[AsyncSession]
     ) -> Response[bytes]:
         """`services/{service_code}.json|xml`: the category's questions as Open311 attributes."""
-        split = split_suffix(name)
-        fmt = split[1] if split else "json"
-        try:
-            if split is None:
-                raise Open311Error(404, f"No such Open311 document: {name!r}.")
-            body = await service.service_definition(session, split[0], wants_english(request))
-            return _answer(fmt, "service_definition", "", body)
-        except Open311Error as exc:
-            return _error(fmt, exc)
+
+        async def produce(code: str) -> tuple[str, str, Any]:
+            return (
+                "service_definition",
+                "",
+                await service.service_definition(session, code, wants_english(request)),
+            )
+
+        return await _serve(name, produce)
 
     @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
     async def service_request(
         self, request: Request[Any, Any, Any], name: FromPath[str], session: NamedDependency[AsyncSession]
     ) -> Response[bytes]:
         """`requests/{service_request_id}.json|xml`: one public request (as a list, like the spec says)."""
-        split = split_suffix(name)
-        fmt = split[1] if split else "json"
-        try:
-            if split is None:
-                raise Open311Error(404, f"No such Open311 document: {name!r}.")
-            found = await service.service_request(session, split[0], wants_english(request))
-            return _answer(fmt, "service_requests", "request", found)
-        except Open311Error as exc:
-            return _error(fmt, exc)
+
+        async def produce(code: str) -> tuple[str, str, Any]:
+            return (
+                "service_requests",
+                "request",
+                await service.service_request(session, code, wants_english(request)),
+            )
+
+        return await _serve(name, produce)
 
 
 def _discovery(settings: Settings) -> dict[str, Any]:
