@@ -67,7 +67,14 @@ def database_url(settings: Settings) -> Iterator[str]:
         yield cluster.url
     finally:
         if started:
-            cluster.stop()
+            # a second Ctrl-C (impatient user, or `uv run` forwarding the terminal's signal) must not
+            # cut the shutdown short and leave the cluster running
+            previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                cluster.stop()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
             log.info("embedded PostgreSQL stopped")
 
 
