@@ -2,11 +2,12 @@
 
 Runs the real command in a subprocess with its own data folder and ports, twice: the second run reuses
 the cluster the first one created. SIGTERM (docker stop, systemd) and SIGINT (Ctrl-C) must both stop
-the embedded PostgreSQL, not leave it running behind.
+the embedded PostgreSQL, not leave it running behind — even when Ctrl-C comes again and again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -68,8 +69,14 @@ def postmaster_running(data_dir: Path) -> bool:
     return (data_dir / "pg" / "data" / "postmaster.pid").exists()
 
 
-def stop(proc: subprocess.Popen[bytes], sig: signal.Signals) -> int:
+def stop(proc: subprocess.Popen[bytes], sig: signal.Signals, *, repeat_every_s: float | None = None) -> int:
     proc.send_signal(sig)
+    if repeat_every_s is not None:  # an impatient user pressing Ctrl-C again and again while it stops
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(repeat_every_s)
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
     try:
         return proc.wait(timeout=30)
     finally:
@@ -92,5 +99,5 @@ def test_dev_serves_demo_wards_and_stops_its_cluster_on_sigterm_and_ctrl_c(data_
     second = start_dev(data_dir, port, pg_port)  # running it twice works: same cluster, same data
     wait_ready(second, data_dir, port)
     assert httpx.get(f"http://127.0.0.1:{port}/v1/areas", timeout=5).status_code == 200
-    stop(second, signal.SIGINT)
-    assert not postmaster_running(data_dir), "Ctrl-C left the embedded PostgreSQL running"
+    stop(second, signal.SIGINT, repeat_every_s=0.05)
+    assert not postmaster_running(data_dir), "repeated Ctrl-C left the embedded PostgreSQL running"
