@@ -36,10 +36,6 @@ class RequestQuery:
     page_size: int
 
 
-def _name(c: Category, english: bool) -> str:
-    return c.name_en if english else c.name_vi
-
-
 async def services(session: AsyncSession, english: bool) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(Category).where(Category.active).order_by(Category.sort, Category.code)
@@ -47,7 +43,7 @@ async def services(session: AsyncSession, english: bool) -> list[dict[str, Any]]
     return [
         {
             "service_code": c.code,
-            "service_name": _name(c, english),
+            "service_name": c.name_en if english else c.name_vi,
             "description": c.name_vi if english else c.name_en,  # the other language helps either reader
             "metadata": bool(c.questions),
             "type": "realtime",

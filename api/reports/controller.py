@@ -119,12 +119,6 @@ def _feature_collection(items: list[ListItem], next_cursor: str | None) -> dict[
     return {"type": "FeatureCollection", "features": features, "next_cursor": next_cursor}
 
 
-def _nfc(text: str | None) -> str | None:
-    import unicodedata
-
-    return None if text is None else unicodedata.normalize("NFC", text).strip()
-
-
 class ReportsController(Controller):
     tags = ["reports"]
 
@@ -183,7 +177,7 @@ class ReportsController(Controller):
             category=category,
             ward=ward,
             since=since,
-            q=_nfc(q),
+            q=submit.nfc(q),
         )
         conds, params = queries.where(f)
         conds.append("r.visibility = 'public'")
@@ -337,7 +331,7 @@ class ReportsController(Controller):
         principal: NamedDependency[Principal],
     ) -> StatusOut:
         """Not fixed: the reporter reopens it with a reason (within the reopen window)."""
-        r = await loop.reopen(session, settings, principal, code, _nfc(data.reason) or "")
+        r = await loop.reopen(session, settings, principal, code, submit.nfc(data.reason) or "")
         return StatusOut(r.code, r.status, r.version)
 
     @post(
@@ -354,7 +348,7 @@ class ReportsController(Controller):
         principal: NamedDependency[Principal],
     ) -> StatusOut:
         """1–5 stars for the handling, with an optional comment; a new rating replaces the old."""
-        r = await loop.rate(session, principal, code, data.stars, _nfc(data.comment))
+        r = await loop.rate(session, principal, code, data.stars, submit.nfc(data.comment))
         return StatusOut(r.code, r.status, r.version)
 
 

@@ -32,7 +32,7 @@ async def append_event(
     A Core insert rather than `session.add` + flush: every case change passes here, and the ORM's
     unit of work costs more than the statement itself. The returned object is not in the session.
     """
-    event = ReportEvent(
+    values: dict[str, Any] = dict(
         id=uuid.uuid4(),
         report_id=report_id,
         kind=kind,
@@ -46,23 +46,9 @@ async def append_event(
         data=data or {},
         is_public=is_public,
     )
-    await session.execute(insert(_EVENTS).values({c: getattr(event, c) for c in _COLUMNS}))
-    await on_report_event(session, report_id, event.id)
-    return event
+    await session.execute(insert(_EVENTS).values(values))
+    await on_report_event(session, report_id, values["id"])
+    return ReportEvent(**values)
 
 
 _EVENTS = cast(Table, ReportEvent.__table__)
-_COLUMNS = (
-    "id",
-    "report_id",
-    "kind",
-    "actor_id",
-    "actor_role",
-    "from_status",
-    "to_status",
-    "public_message",
-    "internal_note",
-    "reason",
-    "data",
-    "is_public",
-)
