@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -84,3 +85,22 @@ class Database:
     async def dispose(self) -> None:
         if self.bind is None:
             await self.engine.dispose()
+
+
+async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`, inside the session's transaction, with the session's
+    pending ORM changes flushed: hot paths run prepared statements on it (no SQLAlchemy compile and
+    result layers per statement) and still commit or roll back with the session.
+
+    SQLAlchemy's asyncpg adapter opens its transaction lazily at its first statement; a raw
+    statement before that would run in autocommit, so the transaction is opened here.
+    """
+    await session.flush()
+    fairy = await (await session.connection()).get_raw_connection()
+    driver: asyncpg.Connection = fairy.driver_connection
+    if not driver.is_in_transaction():
+        adapter: Any = fairy.dbapi_connection
+        await adapter._start_transaction()  # the adapter's own (lazy) begin
+        if not driver.is_in_transaction():
+            raise RuntimeError("could not open the session's transaction on its asyncpg connection")
+    return driver

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api.db import raw_connection
 from api.notifications import texts as t
 
 RESIDENT_KINDS = frozenset(t.RESIDENT)
 OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
 
-_EVENT = text(
-    """
+_EVENT_SQL = """
     SELECT e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
            r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
            c.name_vi AS category_vi, c.name_en AS category_en,
@@ -36,38 +36,55 @@ _EVENT = text(
     JOIN reports r ON r.id = e.report_id
     LEFT JOIN categories c ON c.code = r.category_code
     LEFT JOIN areas w ON w.code = r.ward_code
-    WHERE e.id = :event_id AND e.report_id = :report_id
-    """
-)
+    WHERE e.id = $1 AND e.report_id = $2
+"""
 
-_FOLLOWERS = text("SELECT user_id FROM report_follows WHERE report_id = :report_id")
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """An event with what its notifications say about the case (the columns of _EVENT_SQL)."""
+
+    kind: str
+    is_public: bool
+    actor_id: uuid.UUID | None
+    public_message: str | None
+    reason: str | None
+    data: dict[str, Any] | None
+    report_id: uuid.UUID
+    code: str
+    reporter_id: uuid.UUID | None
+    status: str
+    ward_code: str | None
+    agency_code: str | None
+    visibility: str
+    category_vi: str | None
+    category_en: str | None
+    ward_name: str | None
+
+
+_FOLLOWERS_SQL = "SELECT user_id FROM report_follows WHERE report_id = $1"
 
 # Officers whose scope (any area above or at the ward) covers the ward.
-_WARD_OFFICERS = text(
-    """
+_WARD_OFFICERS_SQL = """
     SELECT DISTINCT u.id
     FROM areas w
     JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
     JOIN users u ON u.id = ua.user_id
-    WHERE w.code = :ward AND u.role = 'officer' AND NOT u.disabled
-    """
-)
+    WHERE w.code = $1 AND u.role = 'officer' AND NOT u.disabled
+"""
 
-_REPORT_CODE = text("SELECT code FROM reports WHERE id = :id")
+_REPORT_CODE_SQL = "SELECT code FROM reports WHERE id = $1"
 
-
-_AGENCY_OFFICERS = text(
-    """
+_AGENCY_OFFICERS_SQL = """
     SELECT DISTINCT u.id FROM user_agencies ua JOIN users u ON u.id = ua.user_id
-    WHERE ua.agency_code = :agency AND u.role = 'officer' AND NOT u.disabled
-    """
-)
+    WHERE ua.agency_code = $1 AND u.role = 'officer' AND NOT u.disabled
+"""
 
 
 async def ward_officers(session: AsyncSession, ward_code: str | None) -> list[uuid.UUID]:
     if not ward_code:
         return []
-    return [row[0] for row in await session.execute(_WARD_OFFICERS, {"ward": ward_code})]
+    return [row[0] for row in await (await raw_connection(session)).fetch(_WARD_OFFICERS_SQL, ward_code)]
 
 
 async def case_officers(
@@ -75,8 +92,9 @@ async def case_officers(
 ) -> list[uuid.UUID]:
     """Who works a case: the officers of the agency it is routed to (power company…), if it has
     any; otherwise the officers of its ward."""
-    if agency_code and await session.scalar(text("SELECT to_regclass('user_agencies') IS NOT NULL")):
-        found = [row[0] for row in await session.execute(_AGENCY_OFFICERS, {"agency": agency_code})]
+    if agency_code:
+        raw = await raw_connection(session)
+        found = [row[0] for row in await raw.fetch(_AGENCY_OFFICERS_SQL, agency_code)]
         if found:
             return found
     return await ward_officers(session, ward_code)
@@ -93,18 +111,20 @@ async def _merged_into(session: AsyncSession, data: dict[str, Any]) -> str:
         report_id = uuid.UUID(ref)
     except ValueError:
         return ref or "?"
-    code = await session.scalar(_REPORT_CODE, {"id": report_id})
+    code = await (await raw_connection(session)).fetchval(_REPORT_CODE_SQL, report_id)
     return str(code or ref)
 
 
 async def on_report_event(session: AsyncSession, report_id: uuid.UUID, event_id: uuid.UUID) -> None:
     """Write the notifications an event causes, in the caller's transaction (the caller commits)."""
-    ev = (await session.execute(_EVENT, {"event_id": event_id, "report_id": report_id})).first()
-    if ev is None:
+    raw = await raw_connection(session)
+    row = await raw.fetchrow(_EVENT_SQL, event_id, report_id)
+    if row is None:
         return
-    kind: str = ev.kind
+    ev = _Event(**row)
+    kind = ev.kind
     data: dict[str, Any] = dict(ev.data or {})
-    code: str = ev.code
+    code = ev.code
     payload = {"status": ev.status, "event": kind, "event_id": str(event_id)}
     ward_vi = ev.ward_name or ev.ward_code or ""
     category_vi = ev.category_vi or ""
@@ -113,9 +133,7 @@ async def on_report_event(session: AsyncSession, report_id: uuid.UUID, event_id:
     if kind in RESIDENT_KINDS and ev.is_public:
         # followers only while the case is public (a hidden case tells its reporter alone)
         followers = (
-            [row[0] for row in await session.execute(_FOLLOWERS, {"report_id": ev.report_id})]
-            if ev.visibility == "public"
-            else []
+            [r[0] for r in await raw.fetch(_FOLLOWERS_SQL, ev.report_id)] if ev.visibility == "public" else []
         )
         users = _without([ev.reporter_id, *followers], ev.actor_id)
         if users:

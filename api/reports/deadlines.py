@@ -8,14 +8,16 @@ in Asia/Ho_Chi_Minh, skipping Saturdays, Sundays and the `holidays` table, keepi
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db import raw_connection
 from api.errors import Unprocessable
-from api.reports.models import Category, Holiday
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # a long Tết break plus weekends never spans more than this many calendar days per working day asked
@@ -49,29 +51,69 @@ def due_from(
     return ack, add_working_days(start, resolve_value, holidays)
 
 
-async def holidays_between(session: AsyncSession, first: date, last: date) -> set[date]:
-    rows = await session.scalars(select(Holiday.day).where(Holiday.day.between(first, last)))
-    return set(rows)
+# What a submission and a deadline need of a category, with the holidays its resolve deadline can
+# cross, in one statement ($2: the local start date; the span is _HORIZON_DAYS + 3 per working day).
+_RULES_SQL = """
+SELECT c.code, c.active, c.photo_required, c.questions, c.nearby_radius_m,
+       c.ack_hours, c.resolve_value, c.resolve_unit,
+       CASE WHEN c.resolve_unit = 'days' THEN ARRAY(
+           SELECT h.day FROM holidays h
+           WHERE h.day BETWEEN $2::date AND $2::date + ($3::int + 3 * c.resolve_value)
+       ) END AS holidays
+FROM categories c WHERE c.code = $1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRules:
+    code: str
+    active: bool
+    photo_required: bool
+    questions: list[dict[str, Any]]
+    nearby_radius_m: float | None
+    ack_hours: int
+    resolve_value: int
+    resolve_unit: str
+    holidays: frozenset[date]
+
+    def due(self, start: datetime) -> tuple[datetime, datetime]:
+        """(acknowledge by, resolve by) for a case of this category (re)starting at `start`."""
+        return due_from(
+            start,
+            ack_hours=self.ack_hours,
+            resolve_value=self.resolve_value,
+            resolve_unit=self.resolve_unit,
+            holidays=self.holidays,
+        )
+
+
+async def category_rules(
+    raw: asyncpg.Connection, category_code: str, start: datetime
+) -> CategoryRules | None:
+    """The category's rules and calendar for a case starting at `start`; None for an unknown code."""
+    row = await raw.fetchrow(_RULES_SQL, category_code, start.astimezone(LOCAL_TZ).date(), _HORIZON_DAYS)
+    if row is None:
+        return None
+    questions = row["questions"]
+    return CategoryRules(
+        code=row["code"],
+        active=row["active"],
+        photo_required=row["photo_required"],
+        questions=list(questions) if isinstance(questions, list) else [],
+        nearby_radius_m=row["nearby_radius_m"],
+        ack_hours=row["ack_hours"],
+        resolve_value=row["resolve_value"],
+        resolve_unit=row["resolve_unit"],
+        holidays=frozenset(row["holidays"] or ()),
+    )
 
 
 async def due_dates(session: AsyncSession, category_code: str, start: datetime) -> tuple[datetime, datetime]:
-    category = await session.get(Category, category_code)
-    if category is None:
+    rules = await category_rules(await raw_connection(session), category_code, start)
+    if rules is None:
         raise Unprocessable(
             f"Unknown category {category_code!r}.",
             message_vi=f"Lĩnh vực {category_code!r} không tồn tại.",
             code="unknown_category",
         )
-    holidays: set[date] = set()
-    if category.resolve_unit == "days":
-        first = start.astimezone(LOCAL_TZ).date()
-        holidays = await holidays_between(
-            session, first, first + timedelta(days=_HORIZON_DAYS + 3 * category.resolve_value)
-        )
-    return due_from(
-        start,
-        ack_hours=category.ack_hours,
-        resolve_value=category.resolve_value,
-        resolve_unit=category.resolve_unit,
-        holidays=holidays,
-    )
+    return rules.due(start)

@@ -9,22 +9,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import asyncpg
 import msgspec
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import geo
 import media
 from api.auth.tokens import Principal
+from api.db import raw_connection
 from api.errors import AppError, Conflict, Unprocessable
 from api.reports import deadlines
 from api.reports.codes import new_code
 from api.reports.events import append_event
-from api.reports.models import OPEN_STATUSES, Category, IdempotencyKey, Report
+from api.reports.models import OPEN_STATUSES
 from api.reports.schemas import (
     MAX_ADDRESS,
     MAX_DESCRIPTION,
@@ -36,10 +35,6 @@ from api.reports.schemas import (
 )
 from api.settings import Settings
 from moderation import fold, screen_text
-
-# Core tables for the writes (not the ORM classes): no unit of work on the hot path
-_REPORTS = cast(Table, Report.__table__)
-_KEYS = cast(Table, IdempotencyKey.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,26 +74,26 @@ def request_hash(data: ReportIn) -> bytes:
     return hashlib.sha256(json.dumps(msgspec.to_builtins(data), sort_keys=True).encode()).digest()
 
 
-def _stored(row: IdempotencyKey, digest: bytes) -> Outcome:
-    if row.request_hash != digest:
+def _stored(row: asyncpg.Record, digest: bytes) -> Outcome:
+    if row["request_hash"] != digest:
         raise Conflict(
             "This Idempotency-Key was already used for a different report.",
             message_vi="Khóa chống gửi trùng này đã dùng cho một phản ánh khác.",
             code="idempotency_key_reused",
         )
-    if row.response is None or row.status_code is None:
+    if row["response"] is None or row["status_code"] is None:
         raise Conflict(
             "The same report is still being submitted; retry shortly.",
             message_vi="Phản ánh này đang được gửi; vui lòng thử lại sau giây lát.",
             code="submission_in_progress",
         )
-    return Outcome(row.status_code, row.response, replayed=True)
+    return Outcome(row["status_code"], row["response"], replayed=True)
 
 
-def _check_answers(category: Category, answers: dict[str, Any]) -> dict[str, Any]:
+def _check_answers(asked: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
     """The answers to the category's questions, checked by type; unknown keys are refused."""
     problems: dict[str, str] = {}
-    questions = {q["key"]: q for q in category.questions or []}
+    questions = {q["key"]: q for q in asked}
     clean: dict[str, Any] = {}
     for key in answers:
         if key not in questions:
@@ -139,8 +134,32 @@ def _check_answers(category: Category, answers: dict[str, Any]) -> dict[str, Any
     return clean
 
 
-# The reads of a submission run on the session's asyncpg connection itself: prepared statements
-# with positional parameters, no SQLAlchemy layers (the hottest write path; see bench/submit.py).
+# A submission runs on the session's own asyncpg connection and transaction (`raw_connection`):
+# prepared statements with positional parameters, no SQLAlchemy compile or result layers. It is the
+# hottest write path (see bench/submit.py); media attachment, the event and the notifications it
+# causes share the same transaction.
+_CLAIM_SQL = """
+INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING RETURNING key
+"""
+_STORED_SQL = (
+    "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = $1 AND key = $2"
+)
+_ANSWERED_SQL = """
+UPDATE idempotency_keys SET report_id = $3, status_code = $4, response = $5::jsonb
+WHERE user_id = $1 AND key = $2
+"""
+_CLIENT_ID_TAKEN_SQL = "SELECT 1 FROM reports WHERE reporter_id = $1 AND client_id = $2"
+
+_INSERT_REPORT_SQL = """
+INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, address, answers,
+                     geom, accuracy_m, ward_code, agency_code, near_boundary, snapped_m, status,
+                     visibility, anonymous, ack_due_at, resolve_due_at, search_text, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb,
+        ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), $11, $12, $13, $14, $15, 'new',
+        $16, $17, $18, $19, $20, $21, $21)
+"""
+
 _AGENCY_SQL = """
 SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
 WHERE w.code = $1 AND cr.category_code = $2
@@ -157,6 +176,8 @@ WHERE ST_DWithin(geography(r.geom), pt.g, $3::float8)
   AND r.created_at >= $6
 ORDER BY d, r.created_at DESC LIMIT 5
 """
+_OPEN = list(OPEN_STATUSES)
+_json = msgspec.json.Encoder()
 
 
 async def _agency_for(raw: asyncpg.Connection, category: str, ward_code: str) -> str | None:
@@ -166,12 +187,17 @@ async def _agency_for(raw: asyncpg.Connection, category: str, ward_code: str) ->
 
 
 async def _nearby(
-    raw: asyncpg.Connection, category: Category, lat: float, lng: float, settings: Settings
+    raw: asyncpg.Connection,
+    rules: deadlines.CategoryRules,
+    lat: float,
+    lng: float,
+    settings: Settings,
+    now: datetime,
 ) -> list[NearbyReport]:
     """Open public reports of the same category close by, for "follow this one instead"."""
-    radius = category.nearby_radius_m if category.nearby_radius_m is not None else settings.nearby_radius_m
-    since = datetime.now(UTC) - timedelta(days=settings.nearby_days)
-    rows = await raw.fetch(_NEARBY_SQL, lat, lng, radius, category.code, list(OPEN_STATUSES), since)
+    radius = rules.nearby_radius_m if rules.nearby_radius_m is not None else settings.nearby_radius_m
+    since = now - timedelta(days=settings.nearby_days)
+    rows = await raw.fetch(_NEARBY_SQL, lat, lng, radius, rules.code, _OPEN, since)
     return [
         NearbyReport(
             r["code"],
@@ -183,6 +209,15 @@ async def _nearby(
         )
         for r in rows
     ]
+
+
+def _unknown_category(code: str) -> Unprocessable:
+    return Unprocessable(
+        f"Unknown category {code!r}.",
+        message_vi=f"Lĩnh vực {code!r} không tồn tại.",
+        code="unknown_category",
+        details={"field": "category"},
+    )
 
 
 async def submit(
@@ -213,49 +248,38 @@ async def submit(
     if address is not None and len(address) > MAX_ADDRESS:
         raise too_long("address", MAX_ADDRESS)
 
+    raw = await raw_connection(session)
     key = idempotency_key or (f"client:{data.client_id}" if data.client_id else None)
     digest = request_hash(data)
-    if key is not None:
-        # Claim the key first: a concurrent retry blocks here until we commit, then reads our answer.
-        claimed = await session.execute(
-            insert(_KEYS)
-            .values(user_id=principal.id, key=key, request_hash=digest)
-            .on_conflict_do_nothing()
-            .returning(_KEYS.c.key)
+    # Claim the key first: a concurrent retry blocks here until we commit, then reads our answer.
+    if key is not None and await raw.fetchval(_CLAIM_SQL, principal.id, key, digest) is None:
+        stored = await raw.fetchrow(_STORED_SQL, principal.id, key)
+        assert stored is not None
+        return _stored(stored, digest)
+    # with the key from the header, the client id's own uniqueness needs a look of its own
+    if (
+        data.client_id is not None
+        and idempotency_key is not None
+        and await raw.fetchval(_CLIENT_ID_TAKEN_SQL, principal.id, data.client_id) is not None
+    ):
+        raise Conflict(
+            "This client_id was already used for another report.",
+            message_vi="Mã client_id này đã dùng cho một phản ánh khác.",
+            code="client_id_reused",
         )
-        if claimed.first() is None:
-            row = await session.get(IdempotencyKey, (principal.id, key), populate_existing=True)
-            assert row is not None
-            return _stored(row, digest)
-    if data.client_id is not None and idempotency_key is not None:
-        # the key is the header, so the client id's own uniqueness needs a look of its own
-        taken = await session.scalar(
-            select(Report.id).where(Report.reporter_id == principal.id, Report.client_id == data.client_id)
-        )
-        if taken is not None:
-            raise Conflict(
-                "This client_id was already used for another report.",
-                message_vi="Mã client_id này đã dùng cho một phản ánh khác.",
-                code="client_id_reused",
-            )
     admit()
 
-    category = await session.get(Category, data.category)
-    if category is None or not category.active:
-        raise Unprocessable(
-            f"Unknown category {data.category!r}.",
-            message_vi=f"Lĩnh vực {data.category!r} không tồn tại.",
-            code="unknown_category",
-            details={"field": "category"},
-        )
-    answers = _check_answers(category, data.answers)
-    if category.photo_required and not data.media_ids:
+    now = datetime.now(UTC)
+    rules = await deadlines.category_rules(raw, data.category, now)
+    if rules is None or not rules.active:
+        raise _unknown_category(data.category)
+    answers = _check_answers(rules.questions, data.answers)
+    if rules.photo_required and not data.media_ids:
         raise Unprocessable(
             "This category needs at least one photo.",
             message_vi="Lĩnh vực này cần ít nhất một ảnh.",
             code="photo_required",
         )
-    raw = (await (await session.connection()).get_raw_connection()).driver_connection
     where = await geo.assign_fast(
         raw,
         lineage_cache,
@@ -266,38 +290,35 @@ async def submit(
     )
     if where is None:
         raise outside_service_area(data.lat, data.lng)
-    nearby = await _nearby(raw, category, data.lat, data.lng, settings)
-    agency = await _agency_for(raw, category.code, where.ward.code)
-    now = datetime.now(UTC)
-    ack_by, resolve_by = await deadlines.due_dates(session, category.code, now)
+    nearby = await _nearby(raw, rules, data.lat, data.lng, settings, now)
+    agency = await _agency_for(raw, rules.code, where.ward.code)
+    ack_by, resolve_by = rules.due(now)
     screening = screen_text(description, address)
     report_id, code = uuid.uuid4(), new_code()
-    new_report = dict(
-        id=report_id,
-        code=code,
-        reporter_id=principal.id,
-        client_id=data.client_id,
-        category_code=category.code,
-        description=description,
-        address=address,
-        answers=answers,
-        geom=f"SRID=4326;POINT({data.lng} {data.lat})",
-        accuracy_m=data.accuracy_m,
-        ward_code=where.ward.code,
-        agency_code=agency,
-        near_boundary=where.near_boundary,
-        snapped_m=where.distance_m,
-        status="new",
-        visibility=screening.visibility,
-        anonymous=data.anonymous,
-        ack_due_at=ack_by,
-        resolve_due_at=resolve_by,
-        search_text=search_text_for(description, address),
-        created_at=now,
-        updated_at=now,
+    await raw.execute(
+        _INSERT_REPORT_SQL,
+        report_id,
+        code,
+        principal.id,
+        data.client_id,
+        rules.code,
+        description,
+        address,
+        _json.encode(answers).decode(),
+        data.lng,
+        data.lat,
+        data.accuracy_m,
+        where.ward.code,
+        agency,
+        where.near_boundary,
+        where.distance_m,
+        screening.visibility,
+        data.anonymous,
+        ack_by,
+        resolve_by,
+        search_text_for(description, address),
+        now,
     )
-    # a Core insert: the ORM's unit of work would cost more than the statement (see events.py)
-    await session.execute(insert(_REPORTS).values(new_report))
     if data.media_ids:
         try:
             await media.attach_to_report(
@@ -331,11 +352,7 @@ async def submit(
     )
     body = msgspec.to_builtins(created)
     if key is not None:
-        await session.execute(
-            update(_KEYS)
-            .where(_KEYS.c.user_id == principal.id, _KEYS.c.key == key)
-            .values(report_id=report_id, status_code=201, response=body)
-        )
+        await raw.execute(_ANSWERED_SQL, principal.id, key, report_id, 201, _json.encode(body).decode())
     await session.commit()
     return Outcome(201, body)
 
