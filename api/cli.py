@@ -97,7 +97,7 @@ def _serve(settings: Settings, url: str, host: str, port: int, workers: int) -> 
         os.environ["PHANANH_DATABASE_URL"] = url
         os.environ["PHANANH_JWT_SECRET"] = settings.jwt_secret
         uvicorn.run(
-            "api.areas.fast:create_asgi_from_env",  # the app behind the lean ward-lookup path
+            "api.fast:create_asgi_from_env",  # the app behind the lean paths (api/fast.py)
             factory=True,
             host=host,
             port=port,
@@ -107,7 +107,7 @@ def _serve(settings: Settings, url: str, host: str, port: int, workers: int) -> 
         )
         return
     from api.app import create_app
-    from api.areas.fast import with_fast_paths
+    from api.fast import with_fast_paths
 
     app = with_fast_paths(create_app(settings, database_url=url))
     print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)

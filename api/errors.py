@@ -84,9 +84,12 @@ class TooManyRequests(AppError):
 
 
 def wants_english(request: Request[Any, Any, Any]) -> bool:
-    lang = request.headers.get("accept-language", "")
-    first = lang.split(",")[0].strip().lower()
-    return first.startswith("en")
+    return prefers_english(request.headers.get("accept-language", ""))
+
+
+def prefers_english(accept_language: str) -> bool:
+    """English when it is the caller's first language; Vietnamese otherwise."""
+    return accept_language.split(",")[0].strip().lower().startswith("en")
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -111,9 +114,12 @@ _HTTP_CODES: dict[int, tuple[str, str, str]] = {
 }
 
 
+def app_error_body(exc: AppError, english: bool) -> dict[str, Any]:
+    return error_body(exc.code, exc.message if english else exc.message_vi, exc.details)
+
+
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
-    message = exc.message if wants_english(request) else exc.message_vi
-    return _response(exc.status_code, error_body(exc.code, message, exc.details), exc.headers)
+    return _response(exc.status_code, app_error_body(exc, wants_english(request)), exc.headers)
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -102,13 +102,14 @@ async def prepare(url: str, data: Path) -> None:
         await conn.close()
 
 
-async def load(url: str) -> tuple[list[tuple[float, float]], list[tuple[str, bytes]]]:
-    """One seeded random point inside every ward (lat, lng), and every ward's boundary as WKB."""
+async def load(url: str, per_ward: int = 1) -> tuple[list[tuple[float, float]], list[tuple[str, bytes]]]:
+    """`per_ward` seeded random points inside every ward (lat, lng), and every ward's boundary as WKB."""
     conn = await asyncpg.connect(plain_url(url))
     try:
         pts = await conn.fetch(
-            "SELECT ST_Y(p) AS lat, ST_X(p) AS lng FROM (SELECT code, (ST_Dump(ST_GeneratePoints(geom, 1, 42))).geom AS p"
-            " FROM areas WHERE is_leaf AND geom IS NOT NULL) x ORDER BY md5(code)"
+            "SELECT ST_Y(p) AS lat, ST_X(p) AS lng FROM (SELECT code, (ST_Dump(ST_GeneratePoints(geom, $1, 42))).geom AS p"
+            " FROM areas WHERE is_leaf AND geom IS NOT NULL) x ORDER BY md5(code)",
+            per_ward,
         )
         polys = await conn.fetch(
             "SELECT code, ST_AsBinary(geom) AS wkb FROM areas WHERE is_leaf AND geom IS NOT NULL"

@@ -4,12 +4,16 @@
 
 Real ward data (the HCMC set from ../shared) is imported into a fresh database. The API runs in its own
 processes (`phananh serve --workers N`); each client is its own registered device and sends reports at
-random points inside the wards with a fresh Idempotency-Key, one request in flight, over keep-alive
-HTTP/1.1 on raw sockets (a lean client, so the load generator takes little of the 2 cores).
+random points inside the wards (40 seeded points per ward, so "nearby reports" stays realistic as
+reports pile up) with a fresh Idempotency-Key, one request in flight, over keep-alive HTTP/1.1 on raw
+sockets (a lean client, so the load generator takes little of the 2 cores).
 
-The ceiling is a plain asyncpg script doing the same SQL work per report in one transaction (ward
-lookup, nearby reports, agency route, idempotency row, report, event, stored answer) at the same
-concurrency. Printed: reports/s, p50/p99 and the ratio API/ceiling at 1, 8, 32 and 128 clients.
+The ceiling is a plain asyncpg script running the API's own statements (imported from its modules),
+in its order, in one transaction per report: idempotency claim, category rules + holidays, ward
+lookup, nearby reports, agency route, report, event, the event's notification reads, stored answer.
+Both sides get RAMP_S seconds of unmeasured ramp-up per level (connections opening, statements being
+prepared), then `--seconds` measured. Printed: reports/s, p50/p99 and the ratio API/ceiling at 1, 8,
+32 and 128 clients.
 """
 
 from __future__ import annotations
@@ -23,17 +27,25 @@ import re
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from api.db import plain_url
+from api.notifications import events as notification_events
+from api.reports import deadlines, events, submit
+from api.reports.codes import new_code
+from api.settings import Settings
 from bench.lookup import WARDS, Figures, api_server, database, load
 from geo.lookup import _ONE_SQL, _params
 
 LEVELS = (1, 8, 32, 128)
 CATEGORY = "ngap-nuoc"
+RAMP_S = 1.0
+POINTS_PER_WARD = 40
+SETTINGS = Settings()  # the defaults the API processes run with
 
 
 def report_body(lat: float, lng: float) -> bytes:
@@ -48,18 +60,25 @@ def report_body(lat: float, lng: float) -> bytes:
     ).encode()
 
 
+def measured(name: str, done: list[tuple[float, float]], start: float, end: float) -> Figures:
+    """Figures over the steady window [start, end); what finished before it was ramp-up."""
+    lat = [ms for t, ms in done if start <= t < end]
+    return Figures(name, len(lat), end - start, lat)
+
+
 async def http_run(
     port: int, tokens: list[str], points: list[tuple[float, float]], clients: int, seconds: float
 ) -> Figures:
-    latencies: list[float] = []
+    done: list[tuple[float, float]] = []
     errors = 0
-    deadline = time.perf_counter() + seconds
+    start = time.perf_counter() + RAMP_S
+    end = start + seconds
 
     async def client(i: int) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         rnd = random.Random(i)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < end:
             lat, lng = rnd.choice(points)
             body = report_body(lat, lng)
             head = (
@@ -75,102 +94,78 @@ async def http_run(
             if not resp.startswith(b"HTTP/1.1 201"):
                 errors += 1
                 continue
-            latencies.append((time.perf_counter() - t) * 1000)
+            now = time.perf_counter()
+            done.append((now, (now - t) * 1000))
         writer.close()
 
-    t0 = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(clients)))
-    fig = Figures(
-        f"API POST /v1/reports, {clients:>3} clients", len(latencies), time.perf_counter() - t0, latencies
-    )
     if errors:
         print(f"  ({errors} non-201 answers at {clients} clients)")
-    return fig
-
-
-_NEARBY = """
-WITH pt AS (SELECT geography(ST_SetSRID(ST_MakePoint($2, $1), 4326)) AS g)
-SELECT r.code, ST_Distance(geography(r.geom), pt.g) AS d FROM reports r, pt
-WHERE ST_DWithin(geography(r.geom), pt.g, 100) AND r.category_code = $3
-  AND r.status = ANY(ARRAY['new','acknowledged','in_progress']) AND r.visibility = 'public'
-  AND r.created_at >= now() - interval '30 days'
-ORDER BY d LIMIT 5
-"""
-_AGENCY = """
-SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
-WHERE w.code = $1 AND cr.category_code = $2 ORDER BY array_position(w.lineage, cr.area_code) DESC LIMIT 1
-"""
+    return measured(f"API POST /v1/reports, {clients:>3} clients", done, start, end)
 
 
 async def sql_run(
     url: str, users: list[uuid.UUID], points: list[tuple[float, float]], clients: int, seconds: float
 ) -> Figures:
-    pool = await asyncpg.create_pool(plain_url(url), min_size=min(clients, 20), max_size=min(clients, 20))
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
+    """The API's own statements (imported from its modules) in its order, on a plain asyncpg pool."""
+
+    async def init(conn: asyncpg.Connection) -> None:
+        # JSON as the API's connections have it (SQLAlchemy's asyncpg dialect sets this codec)
+        await conn.set_type_codec("jsonb", encoder=str, decoder=json.loads, schema="pg_catalog")
+
+    size = min(clients, 20)
+    pool = await asyncpg.create_pool(plain_url(url), min_size=size, max_size=size, init=init)
+    done: list[tuple[float, float]] = []
+    start = time.perf_counter() + RAMP_S
+    end = start + seconds
+    snap, near = SETTINGS.snap_distance_m, SETTINGS.near_boundary_m
 
     async def client(i: int) -> None:
         rnd = random.Random(1000 + i)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < end:
             lat, lng = rnd.choice(points)
             t = time.perf_counter()
             async with pool.acquire() as conn, conn.transaction():
-                key = str(uuid.uuid4())
-                await conn.execute(
-                    "INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    users[i],
-                    key,
-                    b"h" * 32,
-                )
-                await conn.fetchrow("SELECT * FROM categories WHERE code = $1", CATEGORY)
-                ward = await conn.fetchrow(_ONE_SQL, *_params(lat, lng, 200.0, 15.0))
-                await conn.fetch(
-                    "SELECT code, name, level FROM areas WHERE code = ANY((SELECT lineage FROM areas WHERE code = $1)::text[])",
-                    ward["code"],
-                )
-                await conn.fetch(_NEARBY, lat, lng, CATEGORY)
-                await conn.fetchval(_AGENCY, ward["code"], CATEGORY)
-                rid = uuid.uuid4()
-                await conn.execute(
-                    "INSERT INTO reports (id, code, reporter_id, category_code, description, geom, ward_code, "
-                    "ack_due_at, resolve_due_at, search_text) VALUES ($1, $2, $3, $4, $5, "
-                    "ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, now() + interval '2 hours', "
-                    "now() + interval '2 days', $9)",
-                    rid,
-                    "PB-" + uuid.uuid4().hex[:9].upper(),
-                    users[i],
+                key, user, now = str(uuid.uuid4()), users[i], datetime.now(UTC)
+                await conn.fetchval(submit._CLAIM_SQL, user, key, b"h" * 32)
+                await conn.fetchrow(
+                    deadlines._RULES_SQL,
                     CATEGORY,
-                    "Đường ngập sâu",
-                    lng,
+                    now.astimezone(deadlines.LOCAL_TZ).date(),
+                    deadlines._HORIZON_DAYS,
+                )
+                ward = await conn.fetchrow(_ONE_SQL, *_params(lat, lng, snap, near))
+                await conn.fetch(
+                    submit._NEARBY_SQL,
                     lat,
-                    ward["code"],
-                    "duong ngap sau",
+                    lng,
+                    SETTINGS.nearby_radius_m,
+                    CATEGORY,
+                    submit._OPEN,
+                    now - timedelta(days=SETTINGS.nearby_days),
                 )
+                await conn.fetchval(submit._AGENCY_SQL, ward["code"], CATEGORY)
+                rid, eid = uuid.uuid4(), uuid.uuid4()
                 await conn.execute(
-                    "INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, to_status) "
-                    "VALUES ($1, $2, 'created', $3, 'resident', 'new')",
-                    uuid.uuid4(),
-                    rid,
-                    users[i],
-                )
+                    submit._INSERT_REPORT_SQL,
+                    rid, new_code(), user, None, CATEGORY, "Đường ngập sâu", None, "{}", lng, lat, 10.0,
+                    ward["code"], None, False, None, "public", False, now, now, "duong ngap sau", now,
+                )  # fmt: skip
                 await conn.execute(
-                    "UPDATE idempotency_keys SET report_id = $1, status_code = 201, response = $2::jsonb "
-                    "WHERE user_id = $3 AND key = $4",
-                    rid,
-                    json.dumps({"id": str(rid)}),
-                    users[i],
-                    key,
-                )
-            latencies.append((time.perf_counter() - t) * 1000)
+                    events._INSERT_EVENT_SQL,
+                    eid, rid, "created", user, "resident", None, "new", None, None, None, "{}", True,
+                )  # fmt: skip
+                await conn.fetchrow(notification_events._EVENT_SQL, eid, rid)
+                await conn.fetch(notification_events._WARD_OFFICERS_SQL, ward["code"])
+                await conn.execute(submit._ANSWERED_SQL, user, key, rid, 201, json.dumps({"id": str(rid)}))
+            finished = time.perf_counter()
+            done.append((finished, (finished - t) * 1000))
 
-    t0 = time.perf_counter()
     try:
         await asyncio.gather(*(client(i) for i in range(clients)))
     finally:
         await pool.close()
-    return Figures(
-        f"ceiling: asyncpg SQL, {clients:>3} clients", len(latencies), time.perf_counter() - t0, latencies
-    )
+    return measured(f"ceiling: asyncpg SQL, {clients:>3} clients", done, start, end)
 
 
 async def register(port: int, n: int) -> tuple[list[str], list[uuid.UUID]]:
@@ -195,13 +190,12 @@ async def main(args: argparse.Namespace) -> None:
     os.environ["PHANANH_REPORT_RATE_PER_DEVICE_HOUR"] = "10000000"
     os.environ["PHANANH_REPORT_RATE_PER_IP_HOUR"] = "10000000"
     async with database(args, data) as url:
-        points, polys = await load(url)
+        points, polys = await load(url, per_ward=POINTS_PER_WARD)
         print(
             f"{len(polys)} wards; {seconds:.0f} s per run; {os.cpu_count()} cores; API workers {args.api_workers}"
         )
         async with api_server(url, args.api_workers, 2) as port:
             tokens, users = await register(port, max(LEVELS))
-            await http_run(port, tokens, points, 4, 1.0)  # warm-up
             rows = []
             for level in LEVELS:
                 api = await http_run(port, tokens, points, level, seconds)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from api import migrate
 from api.app import create_app
 from api.db import Database, make_engine
+from api.fast import FastPaths
 from api.settings import Settings
 from tests.support.database import create_database, drop_database, server_url, unique_name
 
@@ -106,9 +107,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @asynccontextmanager
-async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(app: Litestar, *, fast: FastPaths | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan in its own task (pytest-asyncio and anyio cancel scopes disagree
-    otherwise) and yield an HTTP client talking to it in-process."""
+    otherwise) and yield an HTTP client talking to it in-process (through `fast`, the fast paths
+    `phananh serve` puts in front of it, when given)."""
     started, stop = asyncio.Event(), asyncio.Event()
     failure: list[BaseException] = []
 
@@ -125,7 +127,7 @@ async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     await started.wait()
     if failure:
         raise failure[0]
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=fast or app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         try:
             yield client

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
 from api.areas.cli import demo_wards
-from api.areas.fast import with_fast_paths
+from api.areas.fast import LookupFastPath
 from api.db import make_engine
+from api.fast import with_fast_paths
 from api.settings import Settings
 from geo.importer import ImportOptions, import_file
 from tests.conftest import serving
@@ -183,6 +184,8 @@ async def test_fast_path_on_its_own_connections(settings: Settings, fresh_db: st
     await engine.dispose()
     app = create_app(settings.with_(lookup_connections=2), database_url=fresh_db)
     fast = with_fast_paths(app)
+    lookup = fast.path("GET", "/v1/areas/lookup")
+    assert isinstance(lookup, LookupFastPath)
     async with serving(app) as plain:
         transport = httpx.ASGITransport(app=fast)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -191,8 +194,8 @@ async def test_fast_path_on_its_own_connections(settings: Settings, fresh_db: st
             want = await plain.get("/v1/areas/lookup", params=params)
             assert want.json()["ward"]["name"] == "Bến Thành"
             assert all((r.status_code, r.json()) == (200, want.json()) for r in answers)
-            assert fast.connections is not None and len(fast.connections.open) == 2  # capped
+            assert lookup.connections is not None and len(lookup.connections.open) == 2  # capped
             outside = await client.get("/v1/areas/lookup", params={"lat": 0, "lng": 0})
             assert outside.status_code == 422
-    await fast.connections.close()  # what the wrapper does on lifespan shutdown
-    assert fast.connections.open == []
+    await lookup.close()  # what the wrapper does on lifespan shutdown
+    assert lookup.connections.open == []

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import httpx
+import jwt
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.auth.tokens import InvalidToken, Principal, decode_access
 from tests.support.areas import make_city
 from tests.support.staff import make_staff
 from tests.support.world import insert_report
@@ -125,3 +129,18 @@ async def test_staff_accounts_are_not_erased_by_themselves(
     await make_city(db_conn)
     _, officer = await make_staff(db_conn, "officer", ["W1"])
     assert_error_shape(await client.delete("/v1/me", headers=officer), 403, "staff_account")
+
+
+async def test_a_remembered_token_still_expires() -> None:
+    """Verified tokens are remembered (no signature check per request), but never past their expiry."""
+    secret = "s" * 40
+    who = Principal(uuid.uuid4(), "resident")
+    exp = int(time.time()) + 2
+    token = jwt.encode({"sub": str(who.id), "role": who.role, "typ": "access", "exp": exp}, secret, "HS256")
+    assert decode_access(token, secret) == who
+    assert decode_access(token, secret) == who  # the remembered answer
+    with pytest.raises(InvalidToken):
+        decode_access(token, "t" * 40)  # remembered per secret: another key verifies anew
+    await asyncio.sleep(exp - time.time() + 0.05)
+    with pytest.raises(InvalidToken):
+        decode_access(token, secret)

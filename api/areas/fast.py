@@ -1,12 +1,9 @@
-"""A lean ASGI path for `GET /v1/areas/lookup`, in front of the Litestar app in `phananh serve`.
+"""The fast path of `GET /v1/areas/lookup` (see api/fast.py).
 
-Every report and every map tap asks for a ward, so the lookup is the hottest request. Through
-Litestar it costs ~0.6 ms of Python per request (routing, parameter model, DI, response) against
-~0.15 ms of PostGIS; on two cores that caps the API far below the database. Here a well-formed
+Through Litestar a lookup costs ~0.6 ms of Python against ~0.15 ms of PostGIS. Here a well-formed
 lookup that finds a ward is answered directly: the same validation bounds, the same service
-(`geo.assign_fast`), the same body (`LookupOut`) and headers. Anything else — malformed or
-out-of-range input, a point outside the service area, every other path — goes to Litestar, which
-owns the error shape and the OpenAPI description (api/areas/controller.py).
+(`geo.assign_fast`), the same body (`LookupOut`). Malformed or out-of-range input and a point
+outside the service area go to Litestar (api/areas/controller.py), which renders the error.
 """
 
 from __future__ import annotations
@@ -15,8 +12,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,7 +21,7 @@ from litestar import Litestar
 
 from api.areas.controller import LookupOut, _ref, lineage_cache
 from api.db import plain_url
-from api.logs import _valid_incoming, access_log, request_id_var
+from api.fast import Answer
 from geo import Assignment, assign_fast
 
 log = logging.getLogger("phananh.areas")
@@ -92,61 +87,20 @@ class _Connections:
 
 
 class LookupFastPath:
-    """ASGI wrapper: answers found lookups itself, hands everything else to the Litestar app."""
+    method, path, max_body = "GET", PATH, 0
 
     def __init__(self, app: Litestar) -> None:
-        self.app = app
         self.state = app.state
         self.connections: _Connections | None = None
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._on_shutdown(send))
-            return
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
+    async def answer(self, scope: dict[str, Any], headers: dict[bytes, bytes], body: bytes) -> Answer | None:
         point = _coordinates(scope["query_string"])
-        body = None if point is None else await self._lookup(*point)
-        if body is None:
-            await self.app(scope, receive, send)
-            return
-        rid = ""
-        for k, v in scope["headers"]:
-            if k == b"x-request-id":
-                rid = v.decode("latin-1")
-                break
-        if not _valid_incoming(rid):
-            rid = uuid.uuid4().hex
-        started = time.perf_counter()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", rid.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-        if self.state.settings.access_log:
-            token = request_id_var.set(rid)
-            access_log.info(
-                "GET %s 200",
-                PATH,
-                extra={"status": 200, "ms": round((time.perf_counter() - started) * 1000, 2)},
-            )
-            request_id_var.reset(token)
+        found = None if point is None else await self._lookup(*point)
+        return None if found is None else Answer(200, found)
 
-    def _on_shutdown(self, send: Any) -> Any:
-        async def wrapped(message: Any) -> None:
-            if message["type"] == "lifespan.shutdown.complete" and self.connections is not None:
-                await self.connections.close()
-            await send(message)
-
-        return wrapped
+    async def close(self) -> None:
+        if self.connections is not None:
+            await self.connections.close()
 
     async def _lookup(self, lat: float, lng: float) -> bytes | None:
         """The body of a found lookup; None to let Litestar answer (a miss, or any failure)."""
@@ -200,14 +154,3 @@ def _body(found: Assignment) -> bytes:
             near_boundary=found.near_boundary,
         )
     )
-
-
-def with_fast_paths(app: Litestar) -> LookupFastPath:
-    return LookupFastPath(app)
-
-
-def create_asgi_from_env() -> LookupFastPath:
-    """Factory for `uvicorn --factory` worker processes (see api.cli._serve)."""
-    from api.app import create_app_from_env
-
-    return LookupFastPath(create_app_from_env())

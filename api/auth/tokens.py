@@ -42,6 +42,18 @@ def encode_access(principal: Principal, secret: str, ttl_s: int) -> str:
 
 
 def decode_access(token: str, secret: str) -> Principal:
+    """The token's principal; InvalidToken when it is malformed, forged, expired or not an access token.
+
+    Verified tokens are remembered until they expire (a phone sends the same token with every
+    request; checking its signature again costs more than the rest of a ward lookup).
+    """
+    key = (token, secret)
+    known = _verified.get(key)
+    if known is not None:
+        principal, expires = known
+        if time.time() < expires:
+            return principal
+        del _verified[key]
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError as exc:
@@ -49,9 +61,17 @@ def decode_access(token: str, secret: str) -> Principal:
     if claims.get("typ") != "access":
         raise InvalidToken("not an access token")
     try:
-        return Principal(id=uuid.UUID(claims["sub"]), role=str(claims["role"]))
+        principal = Principal(id=uuid.UUID(claims["sub"]), role=str(claims["role"]))
     except (KeyError, ValueError):
         raise InvalidToken("malformed claims") from None
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()  # bounded memory; the live tokens come back on their next request
+    _verified[key] = (principal, float(claims["exp"]))
+    return principal
+
+
+_VERIFIED_MAX = 10_000
+_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
 
 
 def new_refresh_token() -> tuple[str, bytes]:

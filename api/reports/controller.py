@@ -20,7 +20,7 @@ from api.openapi import PUBLIC, errors
 from api.ratelimit import ReportLimiter
 from api.reports import loop, queries, submit
 from api.reports.access import load_visible, normalise_code
-from api.reports.schemas import ReportCreated, ReportIn
+from api.reports.schemas import MAX_BODY, ReportCreated, ReportIn
 from api.reports.views import ReportView, render
 from api.settings import Settings
 
@@ -127,7 +127,7 @@ class ReportsController(Controller):
         status_code=201,
         responses=errors(401, 409, 422, 429),
         operation_id="submitReport",
-        request_max_body_size=256 * 1024,
+        request_max_body_size=MAX_BODY,
     )
     async def submit_report(
         self,
@@ -358,5 +358,4 @@ def public_link(settings: Settings, code: str) -> str:
 
 def _answer(outcome: submit.Outcome) -> Response[ReportCreated]:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    body = msgspec.convert(outcome.body, ReportCreated)
-    return Response(body, status_code=outcome.status_code, headers=headers)
+    return Response(outcome.created(), status_code=outcome.status_code, headers=headers)

@@ -12,6 +12,7 @@ Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Lng = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 MAX_DESCRIPTION = 2000
 MAX_ADDRESS = 300
+MAX_BODY = 256 * 1024  # a report's JSON (text, answers, media ids); media come separately
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -43,6 +43,10 @@ class Outcome:
     body: dict[str, Any]
     replayed: bool = False
 
+    def created(self) -> ReportCreated:
+        """The body as its Struct (a stored answer comes back from jsonb with its keys reordered)."""
+        return msgspec.convert(self.body, ReportCreated)
+
 
 def outside_service_area(lat: float, lng: float) -> Unprocessable:
     return Unprocessable(

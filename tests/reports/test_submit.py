@@ -1,18 +1,25 @@
-"""POST /v1/reports: the rules of submitting, through HTTP against the real database."""
+"""POST /v1/reports: the rules of submitting, through HTTP against the real database.
+
+Every test runs twice: through the Litestar app alone, and through the fast paths `phananh serve`
+puts in front of it (api/fast.py), which must give the same answers — and must answer itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
 from api.db import make_engine
+from api.fast import with_fast_paths
 from api.settings import Settings
 from tests.conftest import serving
 from tests.reports.helpers import resident
@@ -20,6 +27,26 @@ from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, centre, make_city
 from tests.test_service import assert_error_shape
 
 LAT, LNG = centre("W2")
+
+
+@pytest.fixture(params=["litestar", "fast_path"])
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@contextlib.asynccontextmanager
+async def served(app: Litestar, stack: str) -> AsyncIterator[httpx.AsyncClient]:
+    fast = with_fast_paths(app) if stack == "fast_path" else None
+    async with serving(app, fast=fast) as client:
+        yield client
+    if fast is not None:  # not only handed over to Litestar: the fast path answered too
+        assert fast.answered["/v1/reports"] > 0, fast.passed
+
+
+@pytest.fixture
+async def client(app: Litestar, stack: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with served(app, stack) as c:
+        yield c
 
 
 def body(**kw: object) -> dict[str, object]:
@@ -178,11 +205,11 @@ async def test_idempotent_replay_and_changed_body(
 
 
 async def test_rate_limit_answers_429_with_retry_after(
-    settings: Settings, database, db_conn: AsyncConnection
+    settings: Settings, database, db_conn: AsyncConnection, stack: str
 ) -> None:
     await make_city(db_conn)
     app = create_app(settings.with_(report_rate_per_device_hour=2), database=database)
-    async with serving(app) as client:
+    async with served(app, stack) as client:
         _, me = await resident(client)
         for i in range(2):
             r = await client.post(
@@ -210,9 +237,9 @@ async def city_db(fresh_db: str) -> AsyncIterator[str]:
     yield fresh_db
 
 
-async def test_fifty_concurrent_retries_make_one_report(settings: Settings, city_db: str) -> None:
+async def test_fifty_concurrent_retries_make_one_report(settings: Settings, city_db: str, stack: str) -> None:
     app = create_app(settings, database_url=city_db)
-    async with serving(app) as client:
+    async with served(app, stack) as client:
         _, me = await resident(client)
         headers = {**me, "Idempotency-Key": "flaky-network-retry-01"}
         answers = await asyncio.gather(
