@@ -93,14 +93,25 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
     result layers per statement) and still commit or roll back with the session.
 
     SQLAlchemy's asyncpg adapter opens its transaction lazily at its first statement; a raw
-    statement before that would run in autocommit, so the transaction is opened here.
+    statement before that would run in autocommit, so the transaction is opened here. The answer is
+    kept for the rest of the session's transaction (one submission asks several times).
     """
-    await session.flush()
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    transaction = session.get_transaction()
+    kept = session.info.get(_RAW)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        driver: asyncpg.Connection = kept[1]
+        return driver
     fairy = await (await session.connection()).get_raw_connection()
-    driver: asyncpg.Connection = fairy.driver_connection
+    driver = fairy.driver_connection
     if not driver.is_in_transaction():
         adapter: Any = fairy.dbapi_connection
         await adapter._start_transaction()  # the adapter's own (lazy) begin
         if not driver.is_in_transaction():
             raise RuntimeError("could not open the session's transaction on its asyncpg connection")
+    session.info[_RAW] = (session.get_transaction(), driver)
     return driver
+
+
+_RAW = "phananh.raw_connection"
