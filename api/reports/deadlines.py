@@ -3,6 +3,10 @@
 Acknowledging is due within the category's `ack_hours` clock hours (someone must look soon, even at
 weekends). Resolving is due within `resolve_value` clock hours, or working days: counted on local dates
 in Asia/Ho_Chi_Minh, skipping Saturdays, Sundays and the `holidays` table, keeping the time of day.
+
+`category_rules` reads a category's rules together with the holidays its deadline can cross, in one
+statement: submission (which also needs the category's questions and photo rule) and every later
+deadline (reopen, transfer) read it the same way.
 """
 
 from __future__ import annotations
@@ -111,9 +115,14 @@ async def category_rules(
 async def due_dates(session: AsyncSession, category_code: str, start: datetime) -> tuple[datetime, datetime]:
     rules = await category_rules(await raw_connection(session), category_code, start)
     if rules is None:
-        raise Unprocessable(
-            f"Unknown category {category_code!r}.",
-            message_vi=f"Lĩnh vực {category_code!r} không tồn tại.",
-            code="unknown_category",
-        )
+        raise unknown_category(category_code)
     return rules.due(start)
+
+
+def unknown_category(code: str) -> Unprocessable:
+    return Unprocessable(
+        f"Unknown category {code!r}.",
+        message_vi=f"Lĩnh vực {code!r} không tồn tại.",
+        code="unknown_category",
+        details={"field": "category"},
+    )

@@ -215,15 +215,6 @@ async def _nearby(
     ]
 
 
-def _unknown_category(code: str) -> Unprocessable:
-    return Unprocessable(
-        f"Unknown category {code!r}.",
-        message_vi=f"Lĩnh vực {code!r} không tồn tại.",
-        code="unknown_category",
-        details={"field": "category"},
-    )
-
-
 async def submit(
     session: AsyncSession,
     settings: Settings,
@@ -276,7 +267,7 @@ async def submit(
     now = datetime.now(UTC)
     rules = await deadlines.category_rules(raw, data.category, now)
     if rules is None or not rules.active:
-        raise _unknown_category(data.category)
+        raise deadlines.unknown_category(data.category)
     answers = _check_answers(rules.questions, data.answers)
     if rules.photo_required and not data.media_ids:
         raise Unprocessable(
