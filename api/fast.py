@@ -71,20 +71,26 @@ class FastPaths:
         started = time.perf_counter()
         body, whole, within = await _read_body(receive, fast.max_body)
         headers = dict(scope["headers"])
-        answer = None
-        if whole and within:
-            try:
-                answer = await fast.answer(scope, headers, body)
-            except Exception:
-                log.warning("fast path %s %s failed; Litestar answers", fast.method, fast.path, exc_info=True)
+        rid = headers.get(b"x-request-id", b"").decode("latin-1")
+        if not _valid_incoming(rid):
+            rid = uuid.uuid4().hex
+        token = request_id_var.set(rid)  # the service's own log lines carry the request id too
+        try:
+            answer = None
+            if whole and within:
+                try:
+                    answer = await fast.answer(scope, headers, body)
+                except Exception:
+                    log.warning(
+                        "fast path %s %s failed; Litestar answers", fast.method, fast.path, exc_info=True
+                    )
+        finally:
+            request_id_var.reset(token)
         if answer is None:
             self.passed[fast.path] += 1
             await self.app(scope, _replay(body, whole, receive), send)
             return
         self.answered[fast.path] += 1
-        rid = headers.get(b"x-request-id", b"").decode("latin-1")
-        if not _valid_incoming(rid):
-            rid = uuid.uuid4().hex
         await send(
             {
                 "type": "http.response.start",
