@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import msgspec
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -115,3 +116,9 @@ async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
 
 
 _RAW = "phananh.raw_connection"
+_json_encode = msgspec.json.Encoder().encode
+
+
+def jsonb(value: Any) -> str:
+    """A jsonb parameter for a statement on `raw_connection`: SQLAlchemy's asyncpg codec takes JSON text."""
+    return _json_encode(value).decode()

@@ -38,7 +38,7 @@ class Answer:
 class FastPath(Protocol):
     method: str
     path: str
-    max_body: int  # bytes of body read before `answer`; a longer body goes to Litestar unread
+    max_body: int  # the longest body `answer` is given; a longer one goes to Litestar (replayed)
 
     async def answer(self, scope: dict[str, Any], headers: dict[bytes, bytes], body: bytes) -> Answer | None:
         """The response, or None to let Litestar answer."""
@@ -84,35 +84,33 @@ class FastPaths:
                     log.warning(
                         "fast path %s %s failed; Litestar answers", fast.method, fast.path, exc_info=True
                     )
-        finally:
-            request_id_var.reset(token)
-        if answer is None:
-            self.passed[fast.path] += 1
-            await self.app(scope, _replay(body, whole, receive), send)
-            return
-        self.answered[fast.path] += 1
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(answer.body)).encode()),
-                    (b"x-request-id", rid.encode()),
-                    *answer.headers,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer.body})
-        if self.app.state.settings.access_log:
-            token = request_id_var.set(rid)
-            access_log.info(
-                "%s %s %s",
-                fast.method,
-                fast.path,
-                answer.status,
-                extra={"status": answer.status, "ms": round((time.perf_counter() - started) * 1000, 2)},
+            if answer is None:
+                self.passed[fast.path] += 1
+                await self.app(scope, _replay(body, whole, receive), send)
+                return
+            self.answered[fast.path] += 1
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": answer.status,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(answer.body)).encode()),
+                        (b"x-request-id", rid.encode()),
+                        *answer.headers,
+                    ],
+                }
             )
+            await send({"type": "http.response.body", "body": answer.body})
+            if self.app.state.settings.access_log:
+                access_log.info(
+                    "%s %s %s",
+                    fast.method,
+                    fast.path,
+                    answer.status,
+                    extra={"status": answer.status, "ms": round((time.perf_counter() - started) * 1000, 2)},
+                )
+        finally:
             request_id_var.reset(token)
 
     def _on_shutdown(self, send: Any) -> Any:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import raw_connection
+from api.db import jsonb, raw_connection
 from api.notifications import on_report_event
 from api.reports.models import ReportEvent
 
@@ -17,7 +16,6 @@ INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, from_statu
                            public_message, internal_note, reason, data, is_public)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)
 """
-_json = msgspec.json.Encoder()
 
 
 async def append_event(
@@ -68,7 +66,7 @@ async def append_event(
         public_message,
         internal_note,
         reason,
-        _json.encode(event.data).decode(),
+        jsonb(event.data),
         is_public,
     )
     await on_report_event(session, report_id, event.id)

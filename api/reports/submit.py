@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import geo
 import media
 from api.auth.tokens import Principal
-from api.db import raw_connection
+from api.db import jsonb, raw_connection
 from api.errors import AppError, Conflict, Unprocessable
 from api.reports import deadlines
 from api.reports.codes import new_code
@@ -181,7 +181,6 @@ WHERE ST_DWithin(geography(r.geom), pt.g, $3::float8)
 ORDER BY d, r.created_at DESC LIMIT 5
 """
 _OPEN = list(OPEN_STATUSES)
-_json = msgspec.json.Encoder()
 
 
 async def _agency_for(raw: asyncpg.Connection, category: str, ward_code: str) -> str | None:
@@ -299,7 +298,7 @@ async def submit(
         rules.code,
         description,
         address,
-        _json.encode(answers).decode(),
+        jsonb(answers),
         data.lng,
         data.lat,
         data.accuracy_m,
@@ -347,7 +346,7 @@ async def submit(
     )
     body = msgspec.to_builtins(created)
     if key is not None:
-        await raw.execute(_ANSWERED_SQL, principal.id, key, report_id, 201, _json.encode(body).decode())
+        await raw.execute(_ANSWERED_SQL, principal.id, key, report_id, 201, jsonb(body))
     await session.commit()
     return Outcome(201, body)
 
