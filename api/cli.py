@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import Any
 
 from api.embedded_pg import Cluster, EmbeddedPgError
 from api.logs import configure_logging
+from api.serve import ServeError, serve
 from api.settings import Settings, SettingsError, ensure_jwt_secret, load_settings
 
 log = logging.getLogger("phananh.cli")
@@ -89,31 +89,6 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-def _serve(settings: Settings, url: str, host: str, port: int, workers: int) -> None:
-    import uvicorn
-
-    if workers > 1:
-        # worker processes build the app from the environment
-        os.environ["PHANANH_DATABASE_URL"] = url
-        os.environ["PHANANH_JWT_SECRET"] = settings.jwt_secret
-        uvicorn.run(
-            "api.fast:create_asgi_from_env",  # the app behind the lean paths (api/fast.py)
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=None,
-            access_log=False,
-        )
-        return
-    from api.app import create_app
-    from api.fast import with_fast_paths
-
-    app = with_fast_paths(create_app(settings, database_url=url))
-    print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-
-
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -127,7 +102,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def _serve_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     if args.no_worker:
         settings = settings.with_(serve_worker=False)
-    _serve(settings, url, args.host or settings.host, args.port or settings.port, args.workers)
+    serve(settings, url, args.host or settings.host, args.port or settings.port, args.workers)
     return 0
 
 
@@ -164,7 +139,7 @@ def _dev_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     asyncio.run(_migrate(url))
     for step in DEMO_LOADERS:
         asyncio.run(step(settings, url))
-    _serve(settings, url, args.host or settings.host, args.port or settings.port, 1)
+    serve(settings, url, args.host or settings.host, args.port or settings.port, 1)
     return 0
 
 
@@ -206,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd.run(args, settings, url)
     except EmbeddedPgError as exc:
         print(f"embedded database: {exc}", file=sys.stderr)
+        return 2
+    except ServeError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
