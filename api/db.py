@@ -8,6 +8,7 @@ tests hand the app a `Database` bound to one connection whose outer transaction 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -122,3 +123,13 @@ _json_encode = msgspec.json.Encoder().encode
 def jsonb(value: Any) -> str:
     """A jsonb parameter for a statement on `raw_connection`: SQLAlchemy's asyncpg codec takes JSON text."""
     return _json_encode(value).decode()
+
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def rebind(sql: str, *args: str) -> str:
+    """`sql` with its parameters $1, $2… replaced by `args` (the larger statement's parameters or
+    SQL expressions): one module's statement embedded in another's, so that a hot path can do in one
+    round trip what several modules each define once."""
+    return _PARAM.sub(lambda m: f"({args[int(m[1]) - 1]})", sql)

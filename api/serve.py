@@ -89,9 +89,12 @@ def _worker(host: str, port: int) -> None:
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
+    # bound, not listening: uvicorn listens once the app has started, so that no connection waits
+    # in the queue of a worker that cannot answer it yet
     sock = listening_socket(host, port, reuse_port=True)
-    sock.listen(_BACKLOG)
-    config = uvicorn.Config("api.fast:create_asgi_from_env", factory=True, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        "api.fast:create_asgi_from_env", factory=True, backlog=_BACKLOG, log_config=None, access_log=False
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

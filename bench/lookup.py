@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -40,7 +41,7 @@ from api import migrate
 from api.db import make_engine, plain_url
 from api.embedded_pg import free_port, port_open
 from geo.importer import ImportOptions, import_file
-from geo.lookup import _ONE_SQL, _params
+from geo.lookup import ASSIGN_SQL, assign_params
 from tests.support.database import create_database, drop_database, server_url, unique_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,12 +134,16 @@ async def sql_run(url: str, points: list[tuple[float, float]], connections: int,
             lat, lng = points[k % len(points)]
             k += connections
             t = time.perf_counter()
-            await conn.fetchrow(_ONE_SQL, *_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"]))
+            await conn.fetchrow(
+                ASSIGN_SQL, *assign_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"])
+            )
             latencies.append((time.perf_counter() - t) * 1000)
 
     try:
         for c in conns:  # warm up: prepare the statement
-            await c.fetchrow(_ONE_SQL, *_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"]))
+            await c.fetchrow(
+                ASSIGN_SQL, *assign_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"])
+            )
         t0 = time.perf_counter()
         await asyncio.gather(*(client(i, c) for i, c in enumerate(conns)))
         elapsed = time.perf_counter() - t0
@@ -173,6 +178,17 @@ def strtree_run(points: list[tuple[float, float]], polys: list[tuple[str, bytes]
 # ---------------------------------------------------------------- (a) the API over HTTP
 
 
+def listeners(port: int) -> int:
+    """Listening TCP sockets on `port`: one per worker process once it serves (SO_REUSEPORT)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                count += int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A"
+    return count
+
+
 @asynccontextmanager
 async def api_server(url: str, workers: int, connections: int) -> AsyncIterator[int]:
     port = free_port()
@@ -204,13 +220,13 @@ async def api_server(url: str, workers: int, connections: int) -> AsyncIterator[
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(300):
-            if port_open(port):
+        for _ in range(600):
+            if port_open(port) and listeners(port) >= workers:
                 break
             if proc.poll() is not None:
                 raise RuntimeError("the API server exited")
             await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)  # every worker process up
+        await asyncio.sleep(1.0)  # first requests, connections opening
         yield port
     finally:
         os.killpg(proc.pid, signal.SIGINT)

@@ -9,8 +9,9 @@ reports pile up) with a fresh Idempotency-Key, one request in flight, over keep-
 sockets (a lean client, so the load generator takes little of the 2 cores).
 
 The ceiling is a plain asyncpg script running the API's own statements (imported from its modules),
-in its order, in one transaction per report: idempotency claim, category rules + holidays, ward
-lookup, nearby reports, agency route, report, event, the event's notification reads, stored answer.
+in its order, in one transaction per report: the claim with every read (idempotency key, category
+rules + holidays, ward, agency route, nearby reports), the report with its stored answer, the event
+with its notification facts.
 Both sides get RAMP_S seconds of unmeasured ramp-up per level (connections opening, statements being
 prepared), then `--seconds` measured. Printed: reports/s, p50/p99 and the ratio API/ceiling at 1, 8,
 32 and 128 clients.
@@ -27,19 +28,18 @@ import re
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from api.db import plain_url
-from api.notifications import events as notification_events
-from api.reports import deadlines, events, submit
+from api.reports import events, submit
 from api.reports.codes import new_code
+from api.reports.schemas import ReportIn
 from api.settings import Settings
 from bench.lookup import WARDS, Figures, api_server, database, load
-from geo.lookup import _ONE_SQL, _params
 
 LEVELS = (1, 8, 32, 128)
 CATEGORY = "ngap-nuoc"
@@ -119,7 +119,6 @@ async def sql_run(
     done: list[tuple[float, float]] = []
     start = time.perf_counter() + RAMP_S
     end = start + seconds
-    snap, near = SETTINGS.snap_distance_m, SETTINGS.near_boundary_m
 
     async def client(i: int) -> None:
         rnd = random.Random(1000 + i)
@@ -128,37 +127,22 @@ async def sql_run(
             t = time.perf_counter()
             async with pool.acquire() as conn, conn.transaction():
                 key, user, now = str(uuid.uuid4()), users[i], datetime.now(UTC)
-                await conn.fetchval(submit._CLAIM_SQL, user, key, b"h" * 32)
-                await conn.fetchrow(
-                    deadlines._RULES_SQL,
-                    CATEGORY,
-                    now.astimezone(deadlines.LOCAL_TZ).date(),
-                    deadlines._HORIZON_DAYS,
+                data = ReportIn(CATEGORY, "Đường ngập sâu", lat, lng, accuracy_m=10)
+                rows = await conn.fetch(
+                    submit.PREPARE_SQL, *submit.prepare_args(SETTINGS, user, key, b"h" * 32, data, False, now)
                 )
-                ward = await conn.fetchrow(_ONE_SQL, *_params(lat, lng, snap, near))
-                await conn.fetch(
-                    submit._NEARBY_SQL,
-                    lat,
-                    lng,
-                    SETTINGS.nearby_radius_m,
-                    CATEGORY,
-                    submit._OPEN,
-                    now - timedelta(days=SETTINGS.nearby_days),
-                )
-                await conn.fetchval(submit._AGENCY_SQL, ward["code"], CATEGORY)
-                rid, eid = uuid.uuid4(), uuid.uuid4()
+                ward = rows[0]["ward_code"]
+                rid = uuid.uuid4()
                 await conn.execute(
-                    submit._INSERT_REPORT_SQL,
+                    submit.WRITE_SQL,
                     rid, new_code(), user, None, CATEGORY, "Đường ngập sâu", None, "{}", lng, lat, 10.0,
-                    ward["code"], None, False, None, "public", False, now, now, "duong ngap sau", now,
+                    ward, None, False, None, "public", False, now, now, "duong ngap sau", now,
+                    key, json.dumps({"id": str(rid)}),
                 )  # fmt: skip
-                await conn.execute(
+                await conn.fetchrow(
                     events._INSERT_EVENT_SQL,
-                    eid, rid, "created", user, "resident", None, "new", None, None, None, "{}", True,
+                    uuid.uuid4(), rid, "created", user, "resident", None, "new", None, None, None, "{}", True,
                 )  # fmt: skip
-                await conn.fetchrow(notification_events._EVENT_SQL, eid, rid)
-                await conn.fetch(notification_events._WARD_OFFICERS_SQL, ward["code"])
-                await conn.execute(submit._ANSWERED_SQL, user, key, rid, 201, json.dumps({"id": str(rid)}))
             finished = time.perf_counter()
             done.append((finished, (finished - t) * 1000))
 

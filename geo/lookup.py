@@ -43,8 +43,9 @@ def degrees_for(metres: float, lat: float) -> float:
 
 # One round trip: the covering wards (lowest code wins, flagged when 2+ or another ward lies within
 # near_m); only when none covers the point does the second branch (nearest ward within snap_m) run —
-# the outer LIMIT 1 stops the Append after the first branch's row.
-_ONE_SQL = """
+# the outer LIMIT 1 stops the Append after the first branch's row. Parameters: `assign_params`.
+# A hot path may embed it in a larger statement and build the answer with `assignment_from`.
+ASSIGN_SQL = """
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(CAST($1 AS float8), CAST($2 AS float8)), 4326) AS g),
 hit AS (
     SELECT min(h.area_code) AS code, count(*)::int AS n
@@ -70,7 +71,7 @@ SELECT * FROM (
 
 # The same statement for SQLAlchemy connections (named parameters).
 _ONE = text(
-    _ONE_SQL.replace("$1", ":lng")
+    ASSIGN_SQL.replace("$1", ":lng")
     .replace("$2", ":lat")
     .replace("$3", ":near_m")
     .replace("$4", ":near_deg")
@@ -97,7 +98,9 @@ async def lineage(conn: AsyncConnection, code: str) -> list[AreaRef]:
     return [AreaRef(r.code, r.name, r.level) for r in rows]
 
 
-def _params(lat: float, lng: float, snap_distance_m: float, near_boundary_m: float) -> tuple[float, ...]:
+def assign_params(
+    lat: float, lng: float, snap_distance_m: float, near_boundary_m: float
+) -> tuple[float, ...]:
     return (
         lng,
         lat,
@@ -108,7 +111,8 @@ def _params(lat: float, lng: float, snap_distance_m: float, near_boundary_m: flo
     )
 
 
-def _assignment(row: Any, chain: list[AreaRef]) -> Assignment:
+def assignment_from(row: Any, chain: list[AreaRef]) -> Assignment:
+    """The answer from a row of ASSIGN_SQL (its n, snapped, d, near_boundary) and the ward's lineage."""
     distance = row["d"]
     return Assignment(
         ward=chain[-1],
@@ -124,12 +128,12 @@ async def assign(
     conn: AsyncConnection, lat: float, lng: float, *, snap_distance_m: float, near_boundary_m: float
 ) -> Assignment | None:
     """The responsible ward for (lat, lng), or None when the point is outside the service area."""
-    p = _params(lat, lng, snap_distance_m, near_boundary_m)
+    p = assign_params(lat, lng, snap_distance_m, near_boundary_m)
     names = ("lng", "lat", "near_m", "near_deg", "snap_deg", "snap_m")
     row = (await conn.execute(_ONE, dict(zip(names, p, strict=True)))).mappings().first()
     if row is None:
         return None
-    return _assignment(row, await lineage(conn, row["code"]))
+    return assignment_from(row, await lineage(conn, row["code"]))
 
 
 class LineageCache:
@@ -161,7 +165,7 @@ async def assign_fast(
 ) -> Assignment | None:
     """`assign` for hot paths: a raw asyncpg connection (its statement cache keeps the query prepared),
     one round trip, and the lineage from an in-process cache."""
-    row = await conn.fetchrow(_ONE_SQL, *_params(lat, lng, snap_distance_m, near_boundary_m))
+    row = await conn.fetchrow(ASSIGN_SQL, *assign_params(lat, lng, snap_distance_m, near_boundary_m))
     if row is None:
         return None
-    return _assignment(row, await cache.get(conn, row["code"]))
+    return assignment_from(row, await cache.get(conn, row["code"]))

@@ -95,36 +95,33 @@ async def list_devices(session: AsyncSession, user_id: uuid.UUID) -> list[Device
 
 # ---- writing notifications -----------------------------------------------------------------
 
-# created_at is clock_timestamp(), not now(): several events in one transaction keep their order
-# in the inbox.
-
-_INSERT_INBOX = text(
+# The inbox rows, and one outbox row per (new notification, device) with the texts in the device's
+# language, in one statement. created_at is clock_timestamp(), not now(): several events in one
+# transaction keep their order in the inbox.
+_INSERT_NOTIFICATIONS = text(
     """
-    INSERT INTO notifications (id, user_id, kind, report_code, title_vi, body_vi, title_en, body_en,
-                               data, dedupe_key, created_at)
-    SELECT gen_random_uuid(), u, :kind, :report_code, :title_vi, :body_vi, :title_en, :body_en,
-           :data, :dedupe_key, clock_timestamp()
-    FROM unnest(:user_ids) AS u
-    ON CONFLICT (user_id, dedupe_key) DO NOTHING
-    RETURNING id
+    WITH inbox AS (
+        INSERT INTO notifications (id, user_id, kind, report_code, title_vi, body_vi, title_en, body_en,
+                                   data, dedupe_key, created_at)
+        SELECT gen_random_uuid(), u, :kind, :report_code, :title_vi, :body_vi, :title_en, :body_en,
+               :data, :dedupe_key, clock_timestamp()
+        FROM unnest(:user_ids) AS u
+        ON CONFLICT (user_id, dedupe_key) DO NOTHING
+        RETURNING id, user_id, title_vi, body_vi, title_en, body_en, data
+    ), outbox AS (
+        INSERT INTO push_outbox (notification_id, user_id, token, title, body, data)
+        SELECT n.id, n.user_id, d.token,
+               CASE WHEN d.locale = 'en' THEN n.title_en ELSE n.title_vi END,
+               CASE WHEN d.locale = 'en' THEN n.body_en ELSE n.body_vi END,
+               n.data || jsonb_build_object('notification_id', n.id::text)
+        FROM inbox n JOIN push_devices d ON d.user_id = n.user_id
+    )
+    SELECT id FROM inbox
     """
 ).bindparams(
     bindparam("user_ids", type_=ARRAY(UUID(as_uuid=True))),
     bindparam("data", type_=JSONB),
 )
-
-# One outbox row per (new notification, device), texts in the device's language.
-_INSERT_OUTBOX = text(
-    """
-    INSERT INTO push_outbox (notification_id, user_id, token, title, body, data)
-    SELECT n.id, n.user_id, d.token,
-           CASE WHEN d.locale = 'en' THEN n.title_en ELSE n.title_vi END,
-           CASE WHEN d.locale = 'en' THEN n.body_en ELSE n.body_vi END,
-           n.data || jsonb_build_object('notification_id', n.id::text)
-    FROM notifications n JOIN push_devices d ON d.user_id = n.user_id
-    WHERE n.id = ANY(:ids)
-    """
-).bindparams(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
 
 
 async def notify(
@@ -151,7 +148,7 @@ async def notify(
     payload: dict[str, str] = {"kind": kind, **({"report_code": report_code} if report_code else {})}
     payload.update({k: str(v) for k, v in (data or {}).items()})
     result = await session.execute(
-        _INSERT_INBOX,
+        _INSERT_NOTIFICATIONS,
         {
             "user_ids": users,
             "kind": kind,
@@ -164,10 +161,7 @@ async def notify(
             "dedupe_key": dedupe_key,
         },
     )
-    ids = [row[0] for row in result]
-    if ids:
-        await session.execute(_INSERT_OUTBOX, {"ids": ids})
-    return ids
+    return [row[0] for row in result]
 
 
 # ---- reading the inbox ---------------------------------------------------------------------

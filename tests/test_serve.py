@@ -138,6 +138,9 @@ def test_workers_share_connections_are_replaced_and_stop_together(
     # a worker that dies is replaced, and the port keeps answering
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _socket_inodes(victim) and time.monotonic() < deadline:  # gone once its sockets are
+        time.sleep(0.05)
     replaced = wait_workers(proc, port, 2, log)
     assert victim not in replaced and len(replaced & workers) == 1
     assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200

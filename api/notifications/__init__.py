@@ -1,11 +1,12 @@
 """Who is told what when a case changes (issue 6), on top of the `push` capability.
 
-`on_report_event` is called by every service that appends a report event, inside the same
-transaction, so the inbox rows and outbox rows it writes commit (or roll back) with the event.
+Every report event passes through `notify_event` inside the transaction that appends it (the events
+module runs `event_facts_sql` over the row it inserts), so the inbox rows and outbox rows it writes
+commit (or roll back) with the event. `on_report_event` does the same for an event already stored.
 """
 
 from __future__ import annotations
 
-from api.notifications.events import case_officers, on_report_event, ward_officers
+from api.notifications.events import case_officers, event_facts_sql, notify_event, on_report_event
 
-__all__ = ["case_officers", "on_report_event", "ward_officers"]
+__all__ = ["case_officers", "event_facts_sql", "notify_event", "on_report_event"]

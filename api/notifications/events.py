@@ -2,20 +2,21 @@
 
 - The reporter and the followers, on every public event that changes something for them
   (acknowledged, started, resolved, rejected, merged, transferred, public reply, reopened, closed).
-- The officers of the ward (users with role officer whose `user_areas` cover the ward), when a case
-  arrives (created, transferred in) or is reopened; and, from the timer step, when a deadline is
-  near or has passed (see `deadlines.py`).
+- The officers who work the case, when it arrives (created, transferred in) or is reopened: those of
+  the agency it is routed to (power company…) if it has any, otherwise those of its ward (users with
+  role officer whose `user_areas` cover the ward); and, from the timer step, when a deadline is near
+  or has passed (see `jobs.py`).
 
 The actor of an event is never told about their own action. Reads use plain SQL over the
 documented schema (docs/domain.md) so this module depends on tables, not on another feature's
-model classes.
+model classes. `event_facts_sql` reads an event, its case and its recipients in one statement;
+the events module runs it over the row it has just inserted (one round trip per case change).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,64 +28,45 @@ from api.notifications import texts as t
 RESIDENT_KINDS = frozenset(t.RESIDENT)
 OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
 
-_EVENT_SQL = """
-    SELECT e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
+
+def _officers(ward: str, agency: str) -> str:
+    """SQL: the ids (an array, NULL for none) of the officers working a case of `ward` routed to
+    `agency` (SQL expressions): the agency's officers if it has any, otherwise the ward's."""
+    return f"""COALESCE(
+        (SELECT array_agg(DISTINCT u.id) FROM user_agencies ug JOIN users u ON u.id = ug.user_id
+         WHERE ug.agency_code = {agency} AND u.role = 'officer' AND NOT u.disabled),
+        (SELECT array_agg(DISTINCT u.id) FROM areas wa
+         JOIN user_areas ua ON ua.area_code = ANY(wa.lineage) JOIN users u ON u.id = ua.user_id
+         WHERE wa.code = {ward} AND u.role = 'officer' AND NOT u.disabled))"""
+
+
+def _kinds(kinds: frozenset[str]) -> str:
+    return ", ".join(f"'{k}'" for k in sorted(kinds))
+
+
+def event_facts_sql(events: str) -> str:
+    """SQL: for each event in `events` (the report_events table, or the rows an INSERT … RETURNING
+    just wrote, named `events`), what its notifications say about the case and who may get one:
+    `officers` for kinds that reach officers, `followers` for public events of a public case."""
+    return f"""
+    SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
            r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
            c.name_vi AS category_vi, c.name_en AS category_en,
-           w.name AS ward_name
-    FROM report_events e
+           w.name AS ward_name,
+           CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)})
+                THEN {_officers("r.ward_code", "r.agency_code")} END AS officers,
+           CASE WHEN e.kind IN ({_kinds(RESIDENT_KINDS)}) AND e.is_public AND r.visibility = 'public'
+                THEN ARRAY(SELECT f.user_id FROM report_follows f WHERE f.report_id = r.id) END AS followers
+    FROM {events} e
     JOIN reports r ON r.id = e.report_id
     LEFT JOIN categories c ON c.code = r.category_code
     LEFT JOIN areas w ON w.code = r.ward_code
-    WHERE e.id = $1 AND e.report_id = $2
-"""
+    """
 
 
-@dataclass(frozen=True, slots=True)
-class _Event:
-    """An event with what its notifications say about the case (the columns of _EVENT_SQL)."""
-
-    kind: str
-    is_public: bool
-    actor_id: uuid.UUID | None
-    public_message: str | None
-    reason: str | None
-    data: dict[str, Any] | None
-    report_id: uuid.UUID
-    code: str
-    reporter_id: uuid.UUID | None
-    status: str
-    ward_code: str | None
-    agency_code: str | None
-    visibility: str
-    category_vi: str | None
-    category_en: str | None
-    ward_name: str | None
-
-
-_FOLLOWERS_SQL = "SELECT user_id FROM report_follows WHERE report_id = $1"
-
-# Officers whose scope (any area above or at the ward) covers the ward.
-_WARD_OFFICERS_SQL = """
-    SELECT DISTINCT u.id
-    FROM areas w
-    JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
-    JOIN users u ON u.id = ua.user_id
-    WHERE w.code = $1 AND u.role = 'officer' AND NOT u.disabled
-"""
-
+_EVENT_SQL = event_facts_sql("report_events") + " WHERE e.id = $1 AND e.report_id = $2"
+_CASE_OFFICERS_SQL = f"SELECT {_officers('$1', '$2')}"
 _REPORT_CODE_SQL = "SELECT code FROM reports WHERE id = $1"
-
-_AGENCY_OFFICERS_SQL = """
-    SELECT DISTINCT u.id FROM user_agencies ua JOIN users u ON u.id = ua.user_id
-    WHERE ua.agency_code = $1 AND u.role = 'officer' AND NOT u.disabled
-"""
-
-
-async def ward_officers(session: AsyncSession, ward_code: str | None) -> list[uuid.UUID]:
-    if not ward_code:
-        return []
-    return [row[0] for row in await (await raw_connection(session)).fetch(_WARD_OFFICERS_SQL, ward_code)]
 
 
 async def case_officers(
@@ -92,12 +74,8 @@ async def case_officers(
 ) -> list[uuid.UUID]:
     """Who works a case: the officers of the agency it is routed to (power company…), if it has
     any; otherwise the officers of its ward."""
-    if agency_code:
-        raw = await raw_connection(session)
-        found = [row[0] for row in await raw.fetch(_AGENCY_OFFICERS_SQL, agency_code)]
-        if found:
-            return found
-    return await ward_officers(session, ward_code)
+    found = await (await raw_connection(session)).fetchval(_CASE_OFFICERS_SQL, ward_code, agency_code)
+    return list(found or [])
 
 
 def _without(users: Sequence[uuid.UUID | None], actor: uuid.UUID | None) -> list[uuid.UUID]:
@@ -116,33 +94,30 @@ async def _merged_into(session: AsyncSession, data: dict[str, Any]) -> str:
 
 
 async def on_report_event(session: AsyncSession, report_id: uuid.UUID, event_id: uuid.UUID) -> None:
-    """Write the notifications an event causes, in the caller's transaction (the caller commits)."""
-    raw = await raw_connection(session)
-    row = await raw.fetchrow(_EVENT_SQL, event_id, report_id)
-    if row is None:
-        return
-    ev = _Event(**row)
-    kind = ev.kind
-    data: dict[str, Any] = dict(ev.data or {})
-    code = ev.code
-    payload = {"status": ev.status, "event": kind, "event_id": str(event_id)}
-    ward_vi = ev.ward_name or ev.ward_code or ""
-    category_vi = ev.category_vi or ""
-    category_en = ev.category_en or category_vi
+    """Write the notifications an event already in the table causes, in the caller's transaction."""
+    facts = await (await raw_connection(session)).fetchrow(_EVENT_SQL, event_id, report_id)
+    if facts is not None:
+        await notify_event(session, facts)
 
-    if kind in RESIDENT_KINDS and ev.is_public:
+
+async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
+    """Write the notifications an event causes (`ev`: a row of `event_facts_sql`), in the caller's
+    transaction (the caller commits)."""
+    kind: str = ev["kind"]
+    data: dict[str, Any] = dict(ev["data"] or {})
+    code: str = ev["code"]
+    payload = {"status": ev["status"], "event": kind, "event_id": str(ev["event_id"])}
+    ward_vi = ev["ward_name"] or ev["ward_code"] or ""
+    category_vi = ev["category_vi"] or ""
+    category_en = ev["category_en"] or category_vi
+
+    if kind in RESIDENT_KINDS and ev["is_public"]:
         # followers only while the case is public (a hidden case tells its reporter alone)
-        followers = (
-            [r[0] for r in await raw.fetch(_FOLLOWERS_SQL, ev.report_id)] if ev.visibility == "public" else []
-        )
-        users = _without([ev.reporter_id, *followers], ev.actor_id)
+        users = _without([ev["reporter_id"], *(ev["followers"] or ())], ev["actor_id"])
         if users:
-            msg_vi = t.clip(ev.public_message, t.QUOTE_MAX) if ev.public_message else ""
-            reason = (
-                t.clip(ev.reason or ev.public_message, t.QUOTE_MAX)
-                if (ev.reason or ev.public_message)
-                else ""
-            )
+            message, reason = ev["public_message"], ev["reason"] or ev["public_message"]
+            msg_vi = t.clip(message, t.QUOTE_MAX) if message else ""
+            reason = t.clip(reason, t.QUOTE_MAX) if reason else ""
             into = await _merged_into(session, data) if kind == "merged" else ""
             vi = {
                 "code": code,
@@ -166,7 +141,7 @@ async def on_report_event(session: AsyncSession, report_id: uuid.UUID, event_id:
             )
 
     if kind in OFFICER_KINDS:
-        officers = _without(await case_officers(session, ev.ward_code, ev.agency_code), ev.actor_id)
+        officers = _without(ev["officers"] or (), ev["actor_id"])
         if officers:
             vi = {"code": code, "category": category_vi, "ward": ward_vi}
             en = {**vi, "category": category_en}

@@ -4,9 +4,9 @@ Acknowledging is due within the category's `ack_hours` clock hours (someone must
 weekends). Resolving is due within `resolve_value` clock hours, or working days: counted on local dates
 in Asia/Ho_Chi_Minh, skipping Saturdays, Sundays and the `holidays` table, keeping the time of day.
 
-`category_rules` reads a category's rules together with the holidays its deadline can cross, in one
-statement: submission (which also needs the category's questions and photo rule) and every later
-deadline (reopen, transfer) read it the same way.
+`RULES_SQL` reads a category's rules together with the holidays its deadline can cross, in one
+statement: every deadline (reopen, transfer) reads it through `category_rules`, and submission
+(which also needs the category's questions and photo rule) embeds it in its own first statement.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def due_from(
 
 
 # What a submission and a deadline need of a category, with the holidays its resolve deadline can
-# cross, in one statement ($2: the local start date; the span is _HORIZON_DAYS + 3 per working day).
-_RULES_SQL = """
+# cross, in one statement (parameters: `rules_args`; the span is _HORIZON_DAYS + 3 per working day).
+RULES_SQL = """
 SELECT c.code, c.active, c.photo_required, c.questions, c.nearby_radius_m,
        c.ack_hours, c.resolve_value, c.resolve_unit,
        CASE WHEN c.resolve_unit = 'days' THEN ARRAY(
@@ -80,6 +80,22 @@ class CategoryRules:
     resolve_unit: str
     holidays: frozenset[date]
 
+    @classmethod
+    def from_row(cls, row: Any) -> CategoryRules:
+        """From a row of RULES_SQL (or a larger statement that has its columns)."""
+        questions = row["questions"]
+        return cls(
+            code=row["code"],
+            active=row["active"],
+            photo_required=row["photo_required"],
+            questions=list(questions) if isinstance(questions, list) else [],
+            nearby_radius_m=row["nearby_radius_m"],
+            ack_hours=row["ack_hours"],
+            resolve_value=row["resolve_value"],
+            resolve_unit=row["resolve_unit"],
+            holidays=frozenset(row["holidays"] or ()),
+        )
+
     def due(self, start: datetime) -> tuple[datetime, datetime]:
         """(acknowledge by, resolve by) for a case of this category (re)starting at `start`."""
         return due_from(
@@ -91,25 +107,17 @@ class CategoryRules:
         )
 
 
+def rules_args(category_code: str, start: datetime) -> tuple[str, date, int]:
+    """RULES_SQL's parameters for a case of the category (re)starting at `start`."""
+    return category_code, start.astimezone(LOCAL_TZ).date(), _HORIZON_DAYS
+
+
 async def category_rules(
     raw: asyncpg.Connection, category_code: str, start: datetime
 ) -> CategoryRules | None:
     """The category's rules and calendar for a case starting at `start`; None for an unknown code."""
-    row = await raw.fetchrow(_RULES_SQL, category_code, start.astimezone(LOCAL_TZ).date(), _HORIZON_DAYS)
-    if row is None:
-        return None
-    questions = row["questions"]
-    return CategoryRules(
-        code=row["code"],
-        active=row["active"],
-        photo_required=row["photo_required"],
-        questions=list(questions) if isinstance(questions, list) else [],
-        nearby_radius_m=row["nearby_radius_m"],
-        ack_hours=row["ack_hours"],
-        resolve_value=row["resolve_value"],
-        resolve_unit=row["resolve_unit"],
-        holidays=frozenset(row["holidays"] or ()),
-    )
+    row = await raw.fetchrow(RULES_SQL, *rules_args(category_code, start))
+    return None if row is None else CategoryRules.from_row(row)
 
 
 async def due_dates(session: AsyncSession, category_code: str, start: datetime) -> tuple[datetime, datetime]:

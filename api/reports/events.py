@@ -8,14 +8,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import jsonb, raw_connection
-from api.notifications import on_report_event
+from api.notifications import event_facts_sql, notify_event
 from api.reports.models import ReportEvent
 
+# The event, and in the same round trip what its notifications need (the case, its recipients).
 _INSERT_EVENT_SQL = """
-INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, from_status, to_status,
-                           public_message, internal_note, reason, data, is_public)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)
-"""
+WITH events AS (
+    INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, from_status, to_status,
+                               public_message, internal_note, reason, data, is_public)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)
+    RETURNING *
+)""" + event_facts_sql("events")
 
 
 async def append_event(
@@ -35,9 +38,10 @@ async def append_event(
 ) -> ReportEvent:
     """Add the event and the notifications it causes to the caller's transaction (the caller commits).
 
-    A prepared statement on the session's connection rather than `session.add` + flush: every case
-    change passes here, and the ORM's unit of work costs more than the statement itself. Pending ORM
-    changes (the report's new status) are flushed first. The returned object is not in the session.
+    One prepared statement on the session's connection (the event, the case, the recipients) rather
+    than `session.add` + flush + reads: every case change passes here, and the ORM's unit of work
+    costs more than the statement itself. Pending ORM changes (the report's new status) are flushed
+    first, so the notifications see them. The returned object is not in the session.
     """
     event = ReportEvent(
         id=uuid.uuid4(),
@@ -54,7 +58,7 @@ async def append_event(
         is_public=is_public,
     )
     raw = await raw_connection(session)
-    await raw.execute(
+    facts = await raw.fetchrow(
         _INSERT_EVENT_SQL,
         event.id,
         report_id,
@@ -69,5 +73,6 @@ async def append_event(
         jsonb(event.data),
         is_public,
     )
-    await on_report_event(session, report_id, event.id)
+    assert facts is not None  # the join finds the report that the event's foreign key requires
+    await notify_event(session, facts)
     return event

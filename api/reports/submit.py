@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import geo
 import media
 from api.auth.tokens import Principal
-from api.db import jsonb, raw_connection
+from api.db import jsonb, raw_connection, rebind
 from api.errors import AppError, Conflict, Unprocessable
 from api.reports import deadlines
 from api.reports.codes import new_code
@@ -139,37 +139,19 @@ def _check_answers(asked: list[dict[str, Any]], answers: dict[str, Any]) -> dict
 
 
 # A submission runs on the session's own asyncpg connection and transaction (`raw_connection`):
-# prepared statements with positional parameters, no SQLAlchemy compile or result layers. It is the
-# hottest write path (see bench/submit.py); media attachment, the event and the notifications it
-# causes share the same transaction.
-_CLAIM_SQL = """
-INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-ON CONFLICT DO NOTHING RETURNING key
-"""
-_STORED_SQL = (
-    "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = $1 AND key = $2"
-)
-_ANSWERED_SQL = """
-UPDATE idempotency_keys SET report_id = $3, status_code = $4, response = $5::jsonb
-WHERE user_id = $1 AND key = $2
-"""
-_CLIENT_ID_TAKEN_SQL = "SELECT 1 FROM reports WHERE reporter_id = $1 AND client_id = $2"
-
-_INSERT_REPORT_SQL = """
-INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, address, answers,
-                     geom, accuracy_m, ward_code, agency_code, near_boundary, snapped_m, status,
-                     visibility, anonymous, ack_due_at, resolve_due_at, search_text, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb,
-        ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), $11, $12, $13, $14, $15, 'new',
-        $16, $17, $18, $19, $20, $21, $21)
-"""
-
+# prepared statements with positional parameters, no SQLAlchemy compile or result layers, and as few
+# round trips as the rules allow. It is the hottest write path (bench/submit.py): before the writes,
+# one statement claims the idempotency key and reads everything the rules need (category rules and
+# holidays, the ward, the agency route, nearby reports); then one writes the report with its stored
+# answer; `append_event` writes the event with its notifications. Media attachment shares the
+# transaction.
 _AGENCY_SQL = """
 SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
 WHERE w.code = $1 AND cr.category_code = $2
 ORDER BY array_position(w.lineage, cr.area_code) DESC LIMIT 1
 """
 
+# Open public reports of the same category close by, for "follow this one instead".
 _NEARBY_SQL = """
 WITH pt AS (SELECT geography(ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326)) AS g)
 SELECT r.code, r.category_code, r.status, ST_Distance(geography(r.geom), pt.g) AS d,
@@ -182,35 +164,89 @@ ORDER BY d, r.created_at DESC LIMIT 5
 """
 _OPEN = list(OPEN_STATUSES)
 
+# The claim and every read, in one round trip. $1 user, $2 idempotency key (NULL: none), $3 request
+# hash, $4-$6 rules_args, $7-$12 assign_params, $13 client id to check (NULL: none), $14 default
+# nearby radius, $15 open statuses, $16 nearby since. One row per nearby report (at least one row).
+# A concurrent retry with the same key blocks on the claim until the first one commits, then finds
+# the key taken (`claimed` false) and reads the stored answer.
+PREPARE_SQL = f"""
+WITH claim AS (
+    INSERT INTO idempotency_keys (user_id, key, request_hash)
+    SELECT $1, $2, $3 WHERE $2::text IS NOT NULL
+    ON CONFLICT DO NOTHING RETURNING key
+),
+rules AS ({rebind(deadlines.RULES_SQL, "$4", "$5", "$6")}),
+spot AS ({rebind(geo.ASSIGN_SQL, "$7", "$8", "$9", "$10", "$11", "$12")})
+SELECT $2::text IS NULL OR EXISTS (SELECT FROM claim) AS claimed,
+       EXISTS (SELECT FROM reports WHERE reporter_id = $1 AND client_id = $13) AS client_id_taken,
+       rules.*,
+       spot.code AS ward_code, spot.n, spot.snapped, spot.d, spot.near_boundary,
+       ({rebind(_AGENCY_SQL, "spot.code", "$4")}) AS agency_code,
+       nearby.code AS nearby_code, nearby.category_code AS nearby_category, nearby.status AS nearby_status,
+       nearby.d AS nearby_d, nearby.follower_count AS nearby_followers, nearby.created_at AS nearby_created_at
+FROM (SELECT) one
+LEFT JOIN rules ON true
+LEFT JOIN spot ON true
+LEFT JOIN LATERAL ({rebind(_NEARBY_SQL, "$8", "$7", "coalesce(rules.nearby_radius_m, $14)", "$4", "$15", "$16")}
+) nearby ON true
+"""
 
-async def _agency_for(raw: asyncpg.Connection, category: str, ward_code: str) -> str | None:
-    """A category routed to an agency for an area covering the ward; the deepest such area wins."""
-    agency: str | None = await raw.fetchval(_AGENCY_SQL, ward_code, category)
-    return agency
+_STORED_SQL = (
+    "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = $1 AND key = $2"
+)
+
+# The report and the answer stored under its idempotency key ($22; NULL: none).
+WRITE_SQL = """
+WITH report AS (
+    INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, address, answers,
+                         geom, accuracy_m, ward_code, agency_code, near_boundary, snapped_m, status,
+                         visibility, anonymous, ack_due_at, resolve_due_at, search_text, created_at,
+                         updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb,
+            ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), $11, $12, $13, $14, $15, 'new',
+            $16, $17, $18, $19, $20, $21, $21)
+    RETURNING id
+)
+UPDATE idempotency_keys SET report_id = (SELECT id FROM report), status_code = 201, response = $23::jsonb
+WHERE $22::text IS NOT NULL AND user_id = $3 AND key = $22
+"""
 
 
-async def _nearby(
-    raw: asyncpg.Connection,
-    rules: deadlines.CategoryRules,
-    lat: float,
-    lng: float,
+def prepare_args(
     settings: Settings,
+    user_id: uuid.UUID,
+    key: str | None,
+    digest: bytes,
+    data: ReportIn,
+    check_client_id: bool,
     now: datetime,
-) -> list[NearbyReport]:
-    """Open public reports of the same category close by, for "follow this one instead"."""
-    radius = rules.nearby_radius_m if rules.nearby_radius_m is not None else settings.nearby_radius_m
-    since = now - timedelta(days=settings.nearby_days)
-    rows = await raw.fetch(_NEARBY_SQL, lat, lng, radius, rules.code, _OPEN, since)
+) -> tuple[Any, ...]:
+    """PREPARE_SQL's parameters."""
+    return (
+        user_id,
+        key,
+        digest,
+        *deadlines.rules_args(data.category, now),
+        *geo.assign_params(data.lat, data.lng, settings.snap_distance_m, settings.near_boundary_m),
+        data.client_id if check_client_id else None,
+        settings.nearby_radius_m,
+        _OPEN,
+        now - timedelta(days=settings.nearby_days),
+    )
+
+
+def _nearby(rows: list[asyncpg.Record]) -> list[NearbyReport]:
     return [
         NearbyReport(
-            r["code"],
-            r["category_code"],
-            r["status"],
-            round(float(r["d"]), 1),
-            r["follower_count"],
-            r["created_at"],
+            r["nearby_code"],
+            r["nearby_category"],
+            r["nearby_status"],
+            round(float(r["nearby_d"]), 1),
+            r["nearby_followers"],
+            r["nearby_created_at"],
         )
         for r in rows
+        if r["nearby_code"] is not None
     ]
 
 
@@ -245,17 +281,18 @@ async def submit(
     raw = await raw_connection(session)
     key = idempotency_key or (f"client:{data.client_id}" if data.client_id else None)
     digest = request_hash(data)
-    # Claim the key first: a concurrent retry blocks here until we commit, then reads our answer.
-    if key is not None and await raw.fetchval(_CLAIM_SQL, principal.id, key, digest) is None:
+    now = datetime.now(UTC)
+    # with the key from the header, the client id's own uniqueness needs a look of its own
+    check_client_id = data.client_id is not None and idempotency_key is not None
+    rows = await raw.fetch(
+        PREPARE_SQL, *prepare_args(settings, principal.id, key, digest, data, check_client_id, now)
+    )
+    found = rows[0]
+    if not found["claimed"]:
         stored = await raw.fetchrow(_STORED_SQL, principal.id, key)
         assert stored is not None
         return _stored(stored, digest)
-    # with the key from the header, the client id's own uniqueness needs a look of its own
-    if (
-        data.client_id is not None
-        and idempotency_key is not None
-        and await raw.fetchval(_CLIENT_ID_TAKEN_SQL, principal.id, data.client_id) is not None
-    ):
+    if found["client_id_taken"]:
         raise Conflict(
             "This client_id was already used for another report.",
             message_vi="Mã client_id này đã dùng cho một phản ánh khác.",
@@ -263,8 +300,7 @@ async def submit(
         )
     admit()
 
-    now = datetime.now(UTC)
-    rules = await deadlines.category_rules(raw, data.category, now)
+    rules = None if found["code"] is None else deadlines.CategoryRules.from_row(found)
     if rules is None or not rules.active:
         raise deadlines.unknown_category(data.category)
     answers = _check_answers(rules.questions, data.answers)
@@ -274,23 +310,29 @@ async def submit(
             message_vi="Lĩnh vực này cần ít nhất một ảnh.",
             code="photo_required",
         )
-    where = await geo.assign_fast(
-        raw,
-        lineage_cache,
-        data.lat,
-        data.lng,
-        snap_distance_m=settings.snap_distance_m,
-        near_boundary_m=settings.near_boundary_m,
-    )
-    if where is None:
+    if found["ward_code"] is None:
         raise outside_service_area(data.lat, data.lng)
-    nearby = await _nearby(raw, rules, data.lat, data.lng, settings, now)
-    agency = await _agency_for(raw, rules.code, where.ward.code)
+    where = geo.assignment_from(found, await lineage_cache.get(raw, found["ward_code"]))
+    agency: str | None = found["agency_code"]
     ack_by, resolve_by = rules.due(now)
     screening = screen_text(description, address)
     report_id, code = uuid.uuid4(), new_code()
+    created = ReportCreated(
+        id=report_id,
+        code=code,
+        status="new",
+        visibility=screening.visibility,
+        ward=WardRef(where.ward.code, where.ward.name),
+        agency=agency,
+        due=DueOut(ack_by, resolve_by),
+        near_boundary=where.near_boundary,
+        snapped_m=where.distance_m,
+        nearby=_nearby(rows),
+        created_at=now,
+    )
+    body = msgspec.to_builtins(created)
     await raw.execute(
-        _INSERT_REPORT_SQL,
+        WRITE_SQL,
         report_id,
         code,
         principal.id,
@@ -312,6 +354,8 @@ async def submit(
         resolve_by,
         search_text_for(description, address),
         now,
+        key,
+        jsonb(body),
     )
     if data.media_ids:
         try:
@@ -331,22 +375,6 @@ async def submit(
         to_status="new",
         data={"held": screening.reasons} if screening.reasons else None,
     )
-    created = ReportCreated(
-        id=report_id,
-        code=code,
-        status="new",
-        visibility=screening.visibility,
-        ward=WardRef(where.ward.code, where.ward.name),
-        agency=agency,
-        due=DueOut(ack_by, resolve_by),
-        near_boundary=where.near_boundary,
-        snapped_m=where.distance_m,
-        nearby=nearby,
-        created_at=now,
-    )
-    body = msgspec.to_builtins(created)
-    if key is not None:
-        await raw.execute(_ANSWERED_SQL, principal.id, key, report_id, 201, jsonb(body))
     await session.commit()
     return Outcome(201, body)
 
