@@ -157,9 +157,12 @@ async def test_nearby_open_reports_of_the_same_category(
     second = (await client.post("/v1/reports", json=body(lat=LAT + 0.0003), headers=b)).json()  # ~33 m
     assert [n["code"] for n in second["nearby"]] == [first["code"]]
     assert 25 < second["nearby"][0]["distance_m"] < 40
+    # ~78 m from the first: beyond the default 50 m, within flooding's own 100 m; nearest first
+    mid = (await client.post("/v1/reports", json=body(lat=LAT + 0.0007), headers=b)).json()
+    assert [n["code"] for n in mid["nearby"]] == [second["code"], first["code"]]
     await db_conn.execute(text("UPDATE reports SET status = 'closed' WHERE code = :c"), {"c": first["code"]})
     third = (await client.post("/v1/reports", json=body(), headers=b)).json()
-    assert [n["code"] for n in third["nearby"]] == [second["code"]]
+    assert [n["code"] for n in third["nearby"]] == [second["code"], mid["code"]]
 
 
 async def test_personal_data_is_held_for_review(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
@@ -200,6 +203,18 @@ async def test_idempotent_replay_and_changed_body(
     b = await client.post("/v1/reports", json=body(client_id=cid), headers=me)
     assert a.json()["id"] == b.json()["id"]
     assert await db_conn.scalar(text("SELECT count(*) FROM reports")) == 2
+    # a client id already used under another Idempotency-Key is refused, and nothing is written
+    assert_error_shape(
+        await client.post(
+            "/v1/reports", json=body(client_id=cid), headers={**me, "Idempotency-Key": "key-0000-0002"}
+        ),
+        409,
+        "client_id_reused",
+    )
+    assert await db_conn.scalar(text("SELECT count(*) FROM reports")) == 2
+    # … and the refused request did not keep its key: the same key serves a good report
+    retry = await client.post("/v1/reports", json=body(), headers={**me, "Idempotency-Key": "key-0000-0002"})
+    assert retry.status_code == 201
     # another resident may use the same key for their own report
     _, other = await resident(client, "other")
     c = await client.post("/v1/reports", json=body(), headers={**other, "Idempotency-Key": "key-0000-0001"})
