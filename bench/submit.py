@@ -10,8 +10,8 @@ sockets (a lean client, so the load generator takes little of the 2 cores).
 
 The ceiling is a plain asyncpg script running the API's own statements (imported from its modules),
 in its order, in one transaction per report: the claim with every read (idempotency key, category
-rules + holidays, ward, agency route, nearby reports), the report with its stored answer, the event
-with its notification facts.
+rules + holidays, ward, agency route, nearby reports), then the report with its stored answer and
+its first event with that event's notification facts.
 Both sides get RAMP_S seconds of unmeasured ramp-up per level (connections opening, statements being
 prepared), then `--seconds` measured. Printed: reports/s, p50/p99 and the ratio API/ceiling at 1, 8,
 32 and 128 clients.
@@ -128,20 +128,19 @@ async def sql_run(
             async with pool.acquire() as conn, conn.transaction():
                 key, user, now = str(uuid.uuid4()), users[i], datetime.now(UTC)
                 data = ReportIn(CATEGORY, "Đường ngập sâu", lat, lng, accuracy_m=10)
-                rows = await conn.fetch(
+                found = await conn.fetchrow(
                     submit.PREPARE_SQL, *submit.prepare_args(SETTINGS, user, key, b"h" * 32, data, False, now)
                 )
-                ward = rows[0]["ward_code"]
+                ward = found["ward_code"]
                 rid = uuid.uuid4()
-                await conn.execute(
+                event = events.new_event(
+                    rid, "created", actor_id=user, actor_role="resident", to_status="new"
+                )
+                await conn.fetchrow(
                     submit.WRITE_SQL,
                     rid, new_code(), user, None, CATEGORY, "Đường ngập sâu", None, "{}", lng, lat, 10.0,
                     ward, None, False, None, "public", False, now, now, "duong ngap sau", now,
-                    key, json.dumps({"id": str(rid)}),
-                )  # fmt: skip
-                await conn.fetchrow(
-                    events._INSERT_EVENT_SQL,
-                    uuid.uuid4(), rid, "created", user, "resident", None, "new", None, None, None, "{}", True,
+                    key, json.dumps({"id": str(rid)}), *events.event_args(event),
                 )  # fmt: skip
             finished = time.perf_counter()
             done.append((finished, (finished - t) * 1000))

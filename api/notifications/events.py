@@ -44,10 +44,11 @@ def _kinds(kinds: frozenset[str]) -> str:
     return ", ".join(f"'{k}'" for k in sorted(kinds))
 
 
-def event_facts_sql(events: str) -> str:
+def event_facts_sql(events: str, reports: str = "reports") -> str:
     """SQL: for each event in `events` (the report_events table, or the rows an INSERT … RETURNING
-    just wrote, named `events`), what its notifications say about the case and who may get one:
-    `officers` for kinds that reach officers, `followers` for public events of a public case."""
+    just wrote), what its notifications say about the case and who may get one: `officers` for
+    kinds that reach officers, `followers` for public events of a public case. `reports`: where the
+    case is read from (the table, or a report written by the same statement)."""
     return f"""
     SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
            r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
@@ -58,7 +59,7 @@ def event_facts_sql(events: str) -> str:
            CASE WHEN e.kind IN ({_kinds(RESIDENT_KINDS)}) AND e.is_public AND r.visibility = 'public'
                 THEN ARRAY(SELECT f.user_id FROM report_follows f WHERE f.report_id = r.id) END AS followers
     FROM {events} e
-    JOIN reports r ON r.id = e.report_id
+    JOIN {reports} r ON r.id = e.report_id
     LEFT JOIN categories c ON c.code = r.category_code
     LEFT JOIN areas w ON w.code = r.ward_code
     """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,68 +11,85 @@ from api.db import jsonb, raw_connection
 from api.notifications import event_facts_sql, notify_event
 from api.reports.models import ReportEvent
 
-# The event, and in the same round trip what its notifications need (the case, its recipients).
-_INSERT_EVENT_SQL = """
-WITH events AS (
-    INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, from_status, to_status,
-                               public_message, internal_note, reason, data, is_public)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12)
-    RETURNING *
-)""" + event_facts_sql("events")
+_COLUMNS = (
+    "id, report_id, kind, actor_id, actor_role, from_status, to_status, public_message, internal_note, "
+    "reason, data, is_public"
+)
 
 
-async def append_event(
-    session: AsyncSession,
-    report_id: uuid.UUID,
-    kind: str,
-    *,
-    actor_id: uuid.UUID | None = None,
-    actor_role: str | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    public_message: str | None = None,
-    internal_note: str | None = None,
-    reason: str | None = None,
-    data: dict[str, Any] | None = None,
-    is_public: bool = True,
-) -> ReportEvent:
-    """Add the event and the notifications it causes to the caller's transaction (the caller commits).
+def insert_event_cte(first: int) -> str:
+    """SQL: `events AS (INSERT … RETURNING *)`, the event from parameters $first… in `event_args`
+    order; a statement that goes on with `event_facts_sql("events")` returns what its notifications
+    need in the same round trip."""
+    params = [f"${first + i}" for i in range(12)]
+    params[10] += "::jsonb"
+    return f"events AS (INSERT INTO report_events ({_COLUMNS}) VALUES ({', '.join(params)}) RETURNING *)"
 
-    One prepared statement on the session's connection (the event, the case, the recipients) rather
-    than `session.add` + flush + reads: every case change passes here, and the ORM's unit of work
-    costs more than the statement itself. Pending ORM changes (the report's new status) are flushed
-    first, so the notifications see them. The returned object is not in the session.
-    """
-    event = ReportEvent(
+
+_INSERT_EVENT_SQL = f"WITH {insert_event_cte(1)}" + event_facts_sql("events")
+
+
+class EventFields(TypedDict, total=False):
+    actor_id: uuid.UUID | None
+    actor_role: str | None
+    from_status: str | None
+    to_status: str | None
+    public_message: str | None
+    internal_note: str | None
+    reason: str | None
+    data: dict[str, Any] | None
+    is_public: bool
+
+
+def new_event(report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]) -> ReportEvent:
+    """An event to write (not in any session); public unless said otherwise."""
+    return ReportEvent(
         id=uuid.uuid4(),
         report_id=report_id,
         kind=kind,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        from_status=from_status,
-        to_status=to_status,
-        public_message=public_message,
-        internal_note=internal_note,
-        reason=reason,
-        data=data or {},
-        is_public=is_public,
+        actor_id=fields.get("actor_id"),
+        actor_role=fields.get("actor_role"),
+        from_status=fields.get("from_status"),
+        to_status=fields.get("to_status"),
+        public_message=fields.get("public_message"),
+        internal_note=fields.get("internal_note"),
+        reason=fields.get("reason"),
+        data=fields.get("data") or {},
+        is_public=fields.get("is_public", True),
     )
-    raw = await raw_connection(session)
-    facts = await raw.fetchrow(
-        _INSERT_EVENT_SQL,
+
+
+def event_args(event: ReportEvent) -> tuple[Any, ...]:
+    """`insert_event_cte`'s parameters."""
+    return (
         event.id,
-        report_id,
-        kind,
-        actor_id,
-        actor_role,
-        from_status,
-        to_status,
-        public_message,
-        internal_note,
-        reason,
+        event.report_id,
+        event.kind,
+        event.actor_id,
+        event.actor_role,
+        event.from_status,
+        event.to_status,
+        event.public_message,
+        event.internal_note,
+        event.reason,
         jsonb(event.data),
-        is_public,
+        event.is_public,
     )
+
+
+async def append_event(
+    session: AsyncSession, report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]
+) -> ReportEvent:
+    """Add the event and the notifications it causes to the caller's transaction (the caller commits).
+
+    `fields`: those of `new_event`. One prepared statement on the session's connection (the event,
+    the case, the recipients) rather than `session.add` + flush + reads: every case change passes
+    here, and the ORM's unit of work costs more than the statement itself. Pending ORM changes (the
+    report's new status) are flushed first, so the notifications see them. The returned object is
+    not in the session.
+    """
+    event = new_event(report_id, kind, **fields)
+    facts = await (await raw_connection(session)).fetchrow(_INSERT_EVENT_SQL, *event_args(event))
     assert facts is not None  # the join finds the report that the event's foreign key requires
     await notify_event(session, facts)
     return event

@@ -20,9 +20,9 @@ import media
 from api.auth.tokens import Principal
 from api.db import jsonb, raw_connection, rebind
 from api.errors import AppError, Conflict, Unprocessable
-from api.reports import deadlines
+from api.notifications import event_facts_sql, notify_event
+from api.reports import deadlines, events
 from api.reports.codes import new_code
-from api.reports.events import append_event
 from api.reports.models import OPEN_STATUSES
 from api.reports.schemas import (
     MAX_ADDRESS,
@@ -164,11 +164,11 @@ ORDER BY d, r.created_at DESC LIMIT 5
 """
 _OPEN = list(OPEN_STATUSES)
 
-# The claim and every read, in one round trip. $1 user, $2 idempotency key (NULL: none), $3 request
-# hash, $4-$6 rules_args, $7-$12 assign_params, $13 client id to check (NULL: none), $14 default
-# nearby radius, $15 open statuses, $16 nearby since. One row per nearby report (at least one row).
-# A concurrent retry with the same key blocks on the claim until the first one commits, then finds
-# the key taken (`claimed` false) and reads the stored answer.
+# The claim and every read, in one round trip and one row. $1 user, $2 idempotency key (NULL: none),
+# $3 request hash, $4-$6 rules_args, $7-$12 assign_params, $13 client id to check (NULL: none),
+# $14 default nearby radius, $15 open statuses, $16 nearby since; nearby reports as arrays, nearest
+# first. A concurrent retry with the same key blocks on the claim until the first one commits, then
+# finds the key taken (`claimed` false) and reads the stored answer.
 PREPARE_SQL = f"""
 WITH claim AS (
     INSERT INTO idempotency_keys (user_id, key, request_hash)
@@ -182,12 +182,18 @@ SELECT $2::text IS NULL OR EXISTS (SELECT FROM claim) AS claimed,
        rules.*,
        spot.code AS ward_code, spot.n, spot.snapped, spot.d, spot.near_boundary,
        ({rebind(_AGENCY_SQL, "spot.code", "$4")}) AS agency_code,
-       nearby.code AS nearby_code, nearby.category_code AS nearby_category, nearby.status AS nearby_status,
-       nearby.d AS nearby_d, nearby.follower_count AS nearby_followers, nearby.created_at AS nearby_created_at
+       nearby.*
 FROM (SELECT) one
 LEFT JOIN rules ON true
 LEFT JOIN spot ON true
-LEFT JOIN LATERAL ({rebind(_NEARBY_SQL, "$8", "$7", "coalesce(rules.nearby_radius_m, $14)", "$4", "$15", "$16")}
+LEFT JOIN LATERAL (
+    SELECT array_agg(n.code ORDER BY n.d, n.created_at DESC) AS nearby_codes,
+           array_agg(n.category_code ORDER BY n.d, n.created_at DESC) AS nearby_categories,
+           array_agg(n.status ORDER BY n.d, n.created_at DESC) AS nearby_statuses,
+           array_agg(n.d ORDER BY n.d, n.created_at DESC) AS nearby_distances,
+           array_agg(n.follower_count ORDER BY n.d, n.created_at DESC) AS nearby_followers,
+           array_agg(n.created_at ORDER BY n.d, n.created_at DESC) AS nearby_created
+    FROM ({rebind(_NEARBY_SQL, "$8", "$7", "coalesce(rules.nearby_radius_m, $14)", "$4", "$15", "$16")}) n
 ) nearby ON true
 """
 
@@ -195,8 +201,9 @@ _STORED_SQL = (
     "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = $1 AND key = $2"
 )
 
-# The report and the answer stored under its idempotency key ($22; NULL: none).
-WRITE_SQL = """
+# The report, the answer stored under its idempotency key ($22; NULL: none), and the "created"
+# event ($24…, `event_args`) with what its notifications need, in one round trip.
+WRITE_SQL = f"""
 WITH report AS (
     INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, address, answers,
                          geom, accuracy_m, ward_code, agency_code, near_boundary, snapped_m, status,
@@ -205,10 +212,14 @@ WITH report AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb,
             ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), $11, $12, $13, $14, $15, 'new',
             $16, $17, $18, $19, $20, $21, $21)
-    RETURNING id
-)
-UPDATE idempotency_keys SET report_id = (SELECT id FROM report), status_code = 201, response = $23::jsonb
-WHERE $22::text IS NOT NULL AND user_id = $3 AND key = $22
+    RETURNING *
+),
+answered AS (
+    UPDATE idempotency_keys SET report_id = $1, status_code = 201, response = $23::jsonb
+    WHERE $22::text IS NOT NULL AND user_id = $3 AND key = $22
+),
+{events.insert_event_cte(24)}
+{event_facts_sql("events", reports="report")}
 """
 
 
@@ -235,18 +246,15 @@ def prepare_args(
     )
 
 
-def _nearby(rows: list[asyncpg.Record]) -> list[NearbyReport]:
+def _nearby(row: asyncpg.Record) -> list[NearbyReport]:
+    if row["nearby_codes"] is None:
+        return []
+    columns = ("codes", "categories", "statuses", "distances", "followers", "created")
     return [
-        NearbyReport(
-            r["nearby_code"],
-            r["nearby_category"],
-            r["nearby_status"],
-            round(float(r["nearby_d"]), 1),
-            r["nearby_followers"],
-            r["nearby_created_at"],
+        NearbyReport(code, category, status, round(float(d), 1), followers, created)
+        for code, category, status, d, followers, created in zip(
+            *(row[f"nearby_{c}"] for c in columns), strict=True
         )
-        for r in rows
-        if r["nearby_code"] is not None
     ]
 
 
@@ -284,10 +292,10 @@ async def submit(
     now = datetime.now(UTC)
     # with the key from the header, the client id's own uniqueness needs a look of its own
     check_client_id = data.client_id is not None and idempotency_key is not None
-    rows = await raw.fetch(
+    found = await raw.fetchrow(
         PREPARE_SQL, *prepare_args(settings, principal.id, key, digest, data, check_client_id, now)
     )
-    found = rows[0]
+    assert found is not None  # one row, whatever is found
     if not found["claimed"]:
         stored = await raw.fetchrow(_STORED_SQL, principal.id, key)
         assert stored is not None
@@ -327,11 +335,19 @@ async def submit(
         due=DueOut(ack_by, resolve_by),
         near_boundary=where.near_boundary,
         snapped_m=where.distance_m,
-        nearby=_nearby(rows),
+        nearby=_nearby(found),
         created_at=now,
     )
     body = msgspec.to_builtins(created)
-    await raw.execute(
+    event = events.new_event(
+        report_id,
+        "created",
+        actor_id=principal.id,
+        actor_role=principal.role,
+        to_status="new",
+        data={"held": screening.reasons} if screening.reasons else None,
+    )
+    facts = await raw.fetchrow(
         WRITE_SQL,
         report_id,
         code,
@@ -356,7 +372,9 @@ async def submit(
         now,
         key,
         jsonb(body),
+        *events.event_args(event),
     )
+    assert facts is not None
     if data.media_ids:
         try:
             await media.attach_to_report(
@@ -366,15 +384,7 @@ async def submit(
             raise Unprocessable(
                 exc.message, message_vi=exc.message_vi, code=exc.code, details=exc.details
             ) from None
-    await append_event(
-        session,
-        report_id,
-        "created",
-        actor_id=principal.id,
-        actor_role=principal.role,
-        to_status="new",
-        data={"held": screening.reasons} if screening.reasons else None,
-    )
+    await notify_event(session, facts)
     await session.commit()
     return Outcome(201, body)
 
