@@ -1,4 +1,10 @@
-"""Appending a report event: the one way every change of a case is recorded and announced."""
+"""Report events: the one way every change of a case is recorded and announced.
+
+`new_event` builds an event and `insert_event_cte` its insert, which returns in the same round trip
+what the event's notifications need (`api.notifications.event_facts_sql`); `notify_event` writes
+them. `append_event` does all of it for a change of an existing case; submission embeds the insert
+in the statement that writes the new report.
+"""
 
 from __future__ import annotations
 

@@ -140,11 +140,11 @@ def _check_answers(asked: list[dict[str, Any]], answers: dict[str, Any]) -> dict
 
 # A submission runs on the session's own asyncpg connection and transaction (`raw_connection`):
 # prepared statements with positional parameters, no SQLAlchemy compile or result layers, and as few
-# round trips as the rules allow. It is the hottest write path (bench/submit.py): before the writes,
-# one statement claims the idempotency key and reads everything the rules need (category rules and
-# holidays, the ward, the agency route, nearby reports); then one writes the report with its stored
-# answer; `append_event` writes the event with its notifications. Media attachment shares the
-# transaction.
+# round trips as the rules allow. It is the hottest write path (bench/submit.py): one statement
+# claims the idempotency key and reads everything the rules need (category rules and holidays, the
+# ward, the agency route, nearby reports), each module's SQL embedded with `rebind`; one writes the
+# report, its stored answer and its first event, and returns what the event's notifications need.
+# The notifications (when someone is to be told) and media attachment share the transaction.
 _AGENCY_SQL = """
 SELECT cr.agency_code FROM category_routes cr JOIN areas w ON cr.area_code = ANY(w.lineage)
 WHERE w.code = $1 AND cr.category_code = $2
