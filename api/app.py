@@ -57,7 +57,8 @@ def create_app(
                     "no database URL: run through `phananh serve`, or set PHANANH_DATABASE_URL"
                 )
             db = Database(
-                make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+                make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow),
+                sessions_at_once=settings.db_pool_size,
             )
         app.state.db = db
         try:

@@ -32,13 +32,13 @@ class Settings:
     # --- database ---
     database_url: str = ""  # empty: the embedded cluster under data_dir/pg
     embedded_pg_port: int = 54329
-    # Connections per process. Requests beyond the pool wait for a free connection rather than
-    # open overflow connections: those are closed again on return, and a new connection is dear
-    # (a PostgreSQL backend, PostGIS set-up, every statement prepared again). A pool of 10 plus
-    # overflow, with 16 reports in flight per process, opened ~100 connections in 6 s and lost a
-    # third of the throughput (bench/submit.py).
+    # Connections kept per process, and sessions (requests, worker steps) open at once: more wait
+    # their turn (api.db.Database). Overflow connections serve the rest (a streaming export, the
+    # staff-token check) and are closed again on return; a new connection is dear (a PostgreSQL
+    # backend, PostGIS set-up, every statement prepared again): a pool of 10 with 16 reports in
+    # flight per process opened ~100 connections in 6 s and lost a third of the throughput.
     db_pool_size: int = 20
-    db_max_overflow: int = 0
+    db_max_overflow: int = 10
     # --- auth ---
     jwt_secret: str = ""  # empty: generated once and kept in data_dir/jwt-secret
     access_token_ttl_s: int = 900
