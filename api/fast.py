@@ -174,7 +174,7 @@ def with_fast_paths(app: Litestar, *, serving: bool = False) -> FastPaths:
 
 
 def create_asgi_from_env() -> FastPaths:
-    """Factory for `uvicorn --factory` worker processes (see api.cli._serve)."""
+    """Factory for the worker processes of `phananh serve --workers N` (api/serve.py)."""
     from api.app import create_app_from_env
 
     return with_fast_paths(create_app_from_env(), serving=True)

@@ -1,7 +1,7 @@
 """Serving the API over HTTP: one process, or several worker processes behind one port.
 
 With several workers, each binds its own listening socket with SO_REUSEPORT (Linux), so the kernel
-spreads new connections evenly over the workers by address hash. uvicorn's own `--workers` shares
+spreads new connections over the workers by address hash. uvicorn's own `--workers` shares
 one socket whose accept queue wakes the same warm worker first: keep-alive connections from phones
 and proxies piled up on one worker (28 of 32 in bench/submit.py) while the other idled, and the
 clients on the busy one waited several times longer.
