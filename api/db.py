@@ -8,6 +8,7 @@ tests hand the app a `Database` bound to one connection whose outer transaction 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,11 +80,7 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        if self._turns is None:
-            async with self.sessions() as s:
-                yield s
-            return
-        async with self._turns, self.sessions() as s:
+        async with self._turns or contextlib.nullcontext(), self.sessions() as s:
             yield s
 
     @asynccontextmanager

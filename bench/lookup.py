@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import re
 import shutil
@@ -40,9 +39,10 @@ from sqlalchemy import text
 from api import migrate
 from api.db import make_engine, plain_url
 from api.embedded_pg import free_port, port_open
+from geo import ASSIGN_SQL, assign_params
 from geo.importer import ImportOptions, import_file
-from geo.lookup import ASSIGN_SQL, assign_params
 from tests.support.database import create_database, drop_database, server_url, unique_name
+from tests.support.sockets import LISTEN, tcp_inodes
 
 ROOT = Path(__file__).resolve().parents[1]
 WARDS = ROOT.parent / "shared" / "data" / "wards"
@@ -178,17 +178,6 @@ def strtree_run(points: list[tuple[float, float]], polys: list[tuple[str, bytes]
 # ---------------------------------------------------------------- (a) the API over HTTP
 
 
-def listeners(port: int) -> int:
-    """Listening TCP sockets on `port`: one per worker process once it serves (SO_REUSEPORT)."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as f:
-            for line in f.readlines()[1:]:
-                cols = line.split()
-                count += int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A"
-    return count
-
-
 @asynccontextmanager
 async def api_server(url: str, workers: int, connections: int) -> AsyncIterator[int]:
     port = free_port()
@@ -221,7 +210,7 @@ async def api_server(url: str, workers: int, connections: int) -> AsyncIterator[
     )
     try:
         for _ in range(600):
-            if port_open(port) and listeners(port) >= workers:
+            if port_open(port) and len(tcp_inodes(port, LISTEN)) >= workers:  # one per worker
                 break
             if proc.poll() is not None:
                 raise RuntimeError("the API server exited")

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from api.embedded_pg import free_port
+from tests.support.sockets import ESTABLISHED, LISTEN, tcp_inodes
 
 pytestmark = [
     pytest.mark.slow,
@@ -64,22 +65,11 @@ def wait_workers(proc: subprocess.Popen[bytes], port: int, count: int, log: Path
         if proc.poll() is not None:
             raise AssertionError(f"serve exited early:\n{log.read_text(errors='replace')[-3000:]}")
         workers = children(proc.pid) - {proc.pid}
-        listening = {pid for pid in workers if _socket_inodes(pid) & _inodes(port, state="0A")}
+        listening = {pid for pid in workers if _socket_inodes(pid) & tcp_inodes(port, LISTEN)}
         if len(listening) == count:
             return listening
         time.sleep(0.2)
     raise AssertionError(f"{count} workers did not start:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _inodes(port: int, state: str) -> set[int]:
-    """Socket inodes of TCP sockets with local port `port` in `state` (01 established, 0A listen)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == state:
-                found.add(int(cols[9]))
-    return found
 
 
 def _socket_inodes(pid: int) -> set[int]:
@@ -128,7 +118,7 @@ def test_workers_share_connections_are_replaced_and_stop_together(
     # worker in bench/submit.py; per-worker SO_REUSEPORT sockets split them by address hash, and
     # fewer than 16 of 64 on either side has a probability of about 1e-4.
     conns = [keep_alive(port) for _ in range(64)]
-    established = _inodes(port, state="01")
+    established = tcp_inodes(port, ESTABLISHED)
     share = {pid: len(_socket_inodes(pid) & established) for pid in workers}
     assert sum(share.values()) == 64, share
     assert min(share.values()) >= 16, f"connections per worker: {share}"
