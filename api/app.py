@@ -14,16 +14,17 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 import media
-from api import migrate, worker
-from api.auth.middleware import BearerAuthMiddleware
-from api.db import Database, make_engine
-from api.deps import DEPENDENCIES
-from api.errors import EXCEPTION_HANDLERS
-from api.logs import request_id_middleware_factory
-from api.media import config_for
-from api.ratelimit import ReportLimiter
+from api.access.middleware import BearerAuthMiddleware
+from api.core import migrate
+from api.core.db import Database, make_engine
+from api.core.deps import DEPENDENCIES
+from api.core.errors import EXCEPTION_HANDLERS
+from api.core.logs import request_id_middleware_factory
+from api.core.ratelimit import ReportLimiter
+from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.routes import ROUTES
-from api.settings import Settings, ensure_jwt_secret, load_settings
+from api.run import worker
+from api.uploads import config_for
 
 VERSION = "0.1.0"
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.areas.controller import AreasController
-from api.auth.controller import AuthController, MeController
-from api.categories.controller import CategoriesController
-from api.health import HealthController
-from api.media.controller import LocalMediaController, MediaController, UploadsController
-from api.notifications.controller import DevicesController, NotificationsController
-from api.open311.controller import Open311Controller
-from api.reports.controller import ReportsController
-from api.staff.catalog_controller import (
+from api.accounts.http import AuthController, MeController
+from api.areas.http import AreasController
+from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.catalogue.http import (
     AgenciesAdminController,
     CategoriesAdminController,
     HolidaysAdminController,
 )
-from api.staff.controller import StaffLoginController, UsersController
-from api.staff.review_controller import ModerationController
-from api.workflow.controller import CaseActionsController, FiguresController, OfficerQueueController
+from api.catalogue.public_http import CategoriesController
+from api.health.http import HealthController
+from api.notifications.http import DevicesController, NotificationsController
+from api.open311.http import Open311Controller
+from api.reports.http import ReportsController
+from api.review.http import ModerationController
+from api.staff.http import StaffLoginController, UsersController
+from api.uploads.http import LocalMediaController, MediaController, UploadsController
 
 ROUTES: list[Any] = [
     HealthController,

@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from api import migrate
-from api.auth.tokens import Principal, encode_access
-from api.db import make_engine
+from api.access.tokens import Principal, encode_access
+from api.core import migrate
+from api.core.db import make_engine
 from tests.support.areas import make_city
 from tests.support.database import create_database, drop_database, server_url, unique_name
 

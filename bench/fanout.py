@@ -28,8 +28,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 import push
-from api import migrate
-from api.db import Database, make_engine
+from api.core import migrate
+from api.core.db import Database, make_engine
 from push import Text
 from tests.support.database import create_database, drop_database, server_url, unique_name
 from tests.support.fake_fcm import FakeFcm, service_account

@@ -36,9 +36,9 @@ import asyncpg
 import shapely
 from sqlalchemy import text
 
-from api import migrate
-from api.db import make_engine, plain_url
-from api.embedded_pg import free_port, port_open
+from api.core import migrate
+from api.core.db import make_engine, plain_url
+from api.core.embedded_pg import free_port, port_open
 from geo import ASSIGN_SQL, assign_params
 from geo.importer import ImportOptions, import_file
 from tests.support.database import create_database, drop_database, server_url, unique_name
@@ -194,7 +194,7 @@ async def api_server(url: str, workers: int, connections: int) -> AsyncIterator[
         [
             sys.executable,
             "-m",
-            "api.cli",
+            "api.run.cli",
             "serve",
             "--no-worker",
             "--port",

@@ -34,11 +34,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from api.db import plain_url
-from api.reports import events, submit
+from api.core.db import plain_url
+from api.core.settings import Settings
+from api.reports import events
+from api.reports import service as submit
 from api.reports.codes import new_code
 from api.reports.schemas import ReportIn
-from api.settings import Settings
 from bench.lookup import WARDS, Figures, api_server, database, load
 
 LEVELS = (1, 8, 32, 128)

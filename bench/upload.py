@@ -28,8 +28,8 @@ from pathlib import Path
 
 import httpx
 
-from api import migrate
-from api.db import make_engine
+from api.core import migrate
+from api.core.db import make_engine
 from bench.export import proc_kb, reset_peak
 from bench.lookup import ROOT, free_port
 from tests.support.database import create_database, drop_database, server_url, unique_name

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection api.migrate hands over (async engine)."""
+"""Alembic environment: runs migrations on the connection api.core.migrate hands over (async engine)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from api.db import make_engine
+from api.core.db import make_engine
 
 
 def run(connection: Connection) -> None:

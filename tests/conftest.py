@@ -19,11 +19,11 @@ import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from api import migrate
 from api.app import create_app
-from api.db import Database, make_engine
-from api.fast import FastPaths
-from api.settings import Settings
+from api.core import migrate
+from api.core.db import Database, make_engine
+from api.core.fastpath import FastPaths
+from api.core.settings import Settings
 from tests.support.database import create_database, drop_database, server_url, unique_name
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

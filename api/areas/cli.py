@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from api.cli import DEMO_LOADERS, command
-from api.settings import Settings
+from api.core.settings import Settings
+from api.run.cli import DEMO_LOADERS, command
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -26,8 +26,8 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 
 async def run_import(url: str, path: Path, opts: object) -> str:
-    from api import migrate
-    from api.db import make_engine
+    from api.core import migrate
+    from api.core.db import make_engine
     from geo.importer import ImportOptions, import_file
 
     assert isinstance(opts, ImportOptions)
@@ -43,7 +43,7 @@ async def run_import(url: str, path: Path, opts: object) -> str:
 
 @command("areas", "area boundaries: `areas import PATH --code-field F --name-field F …`", _args)
 def _areas_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
-    from api.migrate import NotMigrated
+    from api.core.migrate import NotMigrated
     from geo.importer import ImportError_, ImportOptions
 
     if not args.path.exists():

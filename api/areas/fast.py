@@ -19,9 +19,9 @@ import asyncpg
 import msgspec
 from litestar import Litestar
 
-from api.areas.controller import LookupOut, _ref, lineage_cache
-from api.db import plain_url
-from api.fast import Answer
+from api.areas.http import LookupOut, _ref, lineage_cache
+from api.core.db import plain_url
+from api.core.fastpath import Answer
 from geo import Assignment, assign_fast
 
 log = logging.getLogger("phananh.areas")

@@ -7,6 +7,6 @@ commit (or roll back) with the event. `on_report_event` does the same for an eve
 
 from __future__ import annotations
 
-from api.notifications.events import case_officers, event_facts_sql, notify_event, on_report_event
+from api.notifications.service import case_officers, event_facts_sql, notify_event, on_report_event
 
 __all__ = ["case_officers", "event_facts_sql", "notify_event", "on_report_event"]

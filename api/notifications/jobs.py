@@ -13,10 +13,10 @@ import logging
 from sqlalchemy import text
 
 import push
-from api.db import Database
+from api.core.db import Database
+from api.core.settings import Settings
 from api.notifications import texts as t
-from api.notifications.events import case_officers
-from api.settings import Settings
+from api.notifications.service import case_officers
 
 log = logging.getLogger("phananh.notifications")
 

@@ -14,11 +14,11 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 
-from api.auth.tokens import InvalidToken, Principal, decode_access
-from api.deps import lineage_cache
-from api.errors import AppError, app_error_body, prefers_english
-from api.fast import Answer
-from api.reports import submit
+from api.access.tokens import InvalidToken, Principal, decode_access
+from api.core.deps import lineage_cache
+from api.core.errors import AppError, app_error_body, prefers_english
+from api.core.fastpath import Answer
+from api.reports import service as submit
 from api.reports.schemas import MAX_BODY, ReportIn
 
 _decode = msgspec.json.Decoder(ReportIn).decode

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.base import Base
+from api.core.base import Base
 
 OPEN_STATUSES = ("new", "acknowledged", "in_progress")
 STATUSES = (*OPEN_STATUSES, "resolved", "closed", "rejected", "duplicate")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.errors import AppError
+from api.core.errors import AppError
 
 OPEN_GROUP = ("new", "acknowledged", "in_progress")
 CLOSED_GROUP = ("resolved", "closed", "rejected", "duplicate")

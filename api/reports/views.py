@@ -11,11 +11,11 @@ from sqlalchemy import func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import media
-from api.auth.models import User
-from api.auth.tokens import Principal
-from api.media import config_for
+from api.access.tokens import Principal
+from api.accounts.models import User
+from api.core.settings import Settings
 from api.reports.models import OPEN_STATUSES, Category, Follow, Report, ReportEvent
-from api.settings import Settings
+from api.uploads import config_for
 from geo import Area
 
 UNSET = msgspec.UNSET

@@ -7,9 +7,9 @@ import asyncio
 import getpass
 import sys
 
-from api.cli import command
-from api.errors import AppError
-from api.settings import Settings
+from api.core.errors import AppError
+from api.core.settings import Settings
+from api.run.cli import command
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -29,8 +29,8 @@ def _args(p: argparse.ArgumentParser) -> None:
 async def _run(url: str, args: argparse.Namespace, password: str) -> str:
     from sqlalchemy import func, select
 
-    from api.auth.models import User
-    from api.db import Database, make_engine
+    from api.accounts.models import User
+    from api.core.db import Database, make_engine
     from api.staff import service
 
     db = Database(make_engine(url, pool_size=1, max_overflow=0))

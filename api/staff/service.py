@@ -29,11 +29,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
-from api.auth.models import STAFF_ROLES, RefreshToken, User, UserArea
-from api.auth.service import IssuedTokens, issue_tokens
-from api.auth.tokens import Principal
-from api.errors import Conflict, NotFound, Unauthorized, Unprocessable
-from api.settings import Settings
+from api.access.tokens import Principal
+from api.accounts.models import STAFF_ROLES, RefreshToken, User, UserArea
+from api.accounts.service import IssuedTokens, issue_tokens
+from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from api.core.settings import Settings
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 
 SCOPED_ROLES = ("officer", "leader")

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.settings import Settings
+from api.core.settings import Settings
+from tests.core.test_service import assert_error_shape
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4, png
 from tests.media.helpers import declare, upload
 from tests.reports.helpers import resident
 from tests.support.areas import centre, make_city
 from tests.support.staff import make_staff
-from tests.test_service import assert_error_shape
 
 LAT, LNG = centre("W1")
 

@@ -10,17 +10,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import media
-from api.db import Database
-from api.media import config_for
-from api.settings import Settings
+from api.core.db import Database
+from api.core.settings import Settings
+from api.uploads import config_for
 from media.storage import LocalStorage
+from tests.core.test_service import assert_error_shape
 from tests.media.conftest import Worker
 from tests.media.files import jpeg
 from tests.media.helpers import declare, upload
 from tests.media.test_uploads_local import stored_files
 from tests.reports.helpers import resident
 from tests.support.areas import centre, make_city
-from tests.test_service import assert_error_shape
 
 
 async def ready_photo(

@@ -22,16 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import media
 from api.app import create_app
-from api.db import Database
-from api.media import config_for
-from api.settings import Settings
+from api.core.db import Database
+from api.core.settings import Settings
+from api.uploads import config_for
 from media.storage import MULTIPART_THRESHOLD, PART_SIZE, S3Storage
 from tests.conftest import serving
+from tests.core.test_service import assert_error_shape
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4, png
 from tests.reports.helpers import resident
 from tests.support.areas import centre, make_city
-from tests.test_service import assert_error_shape
 
 BUCKET = "phananh-media-test"
 

@@ -10,11 +10,11 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.settings import Settings
+from api.core.settings import Settings
+from tests.core.test_service import assert_error_shape
 from tests.media.files import jpeg, mp4, png
 from tests.media.helpers import declare, upload
 from tests.reports.helpers import resident
-from tests.test_service import assert_error_shape
 
 
 def stored_files(settings: Settings) -> list[Path]:

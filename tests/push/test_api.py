@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
 from push import Text
-from tests.test_service import assert_error_shape
+from tests.core.test_service import assert_error_shape
 
 
 async def resident(

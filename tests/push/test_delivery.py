@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
-from api.db import Database, make_engine
+from api.core.db import Database, make_engine
 from push import FcmSender, Text
 from tests.push.conftest import make_user
 from tests.support.fake_fcm import Error, FakeFcm, Slow

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api.db import Database
+from api.core.db import Database
+from api.core.settings import Settings
 from api.notifications import on_report_event
 from api.notifications.jobs import deadline_warnings
-from api.settings import Settings
 from tests.push.conftest import make_user
 from tests.support.areas import make_city
 from tests.support.staff import make_staff

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 import push
-from api.db import Database, make_engine
+from api.core.db import Database, make_engine
 from push import Text
 from tests.push.conftest import make_user
 from tests.support.fake_fcm import FakeFcm

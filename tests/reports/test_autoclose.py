@@ -6,9 +6,9 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db import Database
-from api.reports.autoclose import close_unconfirmed
-from api.settings import Settings
+from api.core.db import Database
+from api.core.settings import Settings
+from api.reports.jobs import close_unconfirmed
 from tests.reports.helpers import resident, set_state
 from tests.support.areas import make_city
 from tests.support.world import insert_report

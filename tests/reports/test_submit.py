@@ -19,14 +19,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.app import create_app
-from api.db import make_engine
-from api.fast import with_fast_paths
-from api.settings import Settings
+from api.core.db import make_engine
+from api.core.fastpath import with_fast_paths
+from api.core.settings import Settings
 from tests.conftest import serving
+from tests.core.test_service import assert_error_shape
 from tests.reports.helpers import resident
 from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, centre, make_city
 from tests.support.staff import make_staff
-from tests.test_service import assert_error_shape
 
 LAT, LNG = centre("W2")
 

@@ -8,11 +8,11 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.core.test_service import assert_error_shape
 from tests.reports.helpers import resident
 from tests.support.areas import make_city
 from tests.support.staff import make_staff
 from tests.support.world import insert_report
-from tests.test_service import assert_error_shape
 
 
 async def _add_event(db_conn: AsyncConnection, report_id: uuid.UUID, message: str, note: str) -> None:
@@ -105,8 +105,8 @@ async def test_qr_code_is_a_png_of_the_public_link(
     img = Image.open(io.BytesIO(r.content))
     assert img.width == img.height and img.width >= 150
 
-    from api.reports.controller import public_link
-    from api.settings import Settings
+    from api.core.settings import Settings
+    from api.reports.http import public_link
 
     assert (
         public_link(Settings(public_base_url="http://testserver"), rep.code.lower())

@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from api.embedded_pg import Cluster, free_port
+from api.core.embedded_pg import Cluster, free_port
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from firebase_admin import messaging
 
 messaging._MessagingService.FCM_URL = os.environ["FAKE_FCM_URL"]
 
-from api.cli import main  # noqa: E402
+from api.run.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main(["worker"]))

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.tokens import Principal, encode_access
-from api.settings import Settings
+from api.access.tokens import Principal, encode_access
+from api.core.settings import Settings
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 32  # the `settings` fixture's secret (tests/conftest.py)
 

@@ -1,0 +1,133 @@
+"""CSV and GeoJSON exports of the caller's in-scope cases, streamed.
+
+Rows come from a server-side cursor in batches (`AsyncConnection.stream` + `yield_per`) and are
+encoded batch by batch, so memory stays flat whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from api.access.tokens import Principal
+from api.casework.filters import DUE_SQL, OVERDUE_SQL, CaseFilter, where
+from api.core.db import Database
+
+BATCH = 2000
+
+COLUMNS = (
+    "code",
+    "status",
+    "visibility",
+    "category",
+    "ward",
+    "agency",
+    "created_at",
+    "ack_due_at",
+    "resolve_due_at",
+    "due_at",
+    "overdue",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "near_boundary",
+    "assignee_id",
+    "follower_count",
+    "reopen_count",
+    "rating",
+    "lat",
+    "lng",
+    "address",
+    "description",
+)
+
+
+def _sql(conds: list[str], *, geojson: bool) -> str:
+    geom = ", ST_AsGeoJSON(r.geom, 6) AS geometry" if geojson else ""
+    return f"""
+        SELECT r.code, r.status, r.visibility, r.category_code AS category, r.ward_code AS ward,
+               r.agency_code AS agency, r.created_at, r.ack_due_at, r.resolve_due_at,
+               {DUE_SQL} AS due_at, {OVERDUE_SQL} AS overdue, r.acknowledged_at, r.resolved_at,
+               r.closed_at, r.near_boundary, r.assignee_id, r.follower_count, r.reopen_count, r.rating,
+               ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng, r.address, r.description{geom}
+        FROM reports r
+        WHERE {" AND ".join(conds)}
+        ORDER BY r.created_at, r.code
+    """
+
+
+async def _rows(
+    database: Database, principal: Principal, f: CaseFilter, now: datetime, *, geojson: bool
+) -> AsyncIterator[list[Any]]:
+    conds, params = where(principal, f, now)
+    async with database.connect() as conn:
+        result = await conn.stream(
+            text(_sql(conds, geojson=geojson)).execution_options(yield_per=BATCH), params
+        )
+        async for batch in result.partitions(BATCH):
+            yield list(batch)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+async def csv_chunks(
+    database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
+) -> AsyncIterator[bytes]:
+    now = now or datetime.now(UTC)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    buf.write("\ufeff")  # BOM: spreadsheet programs then read the Vietnamese text as UTF-8
+    writer.writerow(COLUMNS)
+    yield buf.getvalue().encode()
+    async for batch in _rows(database, principal, f, now, geojson=False):
+        buf.seek(0)
+        buf.truncate()
+        for row in batch:
+            writer.writerow([_cell(v) for v in row])
+        yield buf.getvalue().encode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return str(value)
+
+
+async def geojson_chunks(
+    database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
+) -> AsyncIterator[bytes]:
+    now = now or datetime.now(UTC)
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    props = [c for c in COLUMNS if c not in ("lat", "lng")]
+    async for batch in _rows(database, principal, f, now, geojson=True):
+        parts: list[str] = []
+        for row in batch:
+            m = row._mapping
+            feature = {
+                "type": "Feature",
+                "id": m["code"],
+                "geometry": None,  # spliced in below from PostGIS' own text
+                "properties": {k: m[k] for k in props},
+            }
+            text_ = json.dumps(feature, default=_json_default, ensure_ascii=False)
+            geometry = m["geometry"] or "null"
+            text_ = text_.replace('"geometry": null', f'"geometry": {geometry}', 1)
+            parts.append(text_ if first else "," + text_)
+            first = False
+        yield "".join(parts).encode()
+    yield b"]}"

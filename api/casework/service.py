@@ -1,0 +1,366 @@
+"""Staff actions on a case: `act(session, principal, code, ActionIn)`.
+
+One transaction per action: lock the report row (in the caller's scope, else 404), check the state
+machine (409 `invalid_transition` listing what is allowed), update the row with a version check,
+append one event, attach media, call the notifications hook, commit. Two people acting on one case
+at once serialise on the row lock; the second then sees the new status (409), and a client that sends
+the `version` it saw gets 409 `version_conflict` if someone acted in between.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import media
+from api.access.scope import scope
+from api.access.tokens import Principal
+from api.casework import states
+from api.catalogue import deadlines
+from api.core.errors import AppError, Conflict, NotFound, Unprocessable
+from api.reports.events import append_event
+
+
+@dataclass(slots=True)
+class Action:
+    """What the caller asks for (the HTTP body, already validated for shape)."""
+
+    action: str
+    message: str | None = None
+    note: str | None = None
+    reason: str | None = None
+    media_ids: list[uuid.UUID] = field(default_factory=list)
+    ward: str | None = None
+    into: str | None = None
+    assignee: uuid.UUID | None = None
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    code: str
+    status: str
+    from_status: str
+    ward: str | None
+    version: int
+    assignee: uuid.UUID | None
+    event_id: uuid.UUID
+    allowed: list[str]
+
+
+class _Sql(str):
+    """A SET value that is SQL over the row rather than a bound parameter."""
+
+
+def report_not_found() -> NotFound:
+    return NotFound("No such report.", message_vi="Không tìm thấy phản ánh.", code="report_not_found")
+
+
+def _bad(code: str, en: str, vi: str, details: Any = None) -> Unprocessable:
+    return Unprocessable(en, message_vi=vi, code=code, details=details)
+
+
+async def _locked(session: AsyncSession, principal: Principal, code: str) -> Any:
+    cond, params = scope(principal)
+    row = (
+        await session.execute(
+            text(
+                f"""
+                SELECT r.id, r.code, r.status, r.version, r.ward_code, r.category_code, r.reporter_id,
+                       r.assignee_id, r.duplicate_of
+                FROM reports r WHERE r.code = :code AND {cond}
+                FOR UPDATE OF r
+                """
+            ),
+            {"code": code.strip().upper(), **params},
+        )
+    ).first()
+    if row is None:
+        raise report_not_found()
+    return row
+
+
+async def _in_scope_id(session: AsyncSession, principal: Principal, code: str) -> Any:
+    cond, params = scope(principal)
+    return (
+        await session.execute(
+            text(f"SELECT r.id, r.code, r.status FROM reports r WHERE r.code = :code AND {cond}"),
+            {"code": code.strip().upper(), **params},
+        )
+    ).first()
+
+
+async def _deadlines(session: AsyncSession, category: str, start: datetime) -> tuple[datetime, datetime]:
+    """(ack_due_at, resolve_due_at) for a case (re)starting at `start`, on the working calendar."""
+    return await deadlines.due_dates(session, category, start)
+
+
+def _transition(action: str, status: str) -> str:
+    try:
+        return states.target(action, status)
+    except states.InvalidTransition as exc:
+        raise Conflict(
+            f"Cannot {action} a case that is {status}.",
+            message_vi=f"Không thể thực hiện '{action}' với phản ánh ở trạng thái '{status}'.",
+            code="invalid_transition",
+            details={"status": status, "action": action, "allowed": exc.allowed},
+        ) from None
+
+
+async def act(
+    session: AsyncSession, principal: Principal, code: str, req: Action, *, now: datetime | None = None
+) -> Outcome:
+    """Apply one staff action to the case `code`. Commits."""
+    now = now or datetime.now(UTC)
+    row = await _locked(session, principal, code)
+    if req.version is not None and req.version != row.version:
+        raise Conflict(
+            "The case changed since you loaded it.",
+            message_vi="Phản ánh đã được cập nhật bởi người khác; vui lòng tải lại.",
+            code="version_conflict",
+            details={"version": row.version, "status": row.status},
+        )
+    to = _transition(req.action, row.status)
+    sets: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    is_public = req.action not in ("assign",)
+
+    if req.action == "acknowledge":
+        sets["acknowledged_at"] = now
+    elif req.action == "start":
+        sets["acknowledged_at"] = _Sql("COALESCE(acknowledged_at, :now)")
+    elif req.action == "resolve":
+        sets["resolved_at"] = now
+        sets["acknowledged_at"] = _Sql("COALESCE(acknowledged_at, :now)")
+    elif req.action == "reject":
+        if req.reason not in states.REJECT_REASONS:
+            raise _bad(
+                "reason_required",
+                "A rejection needs a reason from the list.",
+                "Từ chối cần chọn lý do trong danh sách.",
+                {"reasons": list(states.REJECT_REASONS)},
+            )
+        sets["closed_at"] = now
+    elif req.action == "transfer":
+        await _check_transfer(session, principal, row, req)
+        ack_due, resolve_due = await _deadlines(session, row.category_code, now)
+        sets.update(
+            ward_code=req.ward,
+            assignee_id=None,
+            acknowledged_at=None,
+            ack_due_at=ack_due,
+            resolve_due_at=resolve_due,
+        )
+        data.update(from_ward=row.ward_code, to_ward=req.ward)
+    elif req.action == "merge":
+        target = await _check_merge(session, principal, row, req)
+        sets.update(duplicate_of=target.id, closed_at=now, assignee_id=None)
+        data.update(into=target.code, into_id=str(target.id))
+    elif req.action == "assign":
+        if req.assignee is None:
+            raise _bad("assignee_required", "Say whom to assign.", "Cần chọn người được giao.")
+        await _check_assignee(session, row, req.assignee)
+        sets["assignee_id"] = req.assignee
+        data["assignee"] = str(req.assignee)
+    elif req.action == "comment":
+        if not req.message and not req.note:
+            raise _bad(
+                "comment_empty",
+                "A comment needs a public message or an internal note.",
+                "Cần nhập nội dung trả lời hoặc ghi chú nội bộ.",
+            )
+        is_public = bool(req.message)
+
+    if req.reason is not None:
+        data.setdefault("reason", req.reason)
+
+    params: dict[str, Any] = {"id": row.id, "v": row.version, "now": now, "status": to}
+    assignments = ["status = :status", "version = version + 1", "updated_at = :now"]
+    for col, value in sets.items():
+        if isinstance(value, _Sql):  # a SQL expression over the row
+            assignments.append(f"{col} = {value}")
+        else:
+            assignments.append(f"{col} = :set_{col}")
+            params[f"set_{col}"] = value
+    updated = (
+        await session.execute(
+            text(
+                f"UPDATE reports SET {', '.join(assignments)} WHERE id = :id AND version = :v "
+                "RETURNING version, ward_code, assignee_id"
+            ),
+            params,
+        )
+    ).first()
+    if updated is None:  # only without the row lock (another writer bumped the version)
+        raise Conflict(
+            "The case changed since you loaded it.",
+            message_vi="Phản ánh đã được cập nhật bởi người khác; vui lòng tải lại.",
+            code="version_conflict",
+        )
+
+    event = await append_event(
+        session,
+        row.id,
+        states.EVENT_KIND[req.action],
+        actor_id=principal.id,
+        actor_role=principal.role,
+        from_status=row.status,
+        to_status=to,
+        public_message=req.message,
+        internal_note=req.note,
+        reason=req.reason,
+        data=data,
+        is_public=is_public,
+    )
+    event_id = event.id
+    if req.media_ids:
+        try:
+            await media.attach_to_report(
+                session,
+                media_ids=req.media_ids,
+                owner_id=principal.id,
+                report_id=row.id,
+                event_id=event_id,
+            )
+        except media.MediaError as exc:
+            raise AppError(
+                exc.message, message_vi=exc.message_vi, code=exc.code, status_code=422, details=exc.details
+            ) from None
+    if req.action == "merge":
+        await _carry_followers(session, row, sets["duplicate_of"])
+    await session.commit()
+    return Outcome(
+        code=row.code,
+        status=to,
+        from_status=row.status,
+        ward=updated.ward_code,
+        version=updated.version,
+        assignee=updated.assignee_id,
+        event_id=event_id,
+        allowed=states.allowed_actions(to),
+    )
+
+
+async def _check_transfer(session: AsyncSession, principal: Principal, row: Any, req: Action) -> None:
+    if not req.ward:
+        raise _bad("ward_required", "Say which ward to transfer to.", "Cần chọn phường/xã nhận.")
+    if not req.reason:
+        raise _bad(
+            "reason_required",
+            "A transfer needs a reason.",
+            "Chuyển phản ánh cần có lý do.",
+            {"reasons": list(states.TRANSFER_REASONS)},
+        )
+    if req.ward == row.ward_code:
+        raise _bad("same_ward", "The case is already in that ward.", "Phản ánh đã thuộc phường/xã này.")
+    leaf = await session.scalar(
+        text(
+            "SELECT NOT EXISTS (SELECT 1 FROM areas c WHERE c.parent_code = a.code) "
+            "FROM areas a WHERE a.code = :w"
+        ),
+        {"w": req.ward},
+    )
+    if not leaf:
+        raise _bad(
+            "unknown_ward",
+            "No such ward (it must be a leaf area).",
+            "Không có phường/xã này.",
+            {"ward": req.ward},
+        )
+    if principal.role == "leader":
+        # leaders move cases between the wards of their own area
+        inside = await session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage) "
+                "WHERE w.code = :w AND ua.user_id = :uid)"
+            ),
+            {"w": req.ward, "uid": principal.id},
+        )
+        if not inside:
+            raise _bad(
+                "ward_out_of_scope",
+                "Leaders move cases between the wards of their own area.",
+                "Lãnh đạo chỉ chuyển phản ánh giữa các phường/xã thuộc địa bàn mình.",
+                {"ward": req.ward},
+            )
+
+
+async def _check_merge(session: AsyncSession, principal: Principal, row: Any, req: Action) -> Any:
+    if not req.into:
+        raise _bad("into_required", "Say which report to merge into.", "Cần chọn phản ánh gốc.")
+    if req.into.strip().upper() == row.code:
+        raise _bad("merge_self", "A report cannot be merged into itself.", "Không thể gộp vào chính nó.")
+    target = await _in_scope_id(session, principal, req.into)
+    if target is None:
+        raise NotFound(
+            "No such report to merge into.",
+            message_vi="Không tìm thấy phản ánh gốc.",
+            code="merge_target_not_found",
+        )
+    if target.status in ("duplicate", "rejected"):
+        raise Conflict(
+            "Cannot merge into a report that is itself closed as duplicate or rejected.",
+            message_vi="Không thể gộp vào phản ánh đã bị gộp hoặc từ chối.",
+            code="invalid_merge_target",
+            details={"into": target.code, "status": target.status},
+        )
+    return target
+
+
+async def _carry_followers(session: AsyncSession, row: Any, into_id: uuid.UUID) -> None:
+    """The duplicate's followers, and its reporter, follow the report it was merged into."""
+    await session.execute(
+        text(
+            """
+            INSERT INTO report_follows (report_id, user_id, created_at)
+            SELECT :into, u.user_id, now() FROM (
+                SELECT user_id FROM report_follows WHERE report_id = :src
+                UNION SELECT :reporter
+            ) u
+            WHERE u.user_id IS NOT NULL
+              AND u.user_id <> (SELECT reporter_id FROM reports WHERE id = :into)
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        {"into": into_id, "src": row.id, "reporter": row.reporter_id},
+    )
+    await session.execute(
+        text(
+            "UPDATE reports SET follower_count = (SELECT count(*) FROM report_follows WHERE report_id = :into) "
+            "WHERE id = :into"
+        ),
+        {"into": into_id},
+    )
+
+
+async def _check_assignee(session: AsyncSession, row: Any, assignee: uuid.UUID) -> None:
+    """The assignee must be an officer or leader whose scope covers the case."""
+    ok = await session.scalar(
+        text(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM users u
+                WHERE u.id = :uid AND u.role IN ('officer', 'leader') AND NOT u.disabled
+                  AND (
+                    EXISTS (SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
+                            WHERE w.code = :ward AND ua.user_id = u.id)
+                    OR EXISTS (SELECT 1 FROM reports r JOIN user_agencies ug ON ug.agency_code = r.agency_code
+                               WHERE r.id = :rid AND ug.user_id = u.id)
+                  )
+            )
+            """
+        ),
+        {"uid": assignee, "ward": row.ward_code, "rid": row.id},
+    )
+    if not ok:
+        raise _bad(
+            "assignee_out_of_scope",
+            "That person cannot work on this case.",
+            "Người này không phụ trách phản ánh này.",
+            {"assignee": str(assignee)},
+        )

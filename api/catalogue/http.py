@@ -1,0 +1,133 @@
+"""Admin endpoints for categories, agencies and holidays (thin: rules in `api.catalogue.service`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.access.guards import admin_only
+from api.catalogue import service as catalog
+from api.catalogue.schemas import (
+    AgencyIn,
+    AgencyList,
+    AgencyOut,
+    CategoryIn,
+    CategoryList,
+    CategoryOut,
+    CategoryPatch,
+    HolidayIn,
+    HolidayList,
+    HolidayOut,
+    RouteOut,
+    RoutesIn,
+)
+from api.core.openapi import errors
+
+
+def category_out(row: dict[str, Any]) -> CategoryOut:
+    return CategoryOut(
+        code=row["code"],
+        name_vi=row["name_vi"],
+        name_en=row["name_en"],
+        group_code=row.get("group_code"),
+        icon=row.get("icon"),
+        photo_required=bool(row.get("photo_required")),
+        questions=row["questions"],
+        ack_hours=row["ack_hours"],
+        resolve_value=row["resolve_value"],
+        resolve_unit=row["resolve_unit"],
+        nearby_radius_m=row.get("nearby_radius_m"),
+        active=bool(row.get("active", True)),
+        sort=row.get("sort") or 0,
+        routes=[RouteOut(r["area"], r["agency"]) for r in row["routes"]],
+    )
+
+
+class CategoriesAdminController(Controller):
+    path = "/v1/admin/categories"
+    tags = ["admin"]
+    guards = [admin_only]
+
+    @get("", responses=errors(401, 403), operation_id="adminListCategories")
+    async def list_categories(self, session: NamedDependency[AsyncSession]) -> CategoryList:
+        """Every category, active or not, with deadlines and routes."""
+        return CategoryList([category_out(r) for r in await catalog.list_categories(session)])
+
+    @post("", responses=errors(401, 403, 409, 422), operation_id="adminCreateCategory")
+    async def create_category(
+        self, data: JSONBody[CategoryIn], session: NamedDependency[AsyncSession]
+    ) -> CategoryOut:
+        """A new category: names, photo rule, questions, acknowledge/resolve deadlines."""
+        return category_out(await catalog.create_category(session, msgspec.to_builtins(data)))
+
+    @patch("/{code:str}", responses=errors(401, 403, 404, 422), operation_id="adminUpdateCategory")
+    async def update_category(
+        self, code: FromPath[str], data: JSONBody[CategoryPatch], session: NamedDependency[AsyncSession]
+    ) -> CategoryOut:
+        """Change a category; deadlines apply to cases created from now on."""
+        return category_out(await catalog.update_category(session, code, msgspec.to_builtins(data)))
+
+    @put("/{code:str}/routes", responses=errors(401, 403, 404, 422), operation_id="adminSetCategoryRoutes")
+    async def set_routes(
+        self, code: FromPath[str], data: JSONBody[RoutesIn], session: NamedDependency[AsyncSession]
+    ) -> CategoryOut:
+        """Replace the category's routes: its cases in wards under `area` go to `agency`."""
+        pairs = [(r.area, r.agency) for r in data.routes]
+        return category_out(await catalog.set_routes(session, code, pairs))
+
+
+class AgenciesAdminController(Controller):
+    path = "/v1/admin/agencies"
+    tags = ["admin"]
+    guards = [admin_only]
+
+    @get("", responses=errors(401, 403), operation_id="adminListAgencies")
+    async def list_agencies(self, session: NamedDependency[AsyncSession]) -> AgencyList:
+        """Agencies that categories can be routed to (power company, water company…)."""
+        return AgencyList([AgencyOut(**r) for r in await catalog.list_agencies(session)])
+
+    @put("/{code:str}", responses=errors(401, 403), operation_id="adminPutAgency")
+    async def put_agency(
+        self,
+        code: FromPath[Annotated[str, Parameter(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]],
+        data: JSONBody[AgencyIn],
+        session: NamedDependency[AsyncSession],
+    ) -> AgencyOut:
+        """Create or rename an agency."""
+        row = await catalog.upsert_agency(session, code, data.name_vi, data.name_en)
+        return AgencyOut(**row)
+
+
+class HolidaysAdminController(Controller):
+    path = "/v1/admin/holidays"
+    tags = ["admin"]
+    guards = [admin_only]
+
+    @get("", responses=errors(401, 403), operation_id="adminListHolidays")
+    async def list_holidays(
+        self,
+        session: NamedDependency[AsyncSession],
+        year: FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]] = None,
+    ) -> HolidayList:
+        """Days off on the working calendar (weekends are always off and not listed)."""
+        return HolidayList([HolidayOut(**r) for r in await catalog.list_holidays(session, year)])
+
+    @post("", responses=errors(401, 403), operation_id="adminAddHoliday")
+    async def add_holiday(
+        self, data: JSONBody[HolidayIn], session: NamedDependency[AsyncSession]
+    ) -> HolidayOut:
+        """Add (or rename) a day off; resolve deadlines counted in working days skip it."""
+        return HolidayOut(**await catalog.add_holiday(session, data.day, data.name))
+
+    @delete(
+        "/{day:date}", status_code=204, responses=errors(401, 403, 404), operation_id="adminRemoveHoliday"
+    )
+    async def remove_holiday(self, day: FromPath[date], session: NamedDependency[AsyncSession]) -> None:
+        """Make a day a working day again."""
+        await catalog.remove_holiday(session, day)

@@ -1,0 +1,229 @@
+"""The admin catalogue: categories (names, photo rule, questions, deadlines, routes to agencies),
+agencies, and the working calendar's holidays. Callable without HTTP.
+
+Written against the documented tables (docs/domain.md, migration 0002) with SQLAlchemy Core, so
+this module depends on the schema rather than on another feature's model classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.errors import Conflict, NotFound, Unprocessable
+
+categories = sa.table(
+    "categories",
+    sa.column("code", sa.Text),
+    sa.column("name_vi", sa.Text),
+    sa.column("name_en", sa.Text),
+    sa.column("group_code", sa.Text),
+    sa.column("icon", sa.Text),
+    sa.column("photo_required", sa.Boolean),
+    sa.column("questions", JSONB),
+    sa.column("ack_hours", sa.Integer),
+    sa.column("resolve_value", sa.Integer),
+    sa.column("resolve_unit", sa.Text),
+    sa.column("nearby_radius_m", sa.Float),
+    sa.column("active", sa.Boolean),
+    sa.column("sort", sa.Integer),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+category_routes = sa.table(
+    "category_routes",
+    sa.column("category_code", sa.Text),
+    sa.column("area_code", sa.Text),
+    sa.column("agency_code", sa.Text),
+)
+agencies = sa.table(
+    "agencies", sa.column("code", sa.Text), sa.column("name_vi", sa.Text), sa.column("name_en", sa.Text)
+)
+holidays = sa.table("holidays", sa.column("day", sa.Date), sa.column("name", sa.Text))
+areas = sa.table("areas", sa.column("code", sa.Text))
+
+
+def category_not_found(code: str) -> NotFound:
+    return NotFound(
+        f"No category {code!r}.", message_vi=f"Không có lĩnh vực {code!r}.", code="category_not_found"
+    )
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+async def list_categories(session: AsyncSession, code: str | None = None) -> list[dict[str, Any]]:
+    """Every category (active or not) with its routes, in display order."""
+    stmt = sa.select(categories).order_by(categories.c.sort, categories.c.code)
+    if code is not None:
+        stmt = stmt.where(categories.c.code == code)
+    rows = [dict(r._mapping) for r in await session.execute(stmt)]
+    routes: dict[str, list[dict[str, str]]] = {r["code"]: [] for r in rows}
+    if rows:
+        for c, a, g in await session.execute(
+            sa.select(
+                category_routes.c.category_code, category_routes.c.area_code, category_routes.c.agency_code
+            )
+            .where(category_routes.c.category_code.in_(list(routes)))
+            .order_by(category_routes.c.area_code, category_routes.c.agency_code)
+        ):
+            routes[c].append({"area": a, "agency": g})
+    for r in rows:
+        r["routes"] = routes[r["code"]]
+        r["questions"] = list(r["questions"] or [])
+    return rows
+
+
+async def get_category(session: AsyncSession, code: str) -> dict[str, Any]:
+    found = await list_categories(session, code)
+    if not found:
+        raise category_not_found(code)
+    return found[0]
+
+
+def _check_questions(questions: Sequence[Mapping[str, Any]] | None) -> None:
+    if not questions:
+        return
+    keys = [q["key"] for q in questions]
+    bad = sorted({k for k in keys if keys.count(k) > 1}) + [
+        q["key"] for q in questions if q["type"] == "choice" and not q.get("options")
+    ]
+    if bad:
+        raise Unprocessable(
+            f"Questions need unique keys, and choices need options: {', '.join(bad)}.",
+            message_vi=f"Câu hỏi phải có mã riêng, câu hỏi lựa chọn phải có các phương án: {', '.join(bad)}.",
+            code="invalid_questions",
+            details={"questions": bad},
+        )
+
+
+def _values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    _check_questions(fields.get("questions"))
+    return {k: v for k, v in fields.items() if v is not None and k in categories.c and k != "updated_at"}
+
+
+async def create_category(session: AsyncSession, fields: Mapping[str, Any]) -> dict[str, Any]:
+    code = str(fields["code"])
+    try:
+        async with session.begin_nested():
+            await session.execute(sa.insert(categories).values(**_values(fields)))
+    except IntegrityError:
+        raise Conflict(
+            f"The category {code!r} exists already.",
+            message_vi=f"Lĩnh vực {code!r} đã có.",
+            code="category_exists",
+        ) from None
+    await session.commit()
+    return await get_category(session, code)
+
+
+async def update_category(session: AsyncSession, code: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    values = _values(fields)
+    values.pop("code", None)
+    if values:
+        result = await session.execute(
+            sa.update(categories).where(categories.c.code == code).values(**values, updated_at=sa.func.now())
+        )
+        found = result.rowcount > 0  # type: ignore[attr-defined]
+    else:
+        found = (
+            await session.scalar(sa.select(categories.c.code).where(categories.c.code == code)) is not None
+        )
+    if not found:
+        raise category_not_found(code)
+    await session.commit()
+    return await get_category(session, code)
+
+
+async def set_routes(session: AsyncSession, code: str, routes: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Replace the category's routes: (area code, agency code) pairs."""
+    if (
+        await session.scalar(sa.select(categories.c.code).where(categories.c.code == code).with_for_update())
+        is None
+    ):
+        raise category_not_found(code)
+    pairs = list(dict.fromkeys(routes))
+    want_areas = {a for a, _ in pairs}
+    want_agencies = {g for _, g in pairs}
+    known_areas = set(
+        (await session.execute(sa.select(areas.c.code).where(areas.c.code.in_(want_areas)))).scalars()
+    )
+    known_agencies = set(
+        (
+            await session.execute(sa.select(agencies.c.code).where(agencies.c.code.in_(want_agencies)))
+        ).scalars()
+    )
+    unknown = sorted((want_areas - known_areas) | (want_agencies - known_agencies))
+    if unknown:
+        raise Unprocessable(
+            f"Unknown area or agency code(s): {', '.join(unknown)}.",
+            message_vi=f"Mã khu vực hoặc cơ quan không tồn tại: {', '.join(unknown)}.",
+            code="unknown_code",
+            details={"unknown": unknown},
+        )
+    await session.execute(sa.delete(category_routes).where(category_routes.c.category_code == code))
+    if pairs:
+        await session.execute(
+            sa.insert(category_routes),
+            [{"category_code": code, "area_code": a, "agency_code": g} for a, g in pairs],
+        )
+    await session.commit()
+    return await get_category(session, code)
+
+
+# --- agencies -----------------------------------------------------------------------------------
+
+
+async def list_agencies(session: AsyncSession) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await session.execute(sa.select(agencies).order_by(agencies.c.code))]
+
+
+async def upsert_agency(session: AsyncSession, code: str, name_vi: str, name_en: str) -> dict[str, Any]:
+    from sqlalchemy.dialects.postgresql import insert
+
+    stmt = insert(agencies).values(code=code, name_vi=name_vi, name_en=name_en)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["code"], set_={"name_vi": stmt.excluded.name_vi, "name_en": stmt.excluded.name_en}
+        )
+    )
+    await session.commit()
+    return {"code": code, "name_vi": name_vi, "name_en": name_en}
+
+
+# --- holidays (the working calendar) ------------------------------------------------------------
+
+
+async def list_holidays(session: AsyncSession, year: int | None = None) -> list[dict[str, Any]]:
+    stmt = sa.select(holidays).order_by(holidays.c.day)
+    if year is not None:
+        stmt = stmt.where(holidays.c.day >= date(year, 1, 1), holidays.c.day <= date(year, 12, 31))
+    return [dict(r._mapping) for r in await session.execute(stmt)]
+
+
+async def add_holiday(session: AsyncSession, day: date, name: str) -> dict[str, Any]:
+    """Add (or rename) a day off. Deadlines computed from now on skip it."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    stmt = insert(holidays).values(day=day, name=name)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["day"], set_={"name": stmt.excluded.name})
+    )
+    await session.commit()
+    return {"day": day, "name": name}
+
+
+async def remove_holiday(session: AsyncSession, day: date) -> None:
+    result = await session.execute(sa.delete(holidays).where(holidays.c.day == day))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(
+            f"{day} is not a holiday.",
+            message_vi=f"Ngày {day} không phải ngày nghỉ.",
+            code="holiday_not_found",
+        )
+    await session.commit()

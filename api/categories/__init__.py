@@ -1,1 +1,0 @@
-"""The category catalogue as residents' apps see it."""

@@ -1,0 +1,61 @@
+"""In-process sliding-window rate limits (per user, per client address).
+
+The counters live in this process: with several API processes each enforces its own share, which is
+fine for abuse protection (limits are generous) but not an exact quota; use a shared store
+(e.g. Redis) if exact global limits are ever needed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+
+from api.core.errors import TooManyRequests
+
+
+class SlidingWindow:
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._hits: dict[str, deque[float]] = {}
+
+    def retry_after(self, key: str, now: float) -> int:
+        """0 when `key` may go ahead now, else seconds until it may."""
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window_s:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil(hits[0] + self.window_s - now))
+        return 0
+
+    def hit(self, key: str, now: float) -> None:
+        self._hits.setdefault(key, deque()).append(now)
+        if len(self._hits) > 100_000:  # forget idle keys so memory stays bounded
+            self._hits = {k: v for k, v in self._hits.items() if v}
+
+
+class ReportLimiter:
+    """Reports per user per hour, and per client address per hour (carriers share addresses: generous)."""
+
+    def __init__(self, per_user_hour: int, per_ip_hour: int) -> None:
+        self.per_user = SlidingWindow(per_user_hour, 3600)
+        self.per_ip = SlidingWindow(per_ip_hour, 3600)
+
+    def check(self, user_key: str, ip: str) -> None:
+        """Count one report, or raise 429 with Retry-After (counting nothing)."""
+        now = time.monotonic()
+        checks = (
+            (self.per_user, user_key, "reports from this device", "phản ánh từ thiết bị này"),
+            (self.per_ip, ip, "reports from this network", "phản ánh từ mạng này"),
+        )
+        for window, key, what_en, what_vi in checks:
+            wait = window.retry_after(key, now)
+            if wait:
+                raise TooManyRequests(
+                    f"Too many {what_en}; try again in {wait} s.",
+                    message_vi=f"Quá nhiều {what_vi}; vui lòng thử lại sau {wait} giây.",
+                    details={"limit": window.limit, "window_s": int(window.window_s), "retry_after_s": wait},
+                    headers={"Retry-After": str(wait)},
+                )
+        for window, key, _en, _vi in checks:
+            window.hit(key, now)

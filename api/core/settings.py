@@ -1,0 +1,187 @@
+"""Settings from `PHANANH_*` environment variables, validated once at start-up.
+
+Every field here is listed in the README. A bad value stops the process with a message naming
+the variable, instead of failing later somewhere deep in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+PREFIX = "PHANANH_"
+
+
+class SettingsError(ValueError):
+    """A `PHANANH_*` variable is missing or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # --- service ---
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = ""  # links in QR codes and media URLs; defaults to http://host:port
+    data_dir: Path = Path(".data")
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON when stdout is not a terminal
+    access_log: bool = True
+    # --- database ---
+    database_url: str = ""  # empty: the embedded cluster under data_dir/pg
+    embedded_pg_port: int = 54329
+    # Connections kept per process, and sessions (requests, worker steps) open at once: more wait
+    # their turn (api.core.db.Database). Overflow connections serve the rest (a streaming export, the
+    # staff-token check) and are closed again on return; a new connection is dear (a PostgreSQL
+    # backend, PostGIS set-up, every statement prepared again): a pool of 10 with 16 reports in
+    # flight per process opened ~100 connections in 6 s and lost a third of the throughput.
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
+    # --- auth ---
+    jwt_secret: str = ""  # empty: generated once and kept in data_dir/jwt-secret
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 60 * 24 * 3600
+    login_max_failures: int = 5  # staff sign-in: wrong passwords in a row before the account is locked
+    login_lockout_minutes: int = 15  # … for this long
+    # --- areas ---
+    snap_distance_m: float = 200.0
+    near_boundary_m: float = 15.0
+    lookup_connections: int = 2  # raw connections for the ward-lookup fast path, per process
+    # --- reports ---
+    report_rate_per_device_hour: int = 30
+    report_rate_per_ip_hour: int = 600
+    nearby_radius_m: float = 50.0
+    nearby_days: int = 30
+    edit_window_min: int = 30  # a reporter may fix the text of a new report this long after sending it
+    reopen_window_days: int = 14
+    auto_close_days: int = 7
+    timezone: str = "Asia/Ho_Chi_Minh"
+    # --- media ---
+    media_dir: Path = Path(".data/media")
+    media_url_ttl_s: int = 3600
+    upload_ttl_s: int = 24 * 3600
+    max_photos_per_report: int = 5
+    max_videos_per_report: int = 1
+    max_photo_bytes: int = 25 * 1024 * 1024
+    max_video_bytes: int = 200 * 1024 * 1024
+    max_video_seconds: float = 120.0
+    max_image_pixels: int = 40_000_000
+    media_far_from_report_m: float = 500.0  # staff see a flag when a photo's EXIF position is farther
+    max_pending_uploads: int = 20  # per user: declared but not completed
+    max_uploads_per_hour: int = 120  # per user
+    s3_bucket: str = ""  # set: media goes to S3 instead of media_dir
+    s3_endpoint_url: str = ""
+    s3_region: str = "ap-southeast-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # --- push ---
+    fcm_credentials: str = ""  # path to a service-account JSON; empty: inbox only
+    push_max_attempts: int = 8
+    push_batch_size: int = 500  # messages per FCM batch (firebase-admin allows at most 500)
+    push_lease_s: float = 120.0  # a claimed batch becomes due again after this if its worker died
+    push_timeout_s: float = 10.0  # HTTP timeout of one FCM request
+    deadline_near_s: int = 7200  # officers are warned this long before a case's deadline
+    # --- background work ---
+    serve_worker: bool = True  # run the background worker inside `phananh serve`
+    worker_poll_s: float = 1.0
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def embedded(self) -> bool:
+        return not self.database_url
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _parse(name: str, raw: str, typ: Any) -> Any:
+    text = raw.strip()
+    if typ in (bool, bool | None):
+        if typ == bool | None and text == "":
+            return None
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{PREFIX}{name.upper()} must be true or false, got {raw!r}")
+    if typ is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a whole number, got {raw!r}") from None
+    if typ is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+    if typ is Path:
+        return Path(text)
+    return text
+
+
+def _validate(s: Settings) -> None:
+    if not (0 < s.port < 65536):
+        raise SettingsError(f"{PREFIX}PORT must be between 1 and 65535, got {s.port}")
+    if s.database_url and not s.database_url.startswith(
+        ("postgresql://", "postgresql+asyncpg://", "postgres://")
+    ):
+        raise SettingsError(f"{PREFIX}DATABASE_URL must be a postgresql:// URL, got {s.database_url!r}")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
+    for name in ("snap_distance_m", "near_boundary_m", "nearby_radius_m", "media_far_from_report_m"):
+        if getattr(s, name) < 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must not be negative")
+    if s.s3_bucket and len(s.s3_bucket) < 3:
+        raise SettingsError(f"{PREFIX}S3_BUCKET must have at least 3 characters")
+    if s.login_max_failures < 1 or s.login_lockout_minutes < 1:
+        raise SettingsError(
+            f"{PREFIX}LOGIN_MAX_FAILURES and {PREFIX}LOGIN_LOCKOUT_MINUTES must be at least 1"
+        )
+    if not (1 <= s.push_batch_size <= 500):
+        raise SettingsError(f"{PREFIX}PUSH_BATCH_SIZE must be between 1 and 500, got {s.push_batch_size}")
+    if s.push_lease_s <= s.push_timeout_s:
+        raise SettingsError(f"{PREFIX}PUSH_LEASE_S must be longer than {PREFIX}PUSH_TIMEOUT_S")
+    if s.fcm_credentials and not Path(s.fcm_credentials).is_file():
+        raise SettingsError(f"{PREFIX}FCM_CREDENTIALS names {s.fcm_credentials!r}, which is not a file")
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read and validate settings; raises SettingsError with a message naming the variable."""
+    env = dict(os.environ if env is None else env)
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)}
+    for f in fields(Settings):
+        raw = env.get(PREFIX + f.name.upper())
+        if raw is not None:
+            values[f.name] = _parse(f.name, raw, hints[f.name])
+    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :].lower() not in known)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)} (see README, 'Configuration')")
+    if "media_dir" not in values and "data_dir" in values:
+        values["media_dir"] = values["data_dir"] / "media"
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def ensure_jwt_secret(settings: Settings) -> Settings:
+    """Production must set PHANANH_JWT_SECRET; the embedded default keeps a generated one on disk."""
+    if settings.jwt_secret:
+        return settings
+    if not settings.embedded:
+        raise SettingsError(f"{PREFIX}JWT_SECRET must be set when {PREFIX}DATABASE_URL is set")
+    path = settings.data_dir / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return settings.with_(jwt_secret=path.read_text().strip())
+
+
+__all__ = ["Settings", "SettingsError", "ensure_jwt_secret", "load_settings"]

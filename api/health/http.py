@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency
+
+from api.core.db import Database
+from api.core.errors import AppError
+from api.core.openapi import PUBLIC, errors
+
+
+class Status(msgspec.Struct):
+    status: str
+
+
+class HealthController(Controller):
+    tags = ["health"]
+
+    @get("/health", security=PUBLIC, operation_id="health")
+    async def health(self) -> Status:
+        """The process is alive."""
+        return Status("ok")
+
+    @get("/ready", security=PUBLIC, responses=errors(503), operation_id="ready")
+    async def ready(self, database: NamedDependency[Database]) -> Status:
+        """The database answers."""
+        try:
+            await database.ping()
+        except Exception as exc:
+            raise AppError(
+                "The database is unreachable.",
+                message_vi="Không kết nối được cơ sở dữ liệu.",
+                code="not_ready",
+                status_code=503,
+                details={"reason": type(exc).__name__},
+            ) from None
+        return Status("ready")

@@ -1,0 +1,96 @@
+"""Moderation review endpoints (moderators and admins)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.access.guards import roles
+from api.access.tokens import Principal
+from api.core.openapi import errors
+from api.review import service as review
+
+
+class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    action: Literal["publish", "hide"]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
+
+
+class ReviewOut(msgspec.Struct):
+    code: str
+    visibility: str
+    event_id: uuid.UUID
+
+
+class ReviewItem(msgspec.Struct):
+    code: str
+    category: str
+    description: str
+    address: str | None
+    ward: str | None
+    status: str
+    visibility: str
+    created_at: datetime
+    lat: float | None
+    lng: float | None
+    held_for: list[str]  # screening reasons: phone_number, email_address, abusive_language
+
+
+class ReviewQueue(msgspec.Struct):
+    items: list[ReviewItem]
+    next_after: str | None = None
+
+
+class ModerationController(Controller):
+    path = "/v1/moderation"
+    tags = ["moderation"]
+    guards = [roles("moderator", "admin")]
+
+    @get("/queue", responses=errors(401, 403, 422), operation_id="moderationQueue")
+    async def queue(
+        self,
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+        after: FromQuery[str | None] = None,
+        limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
+    ) -> ReviewQueue:
+        """Reports held back by automatic moderation, in your scope, oldest first."""
+        items, next_after = await review.queue(session, principal, after=after, limit=limit)
+        return ReviewQueue(
+            [
+                ReviewItem(
+                    i.code,
+                    i.category_code,
+                    i.description,
+                    i.address,
+                    i.ward_code,
+                    i.status,
+                    i.visibility,
+                    i.created_at,
+                    i.lat,
+                    i.lng,
+                    i.held_for,
+                )
+                for i in items
+            ],
+            next_after,
+        )
+
+    @post("/{code:str}", status_code=200, responses=errors(401, 403, 404, 409), operation_id="moderateReport")
+    async def decide(
+        self,
+        code: FromPath[str],
+        data: JSONBody[ReviewIn],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> ReviewOut:
+        """Publish or hide a report; writes a staff-only event."""
+        visibility, event_id = await review.decide(session, principal, code, data.action, data.reason)
+        return ReviewOut(code, visibility, event_id)

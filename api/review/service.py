@@ -1,0 +1,163 @@
+"""Moderation review: what automatic screening held back (visibility `pending_review`) is published or
+hidden by a moderator or an admin. Callable without HTTP.
+
+- Moderators with areas (or agencies) review the reports in their scope; moderators without any
+  review everything; admins review everything. Out of scope is "not found".
+- A decision appends a non-public report event (`moderated`, with `data.action` and the visibility
+  before and after) through `append_event` (which calls the notifications hook) and bumps the
+  report's version, in one transaction.
+- publish: pending_review or hidden → public. hide: pending_review or public → hidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.access.tokens import Principal
+from api.core.errors import Conflict, NotFound, Unprocessable
+from api.reports.events import append_event
+
+ALLOWED_FROM = {"publish": ("pending_review", "hidden"), "hide": ("pending_review", "public")}
+TARGET = {"publish": "public", "hide": "hidden"}
+
+# Reports a reviewer may see: admins and unscoped moderators everything, others their areas/agencies.
+_SCOPE = """
+(
+    :role = 'admin'
+    OR (
+        :role = 'moderator'
+        AND NOT EXISTS (SELECT 1 FROM user_areas WHERE user_id = :uid)
+        AND NOT EXISTS (SELECT 1 FROM user_agencies WHERE user_id = :uid)
+    )
+    OR EXISTS (
+        SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
+        WHERE w.code = r.ward_code AND ua.user_id = :uid
+    )
+    OR r.agency_code IN (SELECT agency_code FROM user_agencies WHERE user_id = :uid)
+)
+"""
+
+
+def report_not_found() -> NotFound:
+    return NotFound("No such report.", message_vi="Không tìm thấy phản ánh.", code="report_not_found")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    id: uuid.UUID
+    code: str
+    category_code: str
+    description: str
+    address: str | None
+    ward_code: str | None
+    status: str
+    visibility: str
+    created_at: datetime
+    lat: float | None
+    lng: float | None
+    held_for: list[str]  # why automatic screening held it back (phone_number, email_address, …)
+
+
+def _cursor(item: QueueItem) -> str:
+    return f"{item.created_at.isoformat()}|{item.code}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, _, code = cursor.partition("|")
+        return datetime.fromisoformat(at), code
+    except ValueError:
+        raise Unprocessable(
+            "Bad cursor.", message_vi="Con trỏ trang không hợp lệ.", code="bad_cursor"
+        ) from None
+
+
+async def queue(
+    session: AsyncSession, viewer: Principal, *, after: str | None = None, limit: int = 50
+) -> tuple[list[QueueItem], str | None]:
+    """Reports waiting for review in the viewer's scope, oldest first."""
+    params: dict[str, Any] = {"role": viewer.role, "uid": viewer.id, "limit": limit + 1}
+    keyset = ""
+    if after:
+        params["at"], params["code"] = _parse_cursor(after)
+        keyset = "AND (r.created_at, r.code) > (:at, :code)"
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT r.id, r.code, r.category_code, r.description, r.address, r.ward_code, r.status,
+                   r.visibility, r.created_at, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng,
+                   coalesce((SELECT e.data -> 'held' FROM report_events e
+                             WHERE e.report_id = r.id AND e.kind = 'created'
+                             ORDER BY e.created_at LIMIT 1), '[]'::jsonb) AS held
+            FROM reports r
+            WHERE r.visibility = 'pending_review' AND {_SCOPE} {keyset}
+            ORDER BY r.created_at, r.code
+            LIMIT :limit
+            """
+        ),
+        params,
+    )
+    items = [
+        QueueItem(**{k: v for k, v in row._mapping.items() if k != "held"}, held_for=list(row.held or []))
+        for row in rows
+    ]
+    more = len(items) > limit
+    items = items[:limit]
+    return items, (_cursor(items[-1]) if more and items else None)
+
+
+async def decide(
+    session: AsyncSession, viewer: Principal, code: str, action: str, reason: str | None = None
+) -> tuple[str, uuid.UUID]:
+    """Publish or hide a report; returns (new visibility, event id). Commits."""
+    if action not in TARGET:
+        raise Unprocessable("Unknown action.", message_vi="Thao tác không hợp lệ.", code="invalid_action")
+    row = (
+        await session.execute(
+            text(
+                f"""
+                SELECT r.id, r.visibility, r.status, r.version FROM reports r
+                WHERE r.code = :code AND {_SCOPE}
+                FOR UPDATE OF r
+                """
+            ),
+            {"code": code, "role": viewer.role, "uid": viewer.id},
+        )
+    ).first()
+    if row is None:
+        raise report_not_found()
+    if row.visibility not in ALLOWED_FROM[action]:
+        allowed = [a for a, sources in ALLOWED_FROM.items() if row.visibility in sources]
+        raise Conflict(
+            f"Cannot {action} a report whose visibility is {row.visibility}.",
+            message_vi=f"Không thể thực hiện với phản ánh đang ở trạng thái hiển thị {row.visibility}.",
+            code="invalid_transition",
+            details={"visibility": row.visibility, "allowed": allowed},
+        )
+    new = TARGET[action]
+    now = datetime.now(UTC)
+    await session.execute(
+        text("UPDATE reports SET visibility = :v, version = version + 1, updated_at = :now WHERE id = :id"),
+        {"v": new, "now": now, "id": row.id},
+    )
+    event = await append_event(
+        session,
+        row.id,
+        "moderated",
+        actor_id=viewer.id,
+        actor_role=viewer.role,
+        from_status=row.status,
+        to_status=row.status,
+        reason=reason,
+        data={"action": action, "from_visibility": row.visibility, "to_visibility": new},
+        is_public=False,
+    )
+    event_id = event.id
+    await session.commit()
+    return new, event_id

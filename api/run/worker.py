@@ -1,0 +1,55 @@
+"""The background worker: runs each capability's "do what is due" step in a loop.
+
+Every step claims its own rows with `FOR UPDATE SKIP LOCKED`, so any number of workers
+(`phananh worker`, or the one inside `phananh serve`) can run side by side. A step returns how
+much it did; when a whole round did nothing the worker sleeps for the poll interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from api.core.db import Database
+from api.core.settings import Settings
+
+log = logging.getLogger("phananh.worker")
+
+Step = Callable[[Database, Settings], Awaitable[int]]
+
+
+def steps() -> list[tuple[str, Step]]:
+    """The steps, composed here so capabilities never import the app."""
+    from api.notifications.jobs import deadline_warnings, deliver_push
+    from api.reports.jobs import close_unconfirmed
+    from api.uploads.jobs import cleanup_media, process_media
+
+    return [
+        ("push", deliver_push),
+        ("deadlines", deadline_warnings),
+        ("auto-close", close_unconfirmed),
+        ("media", process_media),
+        ("media-cleanup", cleanup_media),
+    ]
+
+
+async def run_once(db: Database, settings: Settings) -> int:
+    done = 0
+    for name, step in steps():
+        try:
+            done += await step(db, settings)
+        except Exception:
+            log.exception("worker step %s failed", name)
+    return done
+
+
+async def run_forever(db: Database, settings: Settings, stop: asyncio.Event) -> None:
+    log.info("worker started")
+    while not stop.is_set():
+        done = await run_once(db, settings)
+        if done == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.worker_poll_s)
+    log.info("worker stopped")

@@ -1,0 +1,201 @@
+"""The public area endpoints over HTTP, on the synthetic city and the demo wards."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.app import create_app
+from api.areas.cli import demo_wards
+from api.areas.fast import LookupFastPath
+from api.core.db import make_engine
+from api.core.fastpath import with_fast_paths
+from api.core.settings import Settings
+from geo.importer import ImportOptions, import_file
+from tests.conftest import serving
+from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
+
+DEMO = ImportOptions(parent_code_field="provinceCode", parent_name_field="provinceName")
+
+
+async def test_lookup_inside_a_ward(db_conn: AsyncConnection, client: httpx.AsyncClient) -> None:
+    await make_city(db_conn)
+    lat, lng = centre("W2")
+    r = await client.get("/v1/areas/lookup", params={"lat": lat, "lng": lng})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "ward": {"code": "W2", "name": "Phường Hai", "level": "ward"},
+        "ancestors": [{"code": "T1", "name": "Thành phố Thử", "level": "province"}],
+        "snapped": False,
+        "distance_m": None,
+        "near_boundary": False,
+    }
+
+
+async def test_lookup_snaps_to_the_nearest_ward(db_conn: AsyncConnection, client: httpx.AsyncClient) -> None:
+    await make_city(db_conn)
+    r = await client.get("/v1/areas/lookup", params={"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.001})
+    body = r.json()
+    assert r.status_code == 200 and body["ward"]["code"] == "W1" and body["snapped"] is True
+    assert 100 < body["distance_m"] < 120
+
+
+async def test_lookup_on_a_shared_edge_is_flagged(
+    db_conn: AsyncConnection, client: httpx.AsyncClient
+) -> None:
+    await make_city(db_conn)
+    r = await client.get("/v1/areas/lookup", params={"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG + SIZE})
+    assert r.json()["ward"]["code"] == "W1" and r.json()["near_boundary"] is True
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_outside_the_service_area(
+    db_conn: AsyncConnection, client: httpx.AsyncClient, lang: str
+) -> None:
+    await make_city(db_conn)
+    r = await client.get(
+        "/v1/areas/lookup",
+        params={"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.003},  # ~330 m out, snap is 200 m
+        headers={"Accept-Language": lang},
+    )
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "outside_service_area"
+    expected = "ngoài khu vực phục vụ" if lang == "vi" else "outside the service area"
+    assert expected in err["message"]
+    assert err["details"]["snap_distance_m"] == 200.0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lat": "abc", "lng": "106.7"},
+        {"lat": "10.7", "lng": ""},
+        {"lat": "91", "lng": "106.7"},
+        {"lat": "10.7", "lng": "-180.5"},
+        {"lat": "nan", "lng": "106.7"},
+        {"lat": "inf", "lng": "106.7"},
+        {"lng": "106.7"},
+    ],
+)
+async def test_malformed_coordinates_are_400(client: httpx.AsyncClient, params: dict[str, str]) -> None:
+    r = await client.get("/v1/areas/lookup", params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "validation_error"
+
+
+async def test_demo_wards_answer_the_sanity_points(
+    db_conn: AsyncConnection, client: httpx.AsyncClient
+) -> None:
+    await import_file(db_conn, demo_wards(), DEMO)
+    for (lat, lng), name in [
+        ((10.7725, 106.6981), "Bến Thành"),
+        ((10.7769, 106.7009), "Sài Gòn"),
+        ((10.76788394, 106.65735539), "Phú Thọ"),
+    ]:
+        r = await client.get("/v1/areas/lookup", params={"lat": lat, "lng": lng})
+        assert r.status_code == 200, r.text
+        assert r.json()["ward"]["name"] == name
+        assert r.json()["ancestors"] == [{"code": "79", "name": "Thành phố Hồ Chí Minh", "level": "province"}]
+
+
+async def test_tree_listing_and_pages(db_conn: AsyncConnection, client: httpx.AsyncClient) -> None:
+    await make_city(db_conn)
+    roots = (await client.get("/v1/areas")).json()
+    assert [a["code"] for a in roots["items"]] == ["T1"] and roots["total"] == 1
+    assert roots["items"][0]["is_leaf"] is False
+    page = (await client.get("/v1/areas", params={"parent": "T1", "limit": 2, "offset": 1})).json()
+    assert [a["code"] for a in page["items"]] == ["W2", "W3"] and page["total"] == 3
+    assert page["items"][0] == {
+        "code": "W2",
+        "name": "Phường Hai",
+        "name_ascii": "Phuong Hai",
+        "level": "ward",
+        "parent_code": "T1",
+        "is_leaf": True,
+    }
+    r = await client.get("/v1/areas", params={"parent": "NOPE"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "area_not_found"
+    assert (await client.get("/v1/areas", params={"limit": 0})).status_code == 400
+
+
+async def test_one_area_with_geometry(db_conn: AsyncConnection, client: httpx.AsyncClient) -> None:
+    await make_city(db_conn)
+    plain = (await client.get("/v1/areas/W1")).json()
+    assert plain["geometry"] is None and plain["children"] == 0
+    assert [a["code"] for a in plain["ancestors"]] == ["T1"]
+    geo = (await client.get("/v1/areas/W1", params={"geometry": "true"})).json()["geometry"]
+    assert geo["type"] == "MultiPolygon"
+    ring = geo["coordinates"][0][0]
+    corners = {(ORIGIN_LNG + dx, ORIGIN_LAT + dy) for dx in (0, SIZE) for dy in (0, SIZE)}
+    assert {(round(x, 6), round(y, 6)) for x, y in ring} == {(round(x, 6), round(y, 6)) for x, y in corners}
+    province = (await client.get("/v1/areas/T1")).json()
+    assert province["children"] == 3 and province["ancestors"] == []
+    r = await client.get("/v1/areas/ZZ")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "area_not_found"
+
+
+async def test_lookup_is_public_and_documented(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    op = spec["paths"]["/v1/areas/lookup"]["get"]
+    assert op["operationId"] == "lookupArea" and op["security"] == [{}]
+    assert {"200", "400", "422"} <= set(op["responses"])
+
+
+async def test_fast_path_answers_like_the_controller(
+    db_conn: AsyncConnection, app: Litestar, client: httpx.AsyncClient
+) -> None:
+    """`phananh serve` puts api.areas.fast in front of the app: same bodies, errors left to Litestar."""
+    await make_city(db_conn)
+    fast = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=with_fast_paths(app)),
+        base_url="http://testserver",
+    )
+    async with fast:
+        cases: list[dict[str, Any]] = [
+            {"lat": centre("W2")[0], "lng": centre("W2")[1]},  # inside
+            {"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG + SIZE},  # shared edge
+            {"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.001},  # snapped
+            {"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.003},  # outside → Litestar's 422
+            {"lat": "abc", "lng": 1},  # malformed → Litestar's 400
+            {"lat": 95, "lng": 1},
+            {"lat": 10, "lng": 106, "extra": 1},
+        ]
+        for params in cases:
+            want = await client.get("/v1/areas/lookup", params=params)
+            got = await fast.get("/v1/areas/lookup", params=params, headers={"x-request-id": "abc-123"})
+            assert (got.status_code, got.json()) == (want.status_code, want.json()), params
+            assert got.headers["content-type"].startswith("application/json")
+            assert got.headers["x-request-id"] == "abc-123"
+        # other paths pass straight through
+        assert (await fast.get("/v1/areas/W1")).json()["area"]["code"] == "W1"
+
+
+async def test_fast_path_on_its_own_connections(settings: Settings, fresh_db: str) -> None:
+    """Served for real (not bound to a test transaction): the fast path's own connections answer."""
+    engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
+    async with engine.begin() as conn:
+        await import_file(conn, demo_wards(), DEMO)
+    await engine.dispose()
+    app = create_app(settings.with_(lookup_connections=2), database_url=fresh_db)
+    fast = with_fast_paths(app)
+    lookup = fast.path("GET", "/v1/areas/lookup")
+    assert isinstance(lookup, LookupFastPath)
+    async with serving(app) as plain:
+        transport = httpx.ASGITransport(app=fast)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            params = {"lat": 10.7725, "lng": 106.6981}
+            answers = await asyncio.gather(*(client.get("/v1/areas/lookup", params=params) for _ in range(6)))
+            want = await plain.get("/v1/areas/lookup", params=params)
+            assert want.json()["ward"]["name"] == "Bến Thành"
+            assert all((r.status_code, r.json()) == (200, want.json()) for r in answers)
+            assert lookup.connections is not None and len(lookup.connections.open) == 2  # capped
+            outside = await client.get("/v1/areas/lookup", params={"lat": 0, "lng": 0})
+            assert outside.status_code == 422
+    await lookup.close()  # what the wrapper does on lifespan shutdown
+    assert lookup.connections.open == []

@@ -1,0 +1,355 @@
+"""POST /v1/reports/{code}/actions: every allowed and forbidden transition through HTTP (generated from
+the state machine table), events, scope, transfer, merge, assign, comment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.casework import states
+from tests.casework.conftest import City, case
+from tests.support.staff import make_resident
+
+BODIES: dict[str, dict[str, Any]] = {
+    "acknowledge": {},
+    "start": {},
+    "resolve": {"message": "Đã xử lý xong"},
+    "reject": {"reason": "not_actionable", "message": "Không thuộc thẩm quyền"},
+    "transfer": {"ward": "W2", "reason": "wrong_ward"},
+    "merge": {},  # `into` filled per test
+    "assign": {},  # `assignee` filled per test
+    "comment": {"message": "Đang xử lý", "note": "gọi lại sau"},
+}
+
+PAIRS = [(a, s) for a in states.ACTIONS for s in states.STATUSES]
+
+
+async def _events(db_conn: AsyncConnection, report_id: uuid.UUID) -> list[Any]:
+    return list(
+        (
+            await db_conn.execute(
+                text(
+                    "SELECT kind, actor_id, from_status, to_status, public_message, internal_note, reason, "
+                    "data, is_public FROM report_events WHERE report_id = :r AND kind <> 'created' "
+                    "ORDER BY created_at"
+                ),
+                {"r": report_id},
+            )
+        ).all()
+    )
+
+
+@pytest.mark.parametrize(("action", "status"), PAIRS, ids=[f"{a}-from-{s}" for a, s in PAIRS])
+async def test_transition(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City, action: str, status: str
+) -> None:
+    officer_id, officer = city.officer_w1
+    r = await case(db_conn, "W1", status=status)
+    v0 = await db_conn.scalar(text("SELECT version FROM reports WHERE id = :i"), {"i": r.id})
+    body = {"action": action, **BODIES[action]}
+    if action == "merge":
+        body["into"] = (await case(db_conn, "W1")).code
+    if action == "assign":
+        body["assignee"] = str(city.officer_w1b[0])
+    resp = await wf_client.post(f"/v1/reports/{r.code}/actions", json=body, headers=officer)
+    events = await _events(db_conn, r.id)
+    if states.is_allowed(action, status):
+        assert resp.status_code == 200, resp.text
+        expected = states.target(action, status)
+        out = resp.json()
+        assert out["status"] == expected and out["from_status"] == status
+        assert out["allowed"] == states.allowed_actions(expected)
+        row = (
+            await db_conn.execute(text("SELECT status, version FROM reports WHERE id = :i"), {"i": r.id})
+        ).one()
+        assert row.status == expected and row.version == v0 + 1
+        assert len(events) == 1
+        ev = events[0]
+        assert ev.kind == states.EVENT_KIND[action]
+        assert (ev.actor_id, ev.from_status, ev.to_status) == (officer_id, status, expected)
+    else:
+        assert resp.status_code == 409, resp.text
+        err = resp.json()["error"]
+        assert err["code"] == "invalid_transition"
+        assert err["details"]["allowed"] == states.allowed_actions(status)
+        assert events == []
+
+
+async def test_out_of_scope_is_404(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W2")
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
+    )
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "report_not_found"
+    missing = await wf_client.post(
+        "/v1/reports/PA-NONE-0000/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
+    )
+    assert missing.status_code == 404 and missing.json() == resp.json()
+    # the leader of T1 reaches W2
+    ok = await wf_client.post(
+        f"/v1/reports/{r.code}/actions", json={"action": "acknowledge"}, headers=city.leader[1]
+    )
+    assert ok.status_code == 200, ok.text
+
+
+async def test_residents_cannot_act(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1")
+    _, resident = await make_resident(db_conn)
+    resp = await wf_client.post(f"/v1/reports/{r.code}/actions", json={"action": "start"}, headers=resident)
+    assert resp.status_code == 403
+
+
+async def test_resolve_records_public_message_and_internal_note(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1", status="in_progress")
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions",
+        json={"action": "resolve", "message": "Đã vá ổ gà", "note": "đội 3"},
+        headers=city.officer_w1[1],
+    )
+    assert resp.status_code == 200, resp.text
+    (ev,) = await _events(db_conn, r.id)
+    assert (ev.public_message, ev.internal_note, ev.is_public) == ("Đã vá ổ gà", "đội 3", True)
+    resolved_at = await db_conn.scalar(text("SELECT resolved_at FROM reports WHERE id = :i"), {"i": r.id})
+    assert resolved_at is not None
+
+
+async def test_reject_needs_a_listed_reason(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1")
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions",
+        json={"action": "reject", "reason": "because"},
+        headers=city.officer_w1[1],
+    )
+    assert resp.status_code == 422
+    assert resp.json()["error"]["details"]["reasons"] == list(states.REJECT_REASONS)
+
+
+async def test_transfer_returns_to_new_in_the_other_ward(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    r = await case(
+        db_conn,
+        "W1",
+        status="in_progress",
+        assignee_id=city.officer_w1[0],
+        ack_due_at=long_ago,
+        resolve_due_at=long_ago,
+        acknowledged_at=long_ago,
+    )
+    before = datetime.now(UTC)
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions",
+        json={"action": "transfer", "ward": "W2", "reason": "wrong_ward", "note": "phía bên kia đường"},
+        headers=city.officer_w1[1],
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["ward"] == "W2" and resp.json()["status"] == "new"
+    row = (
+        await db_conn.execute(
+            text(
+                "SELECT ward_code, status, assignee_id, ack_due_at, resolve_due_at, acknowledged_at "
+                "FROM reports WHERE id = :i"
+            ),
+            {"i": r.id},
+        )
+    ).one()
+    assert (row.ward_code, row.status, row.assignee_id, row.acknowledged_at) == ("W2", "new", None, None)
+    # deadlines restarted from the transfer, on the category's clock
+    assert row.ack_due_at > before and row.resolve_due_at > row.ack_due_at
+    (ev,) = await _events(db_conn, r.id)
+    assert ev.kind == "transferred" and ev.data == {
+        "from_ward": "W1",
+        "to_ward": "W2",
+        "reason": "wrong_ward",
+    }
+    # it left W1's scope and entered W2's
+    again = await wf_client.post(
+        f"/v1/reports/{r.code}/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
+    )
+    assert again.status_code == 404
+    there = await wf_client.post(
+        f"/v1/reports/{r.code}/actions", json={"action": "acknowledge"}, headers=city.officer_w2[1]
+    )
+    assert there.status_code == 200
+
+
+async def test_transfer_checks(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
+    r = await case(db_conn, "W1")
+    h = city.officer_w1[1]
+    url = f"/v1/reports/{r.code}/actions"
+    for body, code in (
+        ({"action": "transfer", "ward": "W2"}, "reason_required"),
+        ({"action": "transfer", "ward": "W1", "reason": "x"}, "same_ward"),
+        ({"action": "transfer", "ward": "T1", "reason": "x"}, "unknown_ward"),
+        ({"action": "transfer", "ward": "NOPE", "reason": "x"}, "unknown_ward"),
+    ):
+        resp = await wf_client.post(url, json=body, headers=h)
+        assert (resp.status_code, resp.json()["error"]["code"]) == (422, code), body
+
+
+async def test_leaders_transfer_only_within_their_area(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    from geo import AreaIn, upsert_area
+
+    await upsert_area(db_conn, AreaIn(code="X", name="Tỉnh Khác", level="province"))
+    await upsert_area(db_conn, AreaIn(code="X1", name="Xã Khác", level="commune", parent_code="X"))
+    r = await case(db_conn, "W1")
+    url = f"/v1/reports/{r.code}/actions"
+    out = await wf_client.post(
+        url, json={"action": "transfer", "ward": "X1", "reason": "x"}, headers=city.leader[1]
+    )
+    assert out.status_code == 422 and out.json()["error"]["code"] == "ward_out_of_scope"
+    inside = await wf_client.post(
+        url, json={"action": "transfer", "ward": "W3", "reason": "x"}, headers=city.leader[1]
+    )
+    assert inside.status_code == 200 and inside.json()["ward"] == "W3"
+
+
+async def test_merge_carries_followers(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    dup = await case(db_conn, "W1")
+    parent = await case(db_conn, "W1")
+    fans = [(await make_resident(db_conn))[0] for _ in range(3)]
+    for fan in fans:
+        await db_conn.execute(
+            text("INSERT INTO report_follows (report_id, user_id) VALUES (:r, :u)"), {"r": dup.id, "u": fan}
+        )
+    # one fan already follows the parent: not counted twice
+    await db_conn.execute(
+        text("INSERT INTO report_follows (report_id, user_id) VALUES (:r, :u)"),
+        {"r": parent.id, "u": fans[0]},
+    )
+    resp = await wf_client.post(
+        f"/v1/reports/{dup.code}/actions",
+        json={"action": "merge", "into": parent.code, "message": "Trùng với phản ánh khác"},
+        headers=city.officer_w1[1],
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "duplicate"
+    dup_reporter = await db_conn.scalar(text("SELECT reporter_id FROM reports WHERE id = :i"), {"i": dup.id})
+    followers = set(
+        (
+            await db_conn.scalars(
+                text("SELECT user_id FROM report_follows WHERE report_id = :r"), {"r": parent.id}
+            )
+        ).all()
+    )
+    assert followers == {*fans, dup_reporter}
+    row = (
+        await db_conn.execute(text("SELECT follower_count FROM reports WHERE id = :p"), {"p": parent.id})
+    ).one()
+    assert row.follower_count == 4
+    assert (
+        await db_conn.scalar(text("SELECT duplicate_of FROM reports WHERE id = :i"), {"i": dup.id})
+        == parent.id
+    )
+    (ev,) = await _events(db_conn, dup.id)
+    assert ev.kind == "merged" and ev.data["into"] == parent.code and ev.is_public
+    # the duplicate's reporter is told, naming the report it was merged into
+    told = (
+        await db_conn.execute(
+            text("SELECT body_en FROM notifications WHERE user_id = :u AND kind = 'merged'"),
+            {"u": dup_reporter},
+        )
+    ).all()
+    assert len(told) == 1 and parent.code in told[0].body_en
+
+
+async def test_merge_target_must_be_in_scope_and_live(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    dup = await case(db_conn, "W1")
+    foreign = await case(db_conn, "W2")
+    dead = await case(db_conn, "W1", status="rejected")
+    url = f"/v1/reports/{dup.code}/actions"
+    h = city.officer_w1[1]
+    r1 = await wf_client.post(url, json={"action": "merge", "into": foreign.code}, headers=h)
+    assert r1.status_code == 404 and r1.json()["error"]["code"] == "merge_target_not_found"
+    r2 = await wf_client.post(url, json={"action": "merge", "into": dead.code}, headers=h)
+    assert r2.status_code == 409 and r2.json()["error"]["code"] == "invalid_merge_target"
+    r3 = await wf_client.post(url, json={"action": "merge", "into": dup.code}, headers=h)
+    assert r3.status_code == 422
+
+
+async def test_assign_only_to_staff_in_scope(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1")
+    url = f"/v1/reports/{r.code}/actions"
+    h = city.officer_w1[1]
+    bad = await wf_client.post(url, json={"action": "assign", "assignee": str(city.officer_w2[0])}, headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "assignee_out_of_scope"
+    good = await wf_client.post(
+        url, json={"action": "assign", "assignee": str(city.officer_w1b[0])}, headers=h
+    )
+    assert good.status_code == 200 and good.json()["assignee"] == str(city.officer_w1b[0])
+    (ev,) = await _events(db_conn, r.id)
+    assert ev.kind == "assigned" and not ev.is_public
+
+
+async def test_comment_needs_text_and_note_only_is_private(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1", status="resolved")
+    url = f"/v1/reports/{r.code}/actions"
+    h = city.officer_w1[1]
+    empty = await wf_client.post(url, json={"action": "comment"}, headers=h)
+    assert empty.status_code == 422
+    ok = await wf_client.post(url, json={"action": "comment", "note": "chỉ nội bộ"}, headers=h)
+    assert ok.status_code == 200 and ok.json()["status"] == "resolved"
+    (ev,) = await _events(db_conn, r.id)
+    assert ev.is_public is False and ev.internal_note == "chỉ nội bộ"
+
+
+async def test_stale_version_is_409(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1")
+    url = f"/v1/reports/{r.code}/actions"
+    h = city.officer_w1[1]
+    v0 = await db_conn.scalar(text("SELECT version FROM reports WHERE id = :i"), {"i": r.id})
+    first = await wf_client.post(url, json={"action": "acknowledge", "version": v0}, headers=h)
+    assert first.status_code == 200 and first.json()["version"] == v0 + 1
+    stale = await wf_client.post(url, json={"action": "start", "version": v0}, headers=h)
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+
+
+async def test_unknown_field_is_400(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1")
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions", json={"action": "start", "bogus": 1}, headers=city.officer_w1[1]
+    )
+    assert resp.status_code == 400
+
+
+async def test_bad_media_leaves_no_trace(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await case(db_conn, "W1", status="in_progress")
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions",
+        json={"action": "resolve", "message": "xong", "media_ids": [str(uuid.uuid4())]},
+        headers=city.officer_w1[1],
+    )
+    assert resp.status_code == 422, resp.text
+    status = await db_conn.scalar(text("SELECT status FROM reports WHERE id = :i"), {"i": r.id})
+    assert status == "in_progress" and await _events(db_conn, r.id) == []
