@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -14,19 +15,60 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 import media
+from api import worker
+from api.access import deps as access_deps
 from api.access.middleware import BearerAuthMiddleware
+from api.accounts.http import AuthController, MeController
+from api.areas.http import AreasController
+from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.catalogue.http import (
+    AgenciesAdminController,
+    CategoriesAdminController,
+    CategoriesController,
+    HolidaysAdminController,
+)
+from api.core import deps as core_deps
 from api.core import migrate
 from api.core.db import Database, make_engine
-from api.core.deps import DEPENDENCIES
 from api.core.errors import EXCEPTION_HANDLERS
 from api.core.logs import request_id_middleware_factory
+from api.core.media import config_for
 from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
-from api.routes import ROUTES
-from api.run import worker
-from api.uploads import config_for
+from api.health.http import HealthController
+from api.notifications.http import DevicesController, NotificationsController
+from api.open311.http import Open311Controller
+from api.reports.http import ReportsController
+from api.review.http import ModerationController
+from api.staff.http import StaffLoginController, UsersController
+from api.uploads.http import LocalMediaController, MediaController, UploadsController
 
 VERSION = "0.1.0"
+
+# Every controller the app serves.
+ROUTES: list[Any] = [
+    HealthController,
+    AuthController,
+    MeController,
+    DevicesController,
+    NotificationsController,
+    StaffLoginController,
+    UsersController,
+    CategoriesAdminController,
+    AgenciesAdminController,
+    HolidaysAdminController,
+    ModerationController,
+    AreasController,
+    CaseActionsController,
+    OfficerQueueController,
+    FiguresController,
+    ReportsController,
+    CategoriesController,
+    Open311Controller,
+    UploadsController,
+    MediaController,
+    LocalMediaController,
+]
 
 
 def create_app(
@@ -85,7 +127,7 @@ def create_app(
         route_handlers=ROUTES,
         state=state,
         lifespan=[lifespan],
-        dependencies=DEPENDENCIES,
+        dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             request_id_middleware_factory(access=settings.access_log),

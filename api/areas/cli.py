@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from api.core.commands import Command
 from api.core.settings import Settings
-from api.run.cli import DEMO_LOADERS, command
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -41,7 +41,6 @@ async def run_import(url: str, path: Path, opts: object) -> str:
     return result.summary()
 
 
-@command("areas", "area boundaries: `areas import PATH --code-field F --name-field F …`", _args)
 def _areas_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     from api.core.migrate import NotMigrated
     from geo.importer import ImportError_, ImportOptions
@@ -85,4 +84,6 @@ async def load_demo(settings: Settings, url: str) -> None:
     print("demo wards (central Hồ Chí Minh City):", summary.splitlines()[0], flush=True)
 
 
-DEMO_LOADERS.append(load_demo)
+COMMAND = Command(
+    "areas", "area boundaries: `areas import PATH --code-field F --name-field F …`", _areas_cmd, _args
+)

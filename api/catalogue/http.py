@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,10 +25,12 @@ from api.catalogue.schemas import (
     HolidayIn,
     HolidayList,
     HolidayOut,
+    PublicCategoryList,
     RouteOut,
     RoutesIn,
 )
-from api.core.openapi import errors
+from api.core.errors import wants_english
+from api.core.openapi import PUBLIC, errors
 
 
 def category_out(row: dict[str, Any]) -> CategoryOut:
@@ -131,3 +134,21 @@ class HolidaysAdminController(Controller):
     async def remove_holiday(self, day: FromPath[date], session: NamedDependency[AsyncSession]) -> None:
         """Make a day a working day again."""
         await catalog.remove_holiday(session, day)
+
+
+class CategoriesController(Controller):
+    path = "/v1/categories"
+    tags = ["categories"]
+
+    @get("", security=PUBLIC, operation_id="listCategories")
+    async def list_categories(
+        self, request: Request[Any, Any, Any], session: NamedDependency[AsyncSession]
+    ) -> Response[PublicCategoryList]:
+        """Active categories in display order, in the language of `Accept-Language` (vi or en)."""
+        body = await catalog.public_categories(session, english=wants_english(request))
+        encoded = msgspec.json.encode(body)
+        etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=300", "Vary": "Accept-Language"}
+        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(None, status_code=304, headers=headers)  # type: ignore[arg-type]
+        return Response(body, headers=headers)

@@ -135,3 +135,25 @@ class HolidayOut(msgspec.Struct):
 
 class HolidayList(msgspec.Struct):
     items: list[HolidayOut]
+
+
+class Deadlines(msgspec.Struct):
+    acknowledge_hours: int
+    resolve_value: int
+    resolve_unit: str  # "hours" | "days" (working days)
+
+
+class PublicCategory(msgspec.Struct):
+    """A category as the residents' app shows it, in one language."""
+
+    code: str
+    name: str
+    group: str | None
+    icon: str | None
+    photo_required: bool
+    questions: list[dict[str, Any]]
+    deadlines: Deadlines
+
+
+class PublicCategoryList(msgspec.Struct):
+    items: list[PublicCategory]

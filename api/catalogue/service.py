@@ -12,11 +12,14 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.catalogue.schemas import Deadlines, PublicCategory, PublicCategoryList
 from api.core.errors import Conflict, NotFound, Unprocessable
+from api.reports.models import Category
 
 categories = sa.table(
     "categories",
@@ -227,3 +230,30 @@ async def remove_holiday(session: AsyncSession, day: date) -> None:
             code="holiday_not_found",
         )
     await session.commit()
+
+
+def _localise(question: dict[str, Any], english: bool) -> dict[str, Any]:
+    out = {k: v for k, v in question.items() if k not in ("label_vi", "label_en")}
+    out["label"] = question.get("label_en" if english else "label_vi") or question.get("label_vi", "")
+    return out
+
+
+async def public_categories(session: AsyncSession, *, english: bool) -> PublicCategoryList:
+    """Active categories in display order, in one language."""
+    rows = await session.scalars(
+        select(Category).where(Category.active).order_by(Category.sort, Category.code)
+    )
+    return PublicCategoryList(
+        [
+            PublicCategory(
+                code=c.code,
+                name=c.name_en if english else c.name_vi,
+                group=c.group_code,
+                icon=c.icon,
+                photo_required=c.photo_required,
+                questions=[_localise(q, english) for q in c.questions or []],
+                deadlines=Deadlines(c.ack_hours, c.resolve_value, c.resolve_unit),
+            )
+            for c in rows
+        ]
+    )

@@ -1,25 +1,21 @@
-"""Dependencies every controller may name: `session`, `settings`, `database`, `principal`."""
+"""Dependencies every controller may name: `session`, `settings`, `database` (and `principal`,
+`viewer` from api/access/deps.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.access.tokens import Principal
 from api.core.db import Database
-from api.core.errors import Unauthorized
 from api.core.settings import Settings
 from geo import LineageCache
 
 
-async def provide_session(
-    state: State, viewer: NamedDependency[Principal | None]
-) -> AsyncIterator[AsyncSession]:
+async def provide_session(state: State, viewer: NamedDependency[Any]) -> AsyncIterator[AsyncSession]:
     # `viewer` is unused: depending on it puts the session in a later resolution batch than `principal`,
     # so a 401 from `principal` never cancels this generator half-way (Litestar resolves a batch in a
     # task group, and a cancelled generator dependency fails its clean-up).
@@ -47,23 +43,8 @@ def provide_database(state: State) -> Database:
     return db
 
 
-def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    """The signed-in caller; 401 when there is none."""
-    user = request.scope.get("user")
-    if not isinstance(user, Principal):
-        raise Unauthorized("Sign-in is required.", message_vi="Cần đăng nhập.")
-    return user
-
-
-def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
-    user = request.scope.get("user")
-    return user if isinstance(user, Principal) else None
-
-
 DEPENDENCIES = {
     "session": Provide(provide_session),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "database": Provide(provide_database, sync_to_thread=False),
-    "principal": Provide(provide_principal, sync_to_thread=False),
-    "viewer": Provide(provide_optional_principal, sync_to_thread=False),
 }

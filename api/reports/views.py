@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import media
 from api.access.tokens import Principal
 from api.accounts.models import User
+from api.core.media import config_for
 from api.core.settings import Settings
 from api.reports.models import OPEN_STATUSES, Category, Follow, Report, ReportEvent
-from api.uploads import config_for
 from geo import Area
 
 UNSET = msgspec.UNSET

@@ -8,40 +8,18 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from api.areas import cli as areas_cli
+from api.core.commands import Command
 from api.core.embedded_pg import Cluster, EmbeddedPgError
 from api.core.logs import configure_logging
 from api.core.settings import Settings, SettingsError, ensure_jwt_secret, load_settings
 from api.run.serve import ServeError, serve
+from api.staff import cli as staff_cli
 
 log = logging.getLogger("phananh.cli")
-
-Run = Callable[[argparse.Namespace, Settings, str], int]
-Configure = Callable[[argparse.ArgumentParser], None]
-
-
-@dataclass(frozen=True)
-class Command:
-    help: str
-    run: Run
-    configure: Configure | None = None
-    needs_database: bool = True
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def command(name: str, help_text: str, configure: Configure | None = None) -> Callable[[Run], Run]:
-    """Register `run(args, settings, database_url) -> exit code` as `phananh NAME`."""
-
-    def register(run: Run) -> Run:
-        COMMANDS[name] = Command(help_text, run, configure)
-        return run
-
-    return register
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:
@@ -98,7 +76,6 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-@command("serve", "serve the API (and the background worker unless --no-worker)", _serve_args)
 def _serve_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     if args.no_worker:
         settings = settings.with_(serve_worker=False)
@@ -106,17 +83,15 @@ def _serve_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     return 0
 
 
-@command("migrate", "bring the database schema up to date")
 def _migrate_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     asyncio.run(_migrate(url))
     print("database migrated")
     return 0
 
 
-@command("worker", "run the background worker (push delivery, media processing, timers)")
 def _worker_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    from api import worker
     from api.core import migrate
-    from api.run import worker
     from api.core.db import Database, make_engine
 
     async def main() -> None:
@@ -135,7 +110,6 @@ def _worker_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     return 0
 
 
-@command("dev", "what `make run` does: embedded database, migrate, demo data, serve", _serve_args)
 def _dev_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     asyncio.run(_migrate(url))
     for step in DEMO_LOADERS:
@@ -144,18 +118,27 @@ def _dev_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     return 0
 
 
-# Demo data steps for `phananh dev` (areas, …); each must be idempotent.
-DEMO_LOADERS: list[Callable[[Settings, str], Any]] = []
+# Demo data steps for `phananh dev`; each must be idempotent.
+DEMO_LOADERS: list[Callable[[Settings, str], Coroutine[Any, Any, None]]] = [areas_cli.load_demo]
 
-
-def _load_commands() -> None:
-    """Feature modules that add subcommands (`areas import`, `users create`, …)."""
-    import api.areas.cli
-    import api.staff.cli  # noqa: F401  (users create)
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in [
+        Command(
+            "serve", "serve the API (and the background worker unless --no-worker)", _serve_cmd, _serve_args
+        ),
+        Command("migrate", "bring the database schema up to date", _migrate_cmd),
+        Command("worker", "run the background worker (push delivery, media processing, timers)", _worker_cmd),
+        Command(
+            "dev", "what `make run` does: embedded database, migrate, demo data, serve", _dev_cmd, _serve_args
+        ),
+        areas_cli.COMMAND,
+        staff_cli.COMMAND,
+    ]
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    _load_commands()
     parser = argparse.ArgumentParser(prog="phananh", description="Phản Ánh backend")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, cmd in COMMANDS.items():
@@ -191,7 +174,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m api.run.cli`: feature modules register on `api.run.cli`, not on this `__main__` copy
-    from api.run.cli import main as registered_main
-
-    sys.exit(registered_main())
+    sys.exit(main())

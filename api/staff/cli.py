@@ -7,9 +7,9 @@ import asyncio
 import getpass
 import sys
 
+from api.core.commands import Command
 from api.core.errors import AppError
 from api.core.settings import Settings
-from api.run.cli import command
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -59,7 +59,6 @@ async def _run(url: str, args: argparse.Namespace, password: str) -> str:
         await db.dispose()
 
 
-@command("users", "staff accounts: `users create --username U --password P --role R --area CODE`", _args)
 def _users_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     password = args.password or ""
     if not password and sys.stdin.isatty():
@@ -73,3 +72,11 @@ def _users_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     return 0
+
+
+COMMAND = Command(
+    "users",
+    "staff accounts: `users create --username U --password P --role R --area CODE`",
+    _users_cmd,
+    _args,
+)

@@ -26,11 +26,11 @@ import media
 from api.access.tokens import Principal
 from api.core.db import Database
 from api.core.errors import AppError, Forbidden, NotFound, Unauthorized
+from api.core.media import config_for
 from api.core.openapi import BEARER, PUBLIC, errors
 from api.core.settings import Settings
 from api.reports.models import Report
 from api.reports.visibility import in_staff_scope
-from api.uploads import config_for
 from media.storage import CONTENT_TYPES, LocalStorage
 
 SHA256_HEX = msgspec.Meta(pattern="^[0-9a-fA-F]{64}$")

@@ -6,8 +6,8 @@ import logging
 
 import media
 from api.core.db import Database
+from api.core.media import config_for
 from api.core.settings import Settings
-from api.uploads import config_for
 
 log = logging.getLogger("phananh.media")
 

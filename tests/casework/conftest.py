@@ -57,5 +57,5 @@ def at(s: str) -> datetime:
 
 @pytest.fixture
 def wf_client(client: Any) -> Any:
-    """The app client (the workflow controllers are in api/routes.py)."""
+    """The app client (the workflow controllers are in api/app.py)."""
     return client

@@ -9,8 +9,8 @@ import pytest
 import media
 import media.jobs
 from api.core.db import Database
+from api.core.media import config_for
 from api.core.settings import Settings
-from api.uploads import config_for
 
 Worker = Callable[[], Awaitable[media.ProcessStats]]
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import media
 from api.core.db import Database
+from api.core.media import config_for
 from api.core.settings import Settings
-from api.uploads import config_for
 from media.storage import LocalStorage
 from tests.core.test_service import assert_error_shape
 from tests.media.conftest import Worker

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 import media
 from api.app import create_app
 from api.core.db import Database
+from api.core.media import config_for
 from api.core.settings import Settings
-from api.uploads import config_for
 from media.storage import MULTIPART_THRESHOLD, PART_SIZE, S3Storage
 from tests.conftest import serving
 from tests.core.test_service import assert_error_shape

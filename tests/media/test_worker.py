@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import media
 import media.jobs
+from api import worker
 from api.core.db import Database
+from api.core.media import config_for
 from api.core.settings import Settings
-from api.run import worker
-from api.uploads import config_for
 from media.process import Limits, Processed
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4

@@ -17,8 +17,8 @@ from sqlalchemy import text
 import media
 import media.jobs
 from api.core.db import Database, make_engine
+from api.core.media import config_for
 from api.core.settings import Settings
-from api.uploads import config_for
 from media.process import Processed, process_file
 from tests.media.files import jpeg
 

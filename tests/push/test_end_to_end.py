@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 import push
+from api import worker
 from api.access.tokens import Principal, encode_access
 from api.core.db import Database
 from api.core.settings import Settings
-from api.run import worker
 from tests.support.areas import centre, make_city
 from tests.support.fake_fcm import FakeFcm
 from tests.support.world import any_category, insert_report

@@ -1,4 +1,4 @@
-"""The push step as the worker runs it (`api.run.worker.run_once`), and the backoff rule."""
+"""The push step as the worker runs it (`api.worker.run_once`), and the backoff rule."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api import worker
 from api.core.db import Database
 from api.core.settings import Settings
-from api.run import worker
 from push import Text
 from tests.push.conftest import make_user
 from tests.support.fake_fcm import FakeFcm
