@@ -16,6 +16,7 @@ run: deps
 test: deps lint typecheck pytest
 
 lint:
+	$(UV) run lint-imports
 	$(UV) run ruff check $(PY_SOURCES)
 	$(UV) run ruff format --check $(PY_SOURCES)
 
