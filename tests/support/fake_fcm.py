@@ -169,9 +169,6 @@ class FakeFcm:
         with self._lock:
             self._keys[client_email][key_id] = public_key
 
-    def service_account(self, path: Path, project_id: str = "phananh-test") -> Path:
-        return service_account(path, self.token_uri, project_id)
-
     def release_held(self) -> None:
         self._release.set()
 
