@@ -9,6 +9,7 @@ slow or failing FCM never holds a worker.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
 import logging
 import time
@@ -47,6 +48,7 @@ class Outcome:
 
 
 def _retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait: `Retry-After` as delay-seconds or as an HTTP date."""
     resp = getattr(exc, "http_response", None)
     if resp is None:
         return None
@@ -60,6 +62,8 @@ def _retry_after(exc: BaseException) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # the asctime form carries no zone; HTTP dates are always GMT
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - time.time())
 
 

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 
 from api.core.errors import TooManyRequests
 
 
 class SlidingWindow:
+    """Hits per key within the last `window_s` seconds (`now` must not go backwards).
+
+    Keys are kept in order of their latest hit, so the idle ones (no hit within the window) are at
+    the front and are dropped as new hits arrive: the table holds only keys seen within the window.
+    """
+
     def __init__(self, limit: int, window_s: float) -> None:
         self.limit, self.window_s = limit, window_s
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Keys currently remembered."""
+        return len(self._hits)
 
     def retry_after(self, key: str, now: float) -> int:
         """0 when `key` may go ahead now, else seconds until it may."""
-        hits = self._hits.setdefault(key, deque())
+        hits = self._hits.get(key)
+        if hits is None:
+            return 0
         while hits and hits[0] <= now - self.window_s:
             hits.popleft()
         if len(hits) >= self.limit:
@@ -29,9 +41,22 @@ class SlidingWindow:
         return 0
 
     def hit(self, key: str, now: float) -> None:
-        self._hits.setdefault(key, deque()).append(now)
-        if len(self._hits) > 100_000:  # forget idle keys so memory stays bounded
-            self._hits = {k: v for k, v in self._hits.items() if v}
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+        else:
+            self._hits.move_to_end(key)
+        hits.append(now)
+        self._forget_idle(now)
+
+    def _forget_idle(self, now: float) -> None:
+        # The front key has the oldest latest hit: once it is within the window, all the rest are.
+        cutoff = now - self.window_s
+        while self._hits:
+            oldest = next(iter(self._hits.values()))
+            if oldest and oldest[-1] > cutoff:
+                break
+            self._hits.popitem(last=False)
 
 
 class ReportLimiter:

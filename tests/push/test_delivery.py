@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import os
+import time
 import uuid
+from collections.abc import Iterator
 
+import httpx
+import pytest
+from firebase_admin import exceptions
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
 from api.core.db import Database, make_engine
 from push import FcmSender, Text
+from push.fcm import classify
 from tests.push.conftest import make_user
-from tests.support.fake_fcm import Error, FakeFcm, Slow
+from tests.support.fake_fcm import Error, FakeFcm, Ok, Slow
 
 TEXTS = {
     "vi": Text("Đã tiếp nhận", "Phản ánh PA-TEST-0001 đã được tiếp nhận."),
@@ -103,6 +111,131 @@ async def test_unregistered_and_sender_mismatch_prune_the_device(
     ]
     assert any("Unregistered" in str(r["last_error"]) for r in rows)
     assert fake_fcm.delivered_tokens() == ["tok-ok", "tok-ok"]
+
+
+async def test_invalid_argument_for_a_bad_registration_token_drops_the_device(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-garbled", "vi"), ("tok-ok", "vi"))
+    # what FCM answers for a token that is not one of its registration tokens at all
+    fake_fcm.script(
+        "tok-garbled",
+        Error(
+            400, "INVALID_ARGUMENT", message="The registration token is not a valid FCM registration token"
+        ),
+    )
+    for _ in range(2):
+        await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
+    await session.commit()
+
+    stats = await push.deliver_due(database.session, sender, batch_size=2)  # the first notification
+    assert (stats.sent, stats.failed, stats.retried, stats.pruned) == (1, 1, 0, 1)
+    assert {d.token for d in await push.list_devices(session, uid)} == {"tok-ok"}
+    await push.deliver_due(database.session, sender)
+    rows = await outbox(session)
+    assert sorted((r["token"], r["status"], r["attempts"]) for r in rows) == [
+        ("tok-garbled", "failed", 1),
+        ("tok-garbled", "skipped", 0),  # never sent: the device was dropped first
+        ("tok-ok", "sent", 1),
+        ("tok-ok", "sent", 1),
+    ]
+    [failed] = [r for r in rows if r["status"] == "failed"]
+    assert "InvalidArgumentError" in str(failed["last_error"]) and "registration token" in str(
+        failed["last_error"]
+    )
+    assert fake_fcm.requests == 3 and fake_fcm.delivered_tokens() == ["tok-ok", "tok-ok"]
+
+
+async def test_invalid_argument_about_the_message_fails_it_and_keeps_the_device(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-1", "vi"))
+    fake_fcm.script(
+        "tok-1", Error(400, "INVALID_ARGUMENT", message="Invalid value at 'message.data[0].value'"), Ok()
+    )
+    await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
+    await session.commit()
+
+    stats = await push.deliver_due(database.session, sender)
+    assert (stats.failed, stats.retried, stats.pruned) == (1, 0, 0)
+    [row] = await outbox(session)
+    assert row["status"] == "failed" and "InvalidArgumentError" in str(row["last_error"])
+    await make_due(session)
+    assert (await push.deliver_due(database.session, sender)).claimed == 0  # not retried
+    assert [d.token for d in await push.list_devices(session, uid)] == ["tok-1"]
+    await push.notify(session, user_ids=[uid], kind="resolved", texts=TEXTS)  # the device still gets pushes
+    await session.commit()
+    assert (await push.deliver_due(database.session, sender)).sent == 1
+
+
+def http_date(seconds_from_now: float) -> str:
+    return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
+
+
+async def test_retry_after_as_an_http_date_is_honoured(
+    session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
+) -> None:
+    uid = await make_user(session)
+    await devices_of(session, uid, ("tok-429", "vi"), ("tok-503", "vi"), ("tok-past", "vi"))
+    fake_fcm.script("tok-429", Error(429, "QUOTA_EXCEEDED", retry_after=http_date(300)))
+    fake_fcm.script("tok-503", Error(503, retry_after=http_date(120)))
+    fake_fcm.script("tok-past", Error(503, retry_after=http_date(-60)))  # already gone by
+    await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
+    await session.commit()
+
+    stats = await push.deliver_due(database.session, sender)
+    assert (stats.sent, stats.retried) == (0, 3)
+    due_in = {r["token"]: float(r["due_in"]) for r in await outbox(session)}  # type: ignore[arg-type]
+    # an HTTP date has whole seconds; a round takes well under 5 s; backoff alone would be ≤ 1 s
+    assert 295 < due_in["tok-429"] <= 300.5
+    assert 115 < due_in["tok-503"] <= 120.5
+    assert 0 < due_in["tok-past"] <= 1.0
+    assert fake_fcm.requests == 3
+
+
+@pytest.fixture
+def vietnam_local_time() -> Iterator[None]:
+    """Local time UTC+7 (POSIX rule: no tz database needed), as on a server in Vietnam."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "ICT-7"
+    time.tzset()
+    try:
+        assert time.localtime().tm_gmtoff == 7 * 3600
+        yield
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "%a, %d %b %Y %H:%M:%S GMT",  # IMF-fixdate, what servers send
+        "%A, %d-%b-%y %H:%M:%S GMT",  # RFC 850, obsolete but to be accepted
+        "%a %b %e %H:%M:%S %Y",  # asctime: no zone written, and it means GMT
+    ],
+)
+def test_retry_after_dates_in_every_http_form_are_gmt(form: str, vietnam_local_time: None) -> None:
+    value = time.strftime(form, time.gmtime(time.time() + 600))
+    exc = exceptions.ResourceExhaustedError(
+        "quota", http_response=httpx.Response(429, headers={"Retry-After": value})
+    )
+    outcome = classify(exc)
+    assert outcome.kind == "retry"
+    assert outcome.retry_after_s is not None and 597 < outcome.retry_after_s <= 600
+
+
+@pytest.mark.parametrize(("value", "expected"), [("120", 120.0), ("0", 0.0), ("soon", None), ("", None)])
+def test_retry_after_seconds_and_nonsense(value: str, expected: float | None) -> None:
+    exc = exceptions.UnavailableError(
+        "down", http_response=httpx.Response(503, headers={"Retry-After": value})
+    )
+    assert classify(exc).retry_after_s == expected
 
 
 async def test_429_waits_at_least_retry_after_then_sends(
