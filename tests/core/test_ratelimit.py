@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import api.ratelimit
 import pytest
 
-import api.ratelimit
-from api.errors import TooManyRequests
-from api.ratelimit import ReportLimiter, SlidingWindow
+from api.core.errors import TooManyRequests
+from api.core.ratelimit import ReportLimiter, SlidingWindow
 
 
 def test_limit_applies_within_the_window_and_lifts_after_it() -> None:
