@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import api.ratelimit
 import pytest
 
+import api.core.ratelimit
 from api.core.errors import TooManyRequests
 from api.core.ratelimit import ReportLimiter, SlidingWindow
 
@@ -60,7 +60,7 @@ def test_a_limited_key_is_not_forgotten_while_others_come_and_go() -> None:
 
 def test_report_limiter_forgets_idle_devices_and_networks(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(api.ratelimit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(api.core.ratelimit.time, "monotonic", lambda: clock[0])
     limiter = ReportLimiter(per_user_hour=2, per_ip_hour=100)
     for i in range(500):
         limiter.check(f"device-{i}", f"10.0.{i // 250}.{i % 250}")

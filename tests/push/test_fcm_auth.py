@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from api.db import Database
 from google.auth import crypt, jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api.core.db import Database
 from push import FcmSender
 from tests.push.conftest import make_user
 from tests.push.test_delivery import TEXTS, devices_of, make_due, outbox
