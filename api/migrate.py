@@ -101,13 +101,17 @@ POSTGIS_SCHEMAS = frozenset({"topology", "tiger", "tiger_data"})
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """What autogenerate compares: everything of ours, nothing of PostGIS's.
 
-    geoalchemy2's helper leaves out the spatial extensions' tables by name (`spatial_ref_sys`,
-    `geometry_columns`…); the tables of PostGIS's extra schemas are left out by schema (they are only
-    seen when comparing with `include_schemas=True`).
+    Only tables found in the database with no model can be left out: geoalchemy2's helper recognises
+    the spatial extensions' tables by name (`spatial_ref_sys`, `geometry_columns`…), and the tables of
+    PostGIS's extra schemas go by schema (they are only seen when comparing with
+    `include_schemas=True`). A table a model declares, and every column, index and constraint, is
+    always compared.
     """
     from geoalchemy2 import alembic_helpers
 
-    if type_ == "table" and getattr(obj, "schema", None) in POSTGIS_SCHEMAS:
+    if type_ != "table" or not reflected or compare_to is not None:
+        return True
+    if getattr(obj, "schema", None) in POSTGIS_SCHEMAS:
         return False
     return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
 
