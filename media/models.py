@@ -1,4 +1,12 @@
-"""The media capability's table (created by migration 0003_media)."""
+"""The media capability's table (created by migration 0003_media).
+
+The model matches the migration column for column, index for index (tests/test_schema_drift.py
+compares them with a migrated database). Its foreign keys point at the host application's tables
+(users, reports, report_events), which this Base's metadata does not hold; the ORM resolves every
+`ForeignKey` of a mapped table when it flushes, so they are written as
+`info={"references": "table.column", "ondelete": …}` instead, and `api.core.migrate.schema_metadata()`
+turns them into real foreign keys where the whole schema is assembled.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Text, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Float, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+EMPTY_JSON = text("'{}'::jsonb")
 
 
 class Base(DeclarativeBase):
@@ -19,15 +29,33 @@ class Media(Base):
     """One uploaded file: declared, received, checked, processed (or refused)."""
 
     __tablename__ = "media"
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo','video')", name="ck_media_kind"),
+        CheckConstraint("status IN ('uploading','processing','ready','rejected')", name="ck_media_status"),
+        CheckConstraint("size > 0", name="ck_media_size"),
+        # the worker: completed uploads waiting for (or whose lease ran out during) processing
+        Index(
+            "ix_media_due",
+            text("coalesce(lease_until, completed_at)"),
+            postgresql_where=text("status = 'processing'"),
+        ),
+        # the cleanup: uploads never attached to a report, by expiry
+        Index("ix_media_expiring", "expires_at", postgresql_where=text("report_id IS NULL")),
+        Index("ix_media_report", "report_id", "position", postgresql_where=text("report_id IS NOT NULL")),
+        # per-user quotas (uploads in the last hour, pending uploads)
+        Index("ix_media_owner_created", "owner_id", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), info={"references": "users.id", "ondelete": "CASCADE"}
+    )
     kind: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(Text)
-    storage_key: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text, default="uploading")
+    storage_key: Mapped[str] = mapped_column(Text, unique=True)
+    status: Mapped[str] = mapped_column(Text, default="uploading", server_default="uploading")
     reason: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     sniffed_type: Mapped[str | None] = mapped_column(Text)
@@ -35,19 +63,23 @@ class Media(Base):
     received_sha256: Mapped[str | None] = mapped_column(Text)
     multipart_upload_id: Mapped[str | None] = mapped_column(Text)
     part_size: Mapped[int | None] = mapped_column(BigInteger)
-    report_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    event_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), info={"references": "reports.id", "ondelete": "SET NULL"}
+    )
+    event_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), info={"references": "report_events.id", "ondelete": "SET NULL"}
+    )
     position: Mapped[int | None] = mapped_column(Integer)
-    info: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    private: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    info: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=EMPTY_JSON)
+    private: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=EMPTY_JSON)
     distance_from_report_m: Mapped[float | None] = mapped_column(Float)
     far_from_report: Mapped[bool | None] = mapped_column(Boolean)
-    renditions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    renditions: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=EMPTY_JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claim_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # removed unless attached by then

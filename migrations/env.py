@@ -8,10 +8,16 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from api.core.db import make_engine
+from api.core.migrate import comparison_options, schema_metadata
 
 
 def run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=None, transaction_per_migration=False)
+    context.configure(
+        connection=connection,
+        target_metadata=schema_metadata(),  # the models; tests/test_schema_drift.py keeps them in step
+        transaction_per_migration=False,
+        **comparison_options(),
+    )
     with context.begin_transaction():
         context.run_migrations()
 

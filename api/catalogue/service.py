@@ -1,54 +1,31 @@
 """The admin catalogue: categories (names, photo rule, questions, deadlines, routes to agencies),
 agencies, and the working calendar's holidays. Callable without HTTP.
 
-Written against the documented tables (docs/domain.md, migration 0002) with SQLAlchemy Core, so
-this module depends on the schema rather than on another feature's model classes.
+Written with SQLAlchemy Core over the tables of the models (`api.reports.models`, `geo.Area`), which
+are the one declaration of each table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.catalogue.schemas import Deadlines, PublicCategory, PublicCategoryList
 from api.core.errors import Conflict, NotFound, Unprocessable
-from api.reports.models import Category
+from api.reports.models import Agency, Category, CategoryRoute, Holiday
+from geo import Area
 
-categories = sa.table(
-    "categories",
-    sa.column("code", sa.Text),
-    sa.column("name_vi", sa.Text),
-    sa.column("name_en", sa.Text),
-    sa.column("group_code", sa.Text),
-    sa.column("icon", sa.Text),
-    sa.column("photo_required", sa.Boolean),
-    sa.column("questions", JSONB),
-    sa.column("ack_hours", sa.Integer),
-    sa.column("resolve_value", sa.Integer),
-    sa.column("resolve_unit", sa.Text),
-    sa.column("nearby_radius_m", sa.Float),
-    sa.column("active", sa.Boolean),
-    sa.column("sort", sa.Integer),
-    sa.column("updated_at", sa.DateTime(timezone=True)),
-)
-category_routes = sa.table(
-    "category_routes",
-    sa.column("category_code", sa.Text),
-    sa.column("area_code", sa.Text),
-    sa.column("agency_code", sa.Text),
-)
-agencies = sa.table(
-    "agencies", sa.column("code", sa.Text), sa.column("name_vi", sa.Text), sa.column("name_en", sa.Text)
-)
-holidays = sa.table("holidays", sa.column("day", sa.Date), sa.column("name", sa.Text))
-areas = sa.table("areas", sa.column("code", sa.Text))
+categories = cast(sa.Table, Category.__table__)
+category_routes = cast(sa.Table, CategoryRoute.__table__)
+agencies = cast(sa.Table, Agency.__table__)
+holidays = cast(sa.Table, Holiday.__table__)
+areas = cast(sa.Table, Area.__table__)
 
 
 def category_not_found(code: str) -> NotFound:

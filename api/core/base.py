@@ -1,7 +1,8 @@
 """Declarative base for the domain core's tables (reports, users, events…).
 
-Capabilities (`geo`, `media`, `push`, `moderation`) keep their own bases; the schema itself is owned
-by the Alembic migrations in `migrations/`, so the models only need to describe columns for queries.
+Capabilities with tables (`geo`, `media`, `push`) keep their own bases. The schema is made by the
+Alembic migrations in `migrations/`; the models describe it exactly (indexes and constraints too), which
+tests/test_schema_drift.py checks against a migrated database.
 """
 
 from sqlalchemy.orm import DeclarativeBase

@@ -1,4 +1,9 @@
-"""ORM models of the reporting tables (schema: migrations/versions/0002_reports.py, docs/domain.md)."""
+"""ORM models of the reporting tables (schema: migrations/versions/0002_reports.py and later, docs/domain.md).
+
+The models match the migrations column for column, index for index (tests/test_schema_drift.py
+compares them with a migrated database). Foreign keys to the geo capability's `areas`, whose table
+lives in geo's own metadata, are written as `info={"references": …}` (see `api.core.migrate.schema_metadata`).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,21 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
     Text,
+    UniqueConstraint,
+    false,
     func,
+    text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,24 +38,76 @@ from api.core.base import Base
 OPEN_STATUSES = ("new", "acknowledged", "in_progress")
 STATUSES = (*OPEN_STATUSES, "resolved", "closed", "rejected", "duplicate")
 
+EMPTY_OBJECT = text("'{}'::jsonb")
+AREAS_FK: dict[str, Any] = {"references": "areas.code", "ondelete": "CASCADE"}
+
+# The queue's order key over open cases (migration 0006: ix_reports_queue_due), written as
+# PostgreSQL prints it back (pg_get_indexdef), line breaks included, so that Alembic's comparison
+# sees the same text; the migration spells it `CASE … status IN (…) … END` without the ELSE. The
+# queue's query spells it over `reports r` (api.casework.filters.DUE_SQL): keep all three in step.
+QUEUE_DUE_KEY = """COALESCE(
+CASE
+    WHEN status = 'new'::text THEN LEAST(ack_due_at, resolve_due_at)
+    WHEN status = ANY (ARRAY['acknowledged'::text, 'in_progress'::text]) THEN resolve_due_at
+    ELSE NULL::timestamp with time zone
+END, 'infinity'::timestamp with time zone)"""
+
 
 class Category(Base):
     __tablename__ = "categories"
+    __table_args__ = (CheckConstraint("resolve_unit IN ('hours','days')", name="ck_categories_resolve_unit"),)
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name_vi: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str] = mapped_column(Text)
     group_code: Mapped[str | None] = mapped_column(Text)
     icon: Mapped[str | None] = mapped_column(Text)
-    photo_required: Mapped[bool] = mapped_column(Boolean, default=False)
-    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
     ack_hours: Mapped[int] = mapped_column(Integer)
     resolve_value: Mapped[int] = mapped_column(Integer)
-    resolve_unit: Mapped[str] = mapped_column(Text, default="days")
+    resolve_unit: Mapped[str] = mapped_column(Text, default="days", server_default="days")
     nearby_radius_m: Mapped[float | None] = mapped_column(Float)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    sort: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Agency(Base):
+    """An outside body (power company, water company…) that some categories route to."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_vi: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+
+
+class CategoryRoute(Base):
+    """Reports of this category in this area (or below it) go to this agency."""
+
+    __tablename__ = "category_routes"
+
+    category_code: Mapped[str] = mapped_column(
+        Text, ForeignKey("categories.code", ondelete="CASCADE"), primary_key=True
+    )
+    area_code: Mapped[str] = mapped_column(Text, primary_key=True, info=AREAS_FK)
+    agency_code: Mapped[str] = mapped_column(Text, ForeignKey("agencies.code", ondelete="CASCADE"))
+
+
+class UserAgency(Base):
+    """A staff member's scope by agency (beside `api.accounts.models.UserArea`)."""
+
+    __tablename__ = "user_agencies"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_code: Mapped[str] = mapped_column(
+        Text, ForeignKey("agencies.code", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Holiday(Base):
@@ -56,38 +119,77 @@ class Holiday(Base):
 
 class Report(Base):
     __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('new','acknowledged','in_progress','resolved','closed','rejected','duplicate')",
+            name="ck_reports_status",
+        ),
+        CheckConstraint(
+            "visibility IN ('public','private','pending_review','hidden')", name="ck_reports_visibility"
+        ),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="ck_reports_rating"),
+        UniqueConstraint("reporter_id", "client_id", name="uq_reports_reporter_client"),
+        Index("ix_reports_reporter_created", "reporter_id", text("created_at DESC"), "id"),
+        Index("ix_reports_ward_status", "ward_code", "status"),
+        Index("ix_reports_geom", "geom", postgresql_using="gist"),
+        # metres queries (nearby, near=) go through geography(geom): the index matches that expression
+        Index("ix_reports_geog", text("geography(geom)"), postgresql_using="gist"),
+        Index(
+            "ix_reports_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_reports_public_list",
+            text("created_at DESC"),
+            "id",
+            postgresql_where=text("visibility = 'public'"),
+        ),
+        # 0006_workflow
+        Index(
+            "ix_reports_queue_due",
+            text(f"({QUEUE_DUE_KEY})"),
+            "code",
+            postgresql_where=text("status IN ('new', 'acknowledged', 'in_progress')"),
+        ),
+        Index("ix_reports_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")),
+        Index("ix_reports_created", "created_at", "code"),
+        # 0007_merged_media
+        Index("ix_reports_duplicate_of", "duplicate_of", postgresql_where=text("duplicate_of IS NOT NULL")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(Text, unique=True)
     reporter_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
     client_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    category_code: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(Text, ForeignKey("categories.code"))
     description: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=EMPTY_OBJECT)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-    ward_code: Mapped[str] = mapped_column(Text)
-    agency_code: Mapped[str | None] = mapped_column(Text)
-    near_boundary: Mapped[bool] = mapped_column(Boolean, default=False)
+    ward_code: Mapped[str] = mapped_column(Text, info={"references": "areas.code"})
+    agency_code: Mapped[str | None] = mapped_column(Text, ForeignKey("agencies.code"))
+    near_boundary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     snapped_m: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(Text, default="new")
-    visibility: Mapped[str] = mapped_column(Text, default="public")
-    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(Text, default="new", server_default="new")
+    visibility: Mapped[str] = mapped_column(Text, default="public", server_default="public")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("reports.id"))
     ack_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolve_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
-    follower_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    follower_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -96,37 +198,67 @@ class ReportEvent(Base):
     """Append-only: one row per change of a case."""
 
     __tablename__ = "report_events"
+    __table_args__ = (Index("ix_report_events_report", "report_id", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("reports.id"))
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("reports.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(Text)
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
     actor_role: Mapped[str | None] = mapped_column(Text)
     from_status: Mapped[str | None] = mapped_column(Text)
     to_status: Mapped[str | None] = mapped_column(Text)
     public_message: Mapped[str | None] = mapped_column(Text)
     internal_note: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=EMPTY_OBJECT)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # clock_timestamp() (as migrated): the time of the row itself, not of its transaction
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
 
 
 class Follow(Base):
     __tablename__ = "report_follows"
+    __table_args__ = (Index("ix_report_follows_user", "user_id"),)
 
-    report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     request_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    report_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("reports.id", ondelete="CASCADE")
+    )
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReportDeadlineAlert(Base):
+    """A deadline alert already sent to officers (migration 0004_push), so the timer step is idempotent.
+
+    No foreign key to `reports` (as migrated): the row only records that the alert went out.
+    """
+
+    __tablename__ = "report_deadline_alerts"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    deadline: Mapped[str] = mapped_column(Text, primary_key=True)  # ack | resolve
+    stage: Mapped[str] = mapped_column(Text, primary_key=True)  # near | passed
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
