@@ -1,6 +1,6 @@
 """The geo capability's tables (created by migration 0001_foundation).
 
-The models match the migrations column for column, index for index (tests/test_schema_drift.py
+The models match the migrations column for column, index for index (tests/core/test_schema_drift.py
 compares them with a migrated database).
 """
 

@@ -1,10 +1,10 @@
 """The media capability's table (created by migration 0003_media).
 
-The model matches the migration column for column, index for index (tests/test_schema_drift.py
+The model matches the migration column for column, index for index (tests/core/test_schema_drift.py
 compares them with a migrated database). Its foreign keys point at the host application's tables
 (users, reports, report_events), which this Base's metadata does not hold; the ORM resolves every
 `ForeignKey` of a mapped table when it flushes, so they are written as
-`info={"references": "table.column", "ondelete": …}` instead, and `api.core.migrate.schema_metadata()`
+`info={"references": "table.column", "ondelete": …}` instead, and `api.schema.schema_metadata()`
 turns them into real foreign keys where the whole schema is assembled.
 """
 

@@ -8,13 +8,14 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from api.core.db import make_engine
-from api.core.migrate import comparison_options, schema_metadata
+from api.core.migrate import comparison_options
+from api.schema import schema_metadata
 
 
 def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=schema_metadata(),  # the models; tests/test_schema_drift.py keeps them in step
+        target_metadata=schema_metadata(),  # the models; tests/core/test_schema_drift.py keeps them in step
         transaction_per_migration=False,
         **comparison_options(),
     )

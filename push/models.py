@@ -1,10 +1,10 @@
 """The push capability's tables (created by migration 0004_push).
 
-The models match the migration column for column, index for index (tests/test_schema_drift.py
+The models match the migration column for column, index for index (tests/core/test_schema_drift.py
 compares them with a migrated database). Foreign keys to the host application's `users` table,
 which this Base's metadata does not hold (the ORM resolves every `ForeignKey` of a mapped table when
 it flushes), are written as `info={"references": "table.column", "ondelete": …}`;
-`api.core.migrate.schema_metadata()` turns them into real foreign keys where the whole schema is assembled.
+`api.schema.schema_metadata()` turns them into real foreign keys where the whole schema is assembled.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access.models import User
 from api.access.tokens import Principal
 from api.accounts import service
-from api.accounts.models import User
 from api.accounts.schemas import DeviceIn, MeOut, MePatch, RefreshIn, TokensOut
 from api.core.errors import Unauthorized
 from api.core.openapi import PUBLIC, errors

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api.access.models import User
 from api.access.tokens import Principal, encode_access, hash_refresh_token, new_refresh_token
-from api.accounts.models import AppInstall, RefreshToken, User
+from api.accounts.models import AppInstall, RefreshToken
 from api.core.errors import AppError, Forbidden, Unauthorized
 from api.core.settings import Settings
 from api.reports.models import Report

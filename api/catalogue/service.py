@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.catalogue.models import Agency, Category, CategoryRoute, Holiday
 from api.catalogue.schemas import Deadlines, PublicCategory, PublicCategoryList
 from api.core.errors import Conflict, NotFound, Unprocessable
-from api.reports.models import Agency, Category, CategoryRoute, Holiday
 from geo import Area
 
 categories = cast(sa.Table, Category.__table__)

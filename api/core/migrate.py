@@ -58,19 +58,7 @@ async def check(engine: AsyncEngine) -> None:
         )
 
 
-def model_metadatas() -> list[MetaData]:
-    """The metadata of every declarative Base: the app's and each capability's, all models loaded."""
-    import api.accounts.models
-    import api.reports.models  # noqa: F401  (both register their tables on api.core.base.Base)
-    import geo.models
-    import media.models
-    import push.models
-    from api.core.base import Base
-
-    return [Base.metadata, geo.models.Base.metadata, media.models.Base.metadata, push.models.Base.metadata]
-
-
-def schema_metadata() -> MetaData:
+def merge_metadata(metadatas: list[MetaData]) -> MetaData:
     """Every table of the models in one MetaData, with their foreign keys across Bases.
 
     A capability's Base cannot hold a `ForeignKey` to a table of another Base (the ORM resolves each
@@ -79,7 +67,7 @@ def schema_metadata() -> MetaData:
     those become real foreign keys. The result is for comparing, not for mapping.
     """
     merged = MetaData()
-    for metadata in model_metadatas():
+    for metadata in metadatas:
         for table in metadata.tables.values():
             if table.name in merged.tables:
                 raise RuntimeError(f"table {table.name!r} is declared by two models")

@@ -10,8 +10,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api.access.models import User
 from api.access.tokens import Principal
-from api.accounts.models import User
 from api.core.errors import AppError
 from api.core.openapi import errors
 from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut

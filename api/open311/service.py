@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.reports.models import Category
+from api.catalogue.models import Category
 from api.reports.queries import CLOSED_GROUP, OPEN_GROUP
 
 MAX_SPAN = timedelta(days=90)  # the spec's limit on start_date..end_date, and its default window

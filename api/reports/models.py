@@ -1,21 +1,20 @@
 """ORM models of the reporting tables (schema: migrations/versions/0002_reports.py and later, docs/domain.md).
 
-The models match the migrations column for column, index for index (tests/test_schema_drift.py
+The models match the migrations column for column, index for index (tests/core/test_schema_drift.py
 compares them with a migrated database). Foreign keys to the geo capability's `areas`, whose table
-lives in geo's own metadata, are written as `info={"references": …}` (see `api.core.migrate.schema_metadata`).
+lives in geo's own metadata, are written as `info={"references": …}` (see `api.schema.schema_metadata`).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -33,13 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.core.base import Base
+from api.core.base import Base, references
 
 OPEN_STATUSES = ("new", "acknowledged", "in_progress")
 STATUSES = (*OPEN_STATUSES, "resolved", "closed", "rejected", "duplicate")
 
 EMPTY_OBJECT = text("'{}'::jsonb")
-AREAS_FK: dict[str, Any] = {"references": "areas.code", "ondelete": "CASCADE"}
 
 # The queue's order key over open cases (migration 0006: ix_reports_queue_due), written as
 # PostgreSQL prints it back (pg_get_indexdef), line breaks included, so that Alembic's comparison
@@ -51,70 +49,6 @@ CASE
     WHEN status = ANY (ARRAY['acknowledged'::text, 'in_progress'::text]) THEN resolve_due_at
     ELSE NULL::timestamp with time zone
 END, 'infinity'::timestamp with time zone)"""
-
-
-class Category(Base):
-    __tablename__ = "categories"
-    __table_args__ = (CheckConstraint("resolve_unit IN ('hours','days')", name="ck_categories_resolve_unit"),)
-
-    code: Mapped[str] = mapped_column(Text, primary_key=True)
-    name_vi: Mapped[str] = mapped_column(Text)
-    name_en: Mapped[str] = mapped_column(Text)
-    group_code: Mapped[str | None] = mapped_column(Text)
-    icon: Mapped[str | None] = mapped_column(Text)
-    photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    questions: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, default=list, server_default=text("'[]'::jsonb")
-    )
-    ack_hours: Mapped[int] = mapped_column(Integer)
-    resolve_value: Mapped[int] = mapped_column(Integer)
-    resolve_unit: Mapped[str] = mapped_column(Text, default="days", server_default="days")
-    nearby_radius_m: Mapped[float | None] = mapped_column(Float)
-    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class Agency(Base):
-    """An outside body (power company, water company…) that some categories route to."""
-
-    __tablename__ = "agencies"
-
-    code: Mapped[str] = mapped_column(Text, primary_key=True)
-    name_vi: Mapped[str] = mapped_column(Text)
-    name_en: Mapped[str] = mapped_column(Text)
-
-
-class CategoryRoute(Base):
-    """Reports of this category in this area (or below it) go to this agency."""
-
-    __tablename__ = "category_routes"
-
-    category_code: Mapped[str] = mapped_column(
-        Text, ForeignKey("categories.code", ondelete="CASCADE"), primary_key=True
-    )
-    area_code: Mapped[str] = mapped_column(Text, primary_key=True, info=AREAS_FK)
-    agency_code: Mapped[str] = mapped_column(Text, ForeignKey("agencies.code", ondelete="CASCADE"))
-
-
-class UserAgency(Base):
-    """A staff member's scope by agency (beside `api.accounts.models.UserArea`)."""
-
-    __tablename__ = "user_agencies"
-
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    agency_code: Mapped[str] = mapped_column(
-        Text, ForeignKey("agencies.code", ondelete="CASCADE"), primary_key=True
-    )
-
-
-class Holiday(Base):
-    __tablename__ = "holidays"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
 
 
 class Report(Base):
@@ -169,7 +103,7 @@ class Report(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=EMPTY_OBJECT)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-    ward_code: Mapped[str] = mapped_column(Text, info={"references": "areas.code"})
+    ward_code: Mapped[str] = mapped_column(Text, info=references("areas.code"))
     agency_code: Mapped[str | None] = mapped_column(Text, ForeignKey("agencies.code"))
     near_boundary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     snapped_m: Mapped[float | None] = mapped_column(Float)

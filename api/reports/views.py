@@ -11,11 +11,12 @@ from sqlalchemy import func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import media
+from api.access.models import User
 from api.access.tokens import Principal
-from api.accounts.models import User
+from api.catalogue.models import Category
 from api.core.media import config_for
 from api.core.settings import Settings
-from api.reports.models import OPEN_STATUSES, Category, Follow, Report, ReportEvent
+from api.reports.models import OPEN_STATUSES, Follow, Report, ReportEvent
 from geo import Area
 
 UNSET = msgspec.UNSET

@@ -29,7 +29,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 async def _run(url: str, args: argparse.Namespace, password: str) -> str:
     from sqlalchemy import func, select
 
-    from api.accounts.models import User
+    from api.access.models import User
     from api.core.db import Database, make_engine
     from api.staff import service
 

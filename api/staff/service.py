@@ -29,8 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from api.access.models import STAFF_ROLES, User, UserArea
 from api.access.tokens import Principal
-from api.accounts.models import STAFF_ROLES, RefreshToken, User, UserArea
+from api.accounts.models import RefreshToken
 from api.accounts.service import IssuedTokens, issue_tokens
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings

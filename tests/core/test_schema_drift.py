@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from api.core import migrate
 from api.core.db import make_engine
+from api.schema import schema_metadata
 from tests.support.database import create_database, drop_database, unique_name
 
 
@@ -88,7 +89,7 @@ def _describe(diff: Any) -> str:
 
 
 async def test_autogenerate_finds_nothing(migrated_url: str) -> None:
-    diffs = await _run(migrated_url, _differences(migrate.schema_metadata()))
+    diffs = await _run(migrated_url, _differences(schema_metadata()))
     assert not diffs, "models and migrations differ (db = migrations at head):\n" + "\n".join(
         _describe(d) for d in diffs
     )
@@ -104,7 +105,7 @@ async def test_drift_is_seen(migrated_url: str) -> None:
             conn.execute(text("ALTER TABLE media ALTER COLUMN reason SET NOT NULL"))
             conn.execute(text("ALTER TABLE push_outbox ALTER COLUMN status SET DEFAULT 'sent'"))
             conn.execute(text("DROP INDEX ix_reports_queue_due"))
-            return sorted(_describe(d) for d in _differences(migrate.schema_metadata())(conn))
+            return sorted(_describe(d) for d in _differences(schema_metadata())(conn))
         finally:
             transaction.rollback()
 
@@ -161,7 +162,7 @@ async def modelled_url(pg_admin_url: str) -> AsyncIterator[str]:
     def create(conn: Connection) -> None:
         for ext in ("postgis", "pg_trgm"):
             conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
-        migrate.schema_metadata().create_all(conn)
+        schema_metadata().create_all(conn)
 
     await _run(url, create)
     yield url
