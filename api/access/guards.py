@@ -21,10 +21,6 @@ def _principal(conn: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return user
 
 
-def signed_in(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    _principal(conn)
-
-
 def roles(*allowed: str) -> Guard:
     def guard(conn: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if _principal(conn).role not in allowed:
@@ -36,6 +32,4 @@ def roles(*allowed: str) -> Guard:
     return guard
 
 
-resident_only = roles("resident")
-staff_only = roles("officer", "leader", "moderator", "admin")
 admin_only = roles("admin")

@@ -24,14 +24,14 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/device", status_code=200, security=PUBLIC, responses=errors(401), operation_id="registerDevice")
-    async def register_device(
+    async def register_install(
         self,
         data: JSONBody[DeviceIn],
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> TokensOut:
         """Register an app install (no password, no personal data) and get tokens."""
-        issued = await service.register_device(
+        issued = await service.register_install(
             session,
             settings,
             device_id=data.device_id,

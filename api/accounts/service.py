@@ -50,7 +50,7 @@ async def issue_tokens(
     return IssuedTokens(access, token, settings.access_token_ttl_s, user.id, user.role)
 
 
-async def register_device(
+async def register_install(
     session: AsyncSession,
     settings: Settings,
     *,

@@ -65,7 +65,6 @@ def event_facts_sql(events: str, reports: str = "reports") -> str:
     """
 
 
-_EVENT_SQL = event_facts_sql("report_events") + " WHERE e.id = $1 AND e.report_id = $2"
 _CASE_OFFICERS_SQL = f"SELECT {_officers('$1', '$2')}"
 _REPORT_CODE_SQL = "SELECT code FROM reports WHERE id = $1"
 
@@ -92,13 +91,6 @@ async def _merged_into(session: AsyncSession, data: dict[str, Any]) -> str:
         return ref or "?"
     code = await (await raw_connection(session)).fetchval(_REPORT_CODE_SQL, report_id)
     return str(code or ref)
-
-
-async def on_report_event(session: AsyncSession, report_id: uuid.UUID, event_id: uuid.UUID) -> None:
-    """Write the notifications an event already in the table causes, in the caller's transaction."""
-    facts = await (await raw_connection(session)).fetchrow(_EVENT_SQL, event_id, report_id)
-    if facts is not None:
-        await notify_event(session, facts)
 
 
 async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:

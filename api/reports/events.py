@@ -14,7 +14,7 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import jsonb, raw_connection
-from api.notifications import event_facts_sql, notify_event
+from api.notifications.service import event_facts_sql, notify_event
 from api.reports.models import ReportEvent
 
 _COLUMNS = (

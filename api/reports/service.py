@@ -22,7 +22,7 @@ from api.catalogue import deadlines
 from api.core.db import jsonb, raw_connection, rebind
 from api.core.errors import AppError, Conflict, Unprocessable
 from api.core.settings import Settings
-from api.notifications import event_facts_sql, notify_event
+from api.notifications.service import event_facts_sql, notify_event
 from api.reports import events
 from api.reports.codes import new_code
 from api.reports.models import OPEN_STATUSES

@@ -1,8 +1,7 @@
-"""Who is told what: `on_report_event` over real report rows, and the deadline-warning step."""
+"""Who is told what: events appended over real report rows, and the deadline-warning step."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.core.db import Database
 from api.core.settings import Settings
-from api.notifications import on_report_event
 from api.notifications.jobs import deadline_warnings
+from api.reports.events import append_event
 from tests.push.conftest import make_user
 from tests.support.areas import make_city
 from tests.support.staff import make_staff
@@ -41,30 +40,23 @@ async def event(
     status: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append an event the way the services do, and call the hook in the same transaction."""
+    """Append an event through the services' own path (event and notifications in one transaction)."""
     if status:
         await session.execute(
             text("UPDATE reports SET status = :s WHERE id = :r"), {"s": status, "r": report.id}
         )
-    eid = uuid.uuid4()
-    await session.execute(
-        text(
-            "INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, to_status, public_message, "
-            "reason, is_public, data) VALUES (:id, :r, :k, :a, 'officer', :s, :m, :reason, :p, CAST(:d AS jsonb))"
-        ),
-        {
-            "id": eid,
-            "r": report.id,
-            "k": kind,
-            "a": actor,
-            "s": status,
-            "m": message,
-            "reason": reason,
-            "p": public,
-            "d": json.dumps(data or {}),
-        },
+    await append_event(
+        session,
+        report.id,
+        kind,
+        actor_id=actor,
+        actor_role="officer",
+        to_status=status,
+        public_message=message,
+        reason=reason,
+        is_public=public,
+        data=data or {},
     )
-    await on_report_event(session, report.id, eid)
 
 
 async def inbox(session: AsyncSession, user: uuid.UUID) -> list[tuple[str, str, str]]:
