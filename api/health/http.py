@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
 from api.core.db import Database
 from api.core.errors import AppError
 from api.core.openapi import PUBLIC, errors
-
-
-class Status(msgspec.Struct):
-    status: str
+from api.health.schemas import Status
 
 
 class HealthController(Controller):

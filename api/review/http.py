@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
@@ -16,36 +13,7 @@ from api.access.guards import roles
 from api.access.tokens import Principal
 from api.core.openapi import errors
 from api.review import service as review
-
-
-class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
-    action: Literal["publish", "hide"]
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
-
-
-class ReviewOut(msgspec.Struct):
-    code: str
-    visibility: str
-    event_id: uuid.UUID
-
-
-class ReviewItem(msgspec.Struct):
-    code: str
-    category: str
-    description: str
-    address: str | None
-    ward: str | None
-    status: str
-    visibility: str
-    created_at: datetime
-    lat: float | None
-    lng: float | None
-    held_for: list[str]  # screening reasons: phone_number, email_address, abusive_language
-
-
-class ReviewQueue(msgspec.Struct):
-    items: list[ReviewItem]
-    next_after: str | None = None
+from api.review.schemas import ReviewIn, ReviewItem, ReviewOut, ReviewQueue
 
 
 class ModerationController(Controller):

@@ -11,8 +11,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 import msgspec
@@ -31,54 +30,8 @@ from api.core.openapi import BEARER, PUBLIC, errors
 from api.core.settings import Settings
 from api.reports.models import Report
 from api.reports.visibility import in_staff_scope
+from api.uploads.schemas import CompleteIn, CompleteOut, PartOut, ReceivedOut, UploadIn, UploadOut
 from media.storage import CONTENT_TYPES, LocalStorage
-
-SHA256_HEX = msgspec.Meta(pattern="^[0-9a-fA-F]{64}$")
-
-
-class UploadIn(msgspec.Struct, forbid_unknown_fields=True):
-    kind: Literal["photo", "video"]
-    content_type: Annotated[str, msgspec.Meta(min_length=3, max_length=100)]
-    size: Annotated[int, msgspec.Meta(gt=0)]
-    sha256: Annotated[str, SHA256_HEX] | None = None
-
-
-class PartOut(msgspec.Struct):
-    part_number: int
-    url: str
-    offset: int
-    size: int
-
-
-class UploadOut(msgspec.Struct):
-    id: uuid.UUID
-    method: str
-    url: str
-    expires_at: datetime
-    complete_url: str
-    headers: dict[str, str] = {}
-    fields: dict[str, str] = {}
-    parts: list[PartOut] | msgspec.UnsetType = msgspec.UNSET
-    part_size: int | msgspec.UnsetType = msgspec.UNSET
-
-
-class PartIn(msgspec.Struct, forbid_unknown_fields=True):
-    part_number: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
-    etag: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
-
-class CompleteIn(msgspec.Struct, forbid_unknown_fields=True):
-    parts: Annotated[list[PartIn], msgspec.Meta(max_length=10_000)] = []
-
-
-class CompleteOut(msgspec.Struct):
-    media_id: uuid.UUID
-    status: str
-
-
-class ReceivedOut(msgspec.Struct):
-    id: uuid.UUID
-    received: int
 
 
 class UploadsController(Controller):
