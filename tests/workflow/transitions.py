@@ -15,7 +15,7 @@ from typing import Final
 STATUSES: Final = ("new", "acknowledged", "in_progress", "resolved", "closed", "rejected", "duplicate")
 ACTIONS: Final = ("acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment")
 
-_ = None  # forbidden
+_: None = None  # forbidden
 
 # (status, action) → the status after the action, or None when the action is refused from that status.
 # fmt: off
