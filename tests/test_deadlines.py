@@ -13,11 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db import Database
+from api.reports import deadlines
 from tests.support.staff import make_staff
-
-deadlines = pytest.importorskip(
-    "api.reports.deadlines", reason="the working calendar is not in this build yet"
-)
 
 VN = timezone(timedelta(hours=7))
 
