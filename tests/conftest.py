@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,11 +31,20 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 WARDS = SHARED / "data" / "wards"
 
 
+def in_ci() -> bool:
+    """Running under CI (`CI=true`, as CI services set it): what a developer's machine may lack is required."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
 def shared_file(name: str) -> Path:
-    """A file from ../shared/data/wards, or skip the test saying why."""
+    """A file from ../shared/data/wards. When it is missing the test is skipped, saying why — except
+    under CI (`CI=true`), where a missing ../shared folder fails the test: CI must run them all."""
     path = WARDS / name
     if not path.exists():
-        pytest.skip(f"shared boundary data not found at {path} (the ../shared folder is not beside the repo)")
+        why = f"shared boundary data not found at {path} (the ../shared folder is not beside the repo)"
+        if in_ci():
+            pytest.fail(f"{why}; under CI (CI=true) this is a failure, not a skip", pytrace=False)
+        pytest.skip(why)
     return path
 
 

@@ -1,7 +1,12 @@
-"""The authorization matrix: every /v1 route of the app, every role, in-scope and out-of-scope cases.
+"""The authorization matrix: every route of the app, every role, in-scope and out-of-scope cases.
 
-The routes are read from the app itself, so a new endpoint that is not classified in `TABLE` fails
-`test_every_route_is_classified`: whoever adds a route must say who may call it.
+The routes are read from the app itself (all of them: /v1, /open311, /media/local, the probes; only
+the OpenAPI documentation under /schema is left out, see `NON_API`), so a new endpoint that is not
+classified in `TABLE` fails `test_every_route_is_classified`: whoever adds a route must say who may
+call it. A row of `TABLE` the app does not serve fails too (nothing is dropped silently).
+
+Scope comes from areas (officers and leaders of wards/provinces) and from agencies (staff of the
+power company `evn` see the cases routed to it, whatever their ward, and nothing else).
 
 For each staff/admin/moderation endpoint and each role:
 - anonymous → 401; a role the endpoint is not for → 403;
@@ -27,43 +32,52 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.support.areas import centre, make_city
 from tests.support.staff import make_resident, make_staff
-from tests.support.world import Report, seed_reports
+from tests.support.world import Report, any_category, seed_reports
 
 ROLES = (
     "anonymous",
     "resident",
     "officer_w1",
     "officer_w2",
+    "officer_evn",
     "leader_t1",
     "leader_x",
+    "leader_evn",
     "moderator",
     "moderator_w2",
+    "moderator_evn",
     "admin",
 )
-STAFF = frozenset({"officer_w1", "officer_w2", "leader_t1", "leader_x", "moderator", "moderator_w2", "admin"})
-SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 ADMIN = frozenset({"admin"})
-MODERATION = frozenset({"moderator", "moderator_w2", "admin"})
-CASEWORK = frozenset({"officer_w1", "officer_w2", "leader_t1", "leader_x"})
-LEADERS = frozenset({"leader_t1", "leader_x", "admin"})
+MODERATION = frozenset({"moderator", "moderator_w2", "moderator_evn", "admin"})
+LEADERS = frozenset({"leader_t1", "leader_x", "leader_evn", "admin"})
 
-# Which seeded reports each role's scope covers (R1 in W1, R2 in W2; leader_x leads province X).
+# The seeded reports: R1 in W1; R2 in W2; R3 in W3, routed to the power company (agency `evn`);
+# R4 in W1, routed to the water company (agency `cap-nuoc`). All under province T1.
+# Which of them each role's scope covers (leader_x leads province X; the *_evn roles are scoped to the
+# agency `evn` only; `moderator` has no scope, so reviews everything).
 CASE_SCOPE: dict[str, set[str]] = {
-    "officer_w1": {"R1"},
+    "officer_w1": {"R1", "R4"},
     "officer_w2": {"R2"},
-    "leader_t1": {"R1", "R2"},
+    "officer_evn": {"R3"},
+    "leader_t1": {"R1", "R2", "R3", "R4"},
     "leader_x": set(),
-    "moderator": {"R1", "R2"},
+    "leader_evn": {"R3"},
+    "moderator": {"R1", "R2", "R3", "R4"},
     "moderator_w2": {"R2"},
-    "admin": {"R1", "R2"},
+    "moderator_evn": {"R3"},
+    "admin": {"R1", "R2", "R3", "R4"},
 }
+SEEDED = {"R1": "W1", "R2": "W2", "R3": "W3", "R4": "W1"}
+AGENCY_OF = {"R3": "evn", "R4": "cap-nuoc"}
 
 
 @dataclass(frozen=True)
 class Rule:
     """How a route is protected.
 
-    kind: "public" (no token needed), "signed_in" (any user, own data), "staff" (guarded by role).
+    kind: "public" (no token needed), "signed_in" (any user, own data), "staff" (guarded by role),
+        "signed_link" (no token helps: only a signed URL opens it; probed with a forged signature).
     allowed: roles that pass the guard ("staff" only).
     case: the path names a report ({code}); out-of-scope callers get 404.
     lists: the response lists/counts reports: only in-scope ones may appear.
@@ -92,11 +106,14 @@ class World:
 
 # The seeded reports are pending review (not public): who may read one (its page, QR, follow).
 VIEW_SCOPE: dict[str, set[str]] = {
-    "officer_w1": {"R1"},
+    "officer_w1": {"R1", "R4"},
     "officer_w2": {"R2"},
-    "leader_t1": {"R1", "R2"},
-    "moderator_w2": {"R2"},  # staff scope follows areas, whatever the role
-    "admin": {"R1", "R2"},
+    "officer_evn": {"R3"},
+    "leader_t1": {"R1", "R2", "R3", "R4"},
+    "leader_evn": {"R3"},
+    "moderator_w2": {"R2"},  # staff scope follows areas and agencies, whatever the role
+    "moderator_evn": {"R3"},
+    "admin": {"R1", "R2", "R3", "R4"},
 }
 
 
@@ -113,10 +130,12 @@ def _report(w: World, key: str) -> dict[str, str]:
     return {"code": w.reports[key].code}
 
 
-# Staff accounts each leader may read (their areas' staff); admins read all.
+# Staff accounts each leader may read (their areas' staff); admins read all. The account list follows
+# areas only: a leader scoped to an agency alone reads no account (not even the agency's officers).
 USER_SCOPE: dict[str, set[str]] = {
     "leader_t1": {"officer_w1", "officer_w2", "leader_t1", "moderator_w2"},
     "leader_x": {"leader_x"},
+    "leader_evn": set(),
 }
 
 
@@ -151,7 +170,9 @@ def _stats(w: World, role: str, r: httpx.Response) -> list[str]:
     return errs
 
 
-CASEWORK_ONLY = frozenset({"officer_w1", "officer_w2", "leader_t1", "leader_x"})
+CASEWORK_ONLY = frozenset({"officer_w1", "officer_w2", "officer_evn", "leader_t1", "leader_x", "leader_evn"})
+# `area=T1` is within the scope of the leaders of T1 (and admins); agency scope is not an area.
+T1_LEADERS = frozenset({"leader_t1", "admin"})
 TILE = "/v1/tiles/{z:int}/{x:int}/{tile_y:str}"
 
 # (METHOD, path as the app declares it) → Rule (or several probes). Routes not listed here fail the test.
@@ -218,18 +239,31 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             "staff",
             LEADERS,
             query="?area=T1&group_by=ward",
-            in_scope=lambda role: role != "leader_x",
+            in_scope=lambda role: role in T1_LEADERS,
             check=_stats,
         ),
     ),
     ("GET", "/v1/export.csv"): (
         Rule("staff", LEADERS, lists=True),
-        Rule("staff", LEADERS, lists=True, query="?area=T1", in_scope=lambda role: role != "leader_x"),
+        Rule("staff", LEADERS, lists=True, query="?area=T1", in_scope=lambda role: role in T1_LEADERS),
     ),
-    ("GET", "/v1/export.geojson"): Rule("staff", LEADERS, lists=True),
+    ("GET", "/v1/export.geojson"): (
+        Rule("staff", LEADERS, lists=True),
+        Rule(
+            "staff",
+            LEADERS,
+            lists=True,
+            query="?area=W3",
+            in_scope=lambda role: role in T1_LEADERS,
+            scope={"leader_t1": {"R3"}, "admin": {"R3"}},
+        ),
+    ),
     ("GET", TILE): Rule(
         "staff", LEADERS, lists=True, params=lambda w, r: {"z": "12", "x": "3262", "tile_y": "1924.mvt"}
     ),
+    # probes
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
     # auth
     ("POST", "/v1/auth/device"): PUBLIC,
     ("POST", "/v1/auth/refresh"): PUBLIC,
@@ -307,6 +341,12 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("PUT", "/v1/uploads/{media_id:uuid}/content"): Rule("signed_in", params=lambda w, r: _any_media()),
     ("POST", "/v1/uploads/{media_id:uuid}/complete"): Rule("signed_in", params=lambda w, r: _any_media()),
     ("GET", "/v1/media/{media_id:uuid}"): Rule("public", params=lambda w, r: _any_media()),
+    # the local store's renditions: only a signed, unexpired link opens them, whoever asks
+    ("GET", "/media/local/{key:path}"): Rule(
+        "signed_link",
+        params=lambda w, r: {"key": "r/" + "A" * 32 + "/thumb.jpg"},
+        query="?exp=9999999999&sig=x",
+    ),
     # moderation review
     ("GET", "/v1/moderation/queue"): Rule("staff", MODERATION, lists=True, query="?limit=200"),
     ("POST", "/v1/moderation/{code:str}"): Rule(
@@ -316,25 +356,44 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
 
 CODE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
+# Routes that are not the API: the OpenAPI description and its viewers (`openapi_config.path` in
+# api/app.py), public by design and served by Litestar itself. Nothing else is left out.
+NON_API = re.compile(r"^/schema(/|$)")
+# Methods Litestar answers on every route by itself (CORS preflight / HEAD of a GET).
+AUTOMATIC_METHODS = frozenset({"HEAD", "OPTIONS"})
+
 
 def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves, but the documentation."""
     found: set[tuple[str, str]] = set()
     for path, methods in app.route_handler_method_map.items():
-        if not path.startswith("/v1/") and path != "/v1":
+        if NON_API.match(path):
             continue
         for method in methods:
-            if method not in ("HEAD", "OPTIONS"):
+            if method not in AUTOMATIC_METHODS:
                 found.add((method, path))
     return found
 
 
 def test_every_route_is_classified(app: Litestar) -> None:
-    missing = sorted(app_routes(app) - set(TABLE))
+    served = app_routes(app)
+    missing = sorted(served - set(TABLE))
     assert not missing, f"routes without an authorization rule in tests/test_authz_matrix.py TABLE: {missing}"
+    stale = sorted(set(TABLE) - served)
+    assert not stale, f"TABLE rows for routes the app does not serve (renamed? removed?): {stale}"
+
+
+def test_the_documentation_is_all_that_is_left_out(app: Litestar) -> None:
+    assert app.openapi_config is not None and app.openapi_config.path == "/schema"
+    left_out = {path for path in app.route_handler_method_map if NON_API.match(path)}
+    assert left_out and all(p == "/schema" or p.startswith("/schema/") for p in left_out)
+    assert len(app_routes(app)) >= 50, "the matrix lost most of the app's routes"
 
 
 @pytest.fixture
 async def world(db_conn: AsyncConnection, client: httpx.AsyncClient) -> World:
+    """Users of every role and the reports of `SEEDED`, submitted through the API (routed to their
+    agency by the category's routes), held for review."""
     await make_city(db_conn)
     from geo import AreaIn, upsert_area
 
@@ -343,17 +402,44 @@ async def world(db_conn: AsyncConnection, client: httpx.AsyncClient) -> World:
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     users: dict[str, uuid.UUID] = {}
     users["resident"], headers["resident"] = await make_resident(db_conn)
-    for role, (kind, areas) in {
-        "officer_w1": ("officer", ["W1"]),
-        "officer_w2": ("officer", ["W2"]),
-        "leader_t1": ("leader", ["T1"]),
-        "leader_x": ("leader", ["X"]),
-        "moderator": ("moderator", []),
-        "moderator_w2": ("moderator", ["W2"]),
-        "admin": ("admin", []),
+    for role, (kind, areas, agencies) in {
+        "officer_w1": ("officer", ["W1"], []),
+        "officer_w2": ("officer", ["W2"], []),
+        "officer_evn": ("officer", [], ["evn"]),
+        "leader_t1": ("leader", ["T1"], []),
+        "leader_x": ("leader", ["X"], []),
+        "leader_evn": ("leader", [], ["evn"]),
+        "moderator": ("moderator", [], []),
+        "moderator_w2": ("moderator", ["W2"], []),
+        "moderator_evn": ("moderator", [], ["evn"]),
+        "admin": ("admin", [], []),
     }.items():
-        users[role], headers[role] = await make_staff(db_conn, kind, areas, username=role.replace("_", "-"))
-    reports = await seed_reports(db_conn, client, {"R1": "W1", "R2": "W2"}, visibility="pending_review")
+        users[role], headers[role] = await make_staff(
+            db_conn, kind, areas, agencies=agencies, username=role.replace("_", "-")
+        )
+    reports: dict[str, Report] = {}
+    for key, ward in SEEDED.items():
+        agency = AGENCY_OF.get(key)
+        category = await any_category(db_conn)
+        if agency is not None:  # route the category to the agency in this ward for this one report
+            await db_conn.execute(
+                text(
+                    "INSERT INTO category_routes (category_code, area_code, agency_code) VALUES (:c, :w, :a)"
+                ),
+                {"c": category, "w": ward, "a": agency},
+            )
+        reports.update(await seed_reports(db_conn, client, {key: ward}, visibility="pending_review"))
+        if agency is not None:
+            await db_conn.execute(
+                text("DELETE FROM category_routes WHERE category_code = :c AND area_code = :w"),
+                {"c": category, "w": ward},
+            )
+    rows = await db_conn.execute(
+        text("SELECT id, agency_code FROM reports WHERE id = ANY(:ids)"),
+        {"ids": [r.id for r in reports.values()]},
+    )
+    routed: dict[uuid.UUID, str | None] = {row.id: row.agency_code for row in rows}
+    assert {k: routed[r.id] for k, r in reports.items()} == {k: AGENCY_OF.get(k) for k in SEEDED}
     await db_conn.execute(text("INSERT INTO holidays (day, name) VALUES ('2031-09-02', 'Quốc khánh')"))
     category = reports["R1"].category_code
     return World(headers, reports, users, {"category": category})
@@ -388,13 +474,14 @@ async def test_matrix(
     app: Litestar, client: httpx.AsyncClient, db_conn: AsyncConnection, world: World
 ) -> None:
     failures: list[str] = []
-    present = app_routes(app)
+    served = app_routes(app)
+    assert set(TABLE) <= served, f"TABLE rows the app does not serve: {sorted(set(TABLE) - served)}"
     probes = [
         (method, path, rule)
         for (method, path), rules in sorted(TABLE.items())
         for rule in (rules if isinstance(rules, tuple) else (rules,))
-        if (method, path) in present  # classified ahead of time: not in this build yet
     ]
+    probed: set[tuple[str, str]] = set()
     for method, path, rule in probes:
         for role in ROLES:
             targets: list[str | None] = list(world.reports) if rule.case else [None]
@@ -408,6 +495,8 @@ async def test_matrix(
                 r = await call(client, db_conn, method, url, world.headers[role], body)
                 where = f"{method} {url} as {role}"
                 failures.extend(judge(rule, role, target, world, r, where))
+                probed.add((method, path))
+    assert probed == served, f"routes never called: {sorted(served - probed)}"
     assert not failures, "authorization matrix failures:\n" + "\n".join(failures)
 
 
@@ -416,6 +505,10 @@ def judge(
 ) -> list[str]:
     """What is wrong with one answer (empty when it is right)."""
     status = r.status_code
+    if rule.kind == "signed_link":  # a bearer token is no signature
+        if status == 403 and r.json()["error"]["code"] == "invalid_signature":
+            return []
+        return [f"{where}: a link without a valid signature answered {status}"]
     if rule.kind == "signed_in" and role == "anonymous":
         return [] if status == 401 else [f"{where}: expected 401, got {status}"]
     if rule.kind == "staff":

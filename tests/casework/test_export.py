@@ -1,15 +1,30 @@
-"""CSV / GeoJSON exports (content, filters, scope) and vector tiles (scope, attributes)."""
+"""CSV / GeoJSON exports (content, filters, scope, streaming) and vector tiles (scope, attributes)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import asyncpg
+import asyncpg.cursor
+import asyncpg.prepared_stmt
 import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.casework import export
 from tests.casework.conftest import City, case
+from tests.support.world import any_category
 
 
 async def seed(db_conn: AsyncConnection) -> dict[str, str]:
@@ -99,3 +114,176 @@ async def test_tiles_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnectio
     assert far.status_code == 200 and far.content == b""
     for bad in ("12/3262/1924.png", "40/0/0.mvt", "2/9/0.mvt"):
         assert (await wf_client.get(f"/v1/tiles/{bad}", headers=city.leader[1])).status_code == 404
+
+
+# --- streaming -------------------------------------------------------------------------------------
+#
+# An export must not hold the whole result in memory: rows come from a server-side cursor a batch at a
+# time and each batch is written out before the next is fetched. The test counts the seeded rows the
+# driver (asyncpg) has handed over at the moment each body chunk leaves the app (the app is driven as
+# raw ASGI: httpx's ASGITransport would buffer the whole body), so `fetchall()` then write — in one
+# chunk or in slices — fails it.
+
+STREAM_BATCH = 50  # export.BATCH for these tests, so that a few hundred rows make many batches
+STREAM_ROWS = 12 * STREAM_BATCH + 7
+CODE_PREFIX = "PA-STRM-"
+SEEDED_CODE = re.compile(rb"PA-STRM-\d{5}")
+
+
+async def seed_many(db_conn: AsyncConnection, n: int) -> set[str]:
+    """`n` new cases in W1 by one INSERT … SELECT, codes PA-STRM-00001…"""
+    reporter = uuid.uuid4()
+    await db_conn.execute(text("INSERT INTO users (id, role) VALUES (:id, 'resident')"), {"id": reporter})
+    await db_conn.execute(
+        text(
+            """
+            INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, answers,
+                                 geom, ward_code, status, visibility, search_text, created_at)
+            SELECT gen_random_uuid(), :prefix || lpad(i::text, 5, '0'), :reporter, gen_random_uuid(), :cat,
+                   'Ổ gà số ' || i, CAST('{}' AS jsonb),
+                   ST_SetSRID(ST_MakePoint(106.705, 10.775), 4326), 'W1', 'new', 'public',
+                   'o ga so ' || i, now() - make_interval(secs => i)
+            FROM generate_series(1, :n) AS i
+            """
+        ),
+        {"prefix": CODE_PREFIX, "reporter": reporter, "cat": await any_category(db_conn), "n": n},
+    )
+    return {f"{CODE_PREFIX}{i:05d}" for i in range(1, n + 1)}
+
+
+@dataclass
+class Fetched:
+    """Seeded rows the database driver has returned so far (through a cursor or a plain fetch)."""
+
+    codes: set[str]
+    count: int = 0
+
+    def see(self, records: Any) -> None:
+        if isinstance(records, list):
+            self.count += sum(
+                1 for r in records if isinstance(r, asyncpg.Record) and r.get("code") in self.codes
+            )
+
+
+@pytest.fixture
+def fetched(monkeypatch: pytest.MonkeyPatch) -> Fetched:
+    counter = Fetched(set())
+
+    def counting(fetch: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            records = await fetch(*args, **kwargs)
+            counter.see(records)
+            return records
+
+        return wrapper
+
+    # SQLAlchemy's asyncpg dialect fetches with PreparedStatement.fetch (buffered results) or
+    # Cursor.fetch (server-side cursors: `stream`, `yield_per`)
+    monkeypatch.setattr(
+        asyncpg.prepared_stmt.PreparedStatement,
+        "fetch",
+        counting(asyncpg.prepared_stmt.PreparedStatement.fetch),
+    )
+    monkeypatch.setattr(asyncpg.cursor.Cursor, "fetch", counting(asyncpg.cursor.Cursor.fetch))
+    monkeypatch.setattr(export, "BATCH", STREAM_BATCH)
+    return counter
+
+
+@dataclass
+class Chunk:
+    body: bytes = field(repr=False)
+    fetched: int  # seeded rows the driver had returned when this chunk was sent
+    rows: int  # seeded rows in this chunk
+
+
+@dataclass
+class Streamed:
+    status: int = 0
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(c.body for c in self.chunks)
+
+
+async def get_streamed(app: Litestar, path: str, headers: dict[str, str], fetched: Fetched) -> Streamed:
+    """GET `path` from the app as raw ASGI, noting what the driver had fetched at each body chunk."""
+    out = Streamed()
+    done = asyncio.Event()
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # the client stays until the response is over
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            out.status = message["status"]
+        elif message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            if body:
+                rows = len(set(SEEDED_CODE.findall(body)))  # (GeoJSON names a code twice per row)
+                out.chunks.append(Chunk(body, fetched.count, rows))
+            if not message.get("more_body", False):
+                done.set()
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")]
+        + [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    done.set()
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+async def test_export_streams_in_batches(
+    app: Litestar,
+    wf_client: httpx.AsyncClient,
+    db_conn: AsyncConnection,
+    city: City,
+    fetched: Fetched,
+    fmt: str,
+) -> None:
+    """Each batch of rows is sent before the next is fetched: the first rows leave while most of the
+    result is still in the database, and the app never holds more than a batch or two unsent."""
+    fetched.codes = await seed_many(db_conn, STREAM_ROWS)
+    r = await get_streamed(app, f"/v1/export.{fmt}", city.leader[1], fetched)
+    assert r.status == 200, r.body[:300]
+
+    # the whole result, once
+    if fmt == "csv":
+        codes = [row["code"] for row in parse_csv(r.body)]
+    else:
+        codes = [f["id"] for f in json.loads(r.body)["features"]]
+    assert sorted(c for c in codes if c.startswith(CODE_PREFIX)) == sorted(fetched.codes)
+    assert fetched.count == STREAM_ROWS, "the rows were not read through the driver calls this test counts"
+
+    with_rows = [c for c in r.chunks if c.rows]
+    assert len(with_rows) >= STREAM_ROWS // STREAM_BATCH, (
+        f"{STREAM_ROWS} rows in {len(with_rows)} chunks: not written batch by batch"
+    )
+    first = with_rows[0]
+    assert first.fetched < STREAM_ROWS // 2, (
+        f"the first rows were sent after {first.fetched} of {STREAM_ROWS} rows had been fetched"
+    )
+    sent = 0
+    for chunk in r.chunks:
+        sent += chunk.rows
+        held = chunk.fetched - sent  # fetched from the database, not yet sent
+        assert held <= 2 * STREAM_BATCH, f"{held} rows held in memory (batch {STREAM_BATCH})"

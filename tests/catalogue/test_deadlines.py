@@ -12,12 +12,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.catalogue import deadlines
 from api.core.db import Database
 from tests.support.staff import make_staff
-
-deadlines = pytest.importorskip(
-    "api.catalogue.deadlines", reason="the working calendar is not in this build yet"
-)
 
 VN = timezone(timedelta(hours=7))
 

@@ -7,6 +7,7 @@ its own; the simplified set is imported in a rolled-back transaction.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -147,3 +148,19 @@ async def test_national_simplified_import(db_conn: AsyncConnection) -> None:
     assert (result.features, result.inserted, result.parents_inserted, result.skipped) == (3321, 3321, 34, [])
     a = await assign(db_conn, 10.76788394, 106.65735539, **KW)
     assert a is not None and a.ward.code == "27226"
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_missing_shared_data_skips_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str, outcome: type[BaseException]
+) -> None:
+    """Without ../shared the tests above skip on a developer's machine; under CI they must not."""
+    monkeypatch.setitem(shared_file.__globals__, "WARDS", tmp_path / "absent")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="shared boundary data not found"):
+        shared_file("vn_wards_2025_full.geojson.gz")
+    (tmp_path / "absent").mkdir()
+    (tmp_path / "absent" / "vn_wards_2025_full.geojson.gz").write_bytes(b"")
+    assert (
+        shared_file("vn_wards_2025_full.geojson.gz") == tmp_path / "absent" / "vn_wards_2025_full.geojson.gz"
+    )

@@ -1,5 +1,5 @@
-"""Seed reports for staff tests: through the resident API when it is in the build, else by SQL over the
-documented schema (docs/domain.md).
+"""Seed reports for staff tests: through the resident API (`seed_reports`), or by SQL over the documented
+schema (docs/domain.md) where a test needs columns the API does not set (`insert_report`).
 
     reports = await seed_reports(db_conn, client, {"R1": "W1", "R2": "W2"})
     reports["R1"].code, reports["R1"].id
@@ -126,15 +126,11 @@ async def seed_reports(
     *,
     visibility: str = "public",
 ) -> dict[str, Report]:
-    """One report per (key → ward), submitted through POST /v1/reports (by SQL while that route is not
-    in the build), then given `visibility`."""
+    """One report per (key → ward), submitted through POST /v1/reports, then given `visibility`."""
     category = await any_category(db_conn)
     out: dict[str, Report] = {}
     for key, ward in wards.items():
         r = await submit_report(client, ward, category)
-        if r.status_code in (404, 405):
-            out[key] = await insert_report(db_conn, ward, category=category, visibility=visibility)
-            continue
         assert r.status_code in (200, 201), r.text
         body = r.json()
         assert body["ward"]["code"] == ward, body
