@@ -132,13 +132,15 @@ async def sql_run(
     seconds: float,
 ) -> Run:
     """The API's own statements (imported from its modules) in its order, on a plain asyncpg pool of
-    `connections`, opened on demand as the API's pool does."""
+    `connections`, opened on demand as the API's pool does; clients take their turn in arrival order,
+    as `api.db.Database` makes sessions do (asyncpg's pool lets a returning client barge ahead)."""
 
     async def init(conn: asyncpg.Connection) -> None:
         # JSON as the API's connections have it (SQLAlchemy's asyncpg dialect sets this codec)
         await conn.set_type_codec("jsonb", encoder=str, decoder=json.loads, schema="pg_catalog")
 
     pool = await asyncpg.create_pool(plain_url(url), min_size=0, max_size=connections, init=init)
+    turns = asyncio.Semaphore(connections)  # asyncio.Semaphore serves waiters in order
     done: list[tuple[float, float]] = []
     start = time.perf_counter() + RAMP_S
     end = start + seconds
@@ -149,7 +151,7 @@ async def sql_run(
         while time.perf_counter() < end:
             lat, lng = rnd.choice(points)
             t = time.perf_counter()
-            async with pool.acquire() as conn, conn.transaction():
+            async with turns, pool.acquire() as conn, conn.transaction():
                 key, user, now = str(uuid.uuid4()), users[i], datetime.now(UTC)
                 data = ReportIn(CATEGORY, DESCRIPTION, lat, lng, accuracy_m=10)
                 found = await conn.fetchrow(
