@@ -3,7 +3,8 @@
     uv run python -m bench.submit [--quick] [--database-url URL] [--api-workers 2] [--seconds 8]
                                   [--both-orders] [--unsafe]
 
-Real ward data (the HCMC set from ../shared) is imported into a fresh database. The API runs in its own
+Real ward data (the HCMC set from ../shared) is imported into a fresh database (or `--database-url`,
+which is then only copied from: it needs CREATEDB and no other connections). The API runs in its own
 processes (`phananh serve --workers N`); each client is its own registered device and sends reports at
 random points inside the wards (40 seeded points per ward, so "nearby reports" stays realistic as
 reports pile up) with a fresh Idempotency-Key, one request in flight, over keep-alive HTTP/1.1 on raw
@@ -14,19 +15,19 @@ in its order, in one transaction per report: the claim with every read (idempote
 rules + holidays, ward, agency route, nearby reports), then the report with its stored answer and
 its first event with that event's notification facts.
 
-Neither side may be flattered by the other's run or by its settings:
+So that neither side is flattered by the other's run or by its settings:
 - every run starts on its own copy of one prepared database (wards, ~20,000 older reports, the
-  devices), taken after a checkpoint, so both sides insert into tables of the same size and neither
-  pays for the other's WAL or dirty pages; the API processes start afresh on each copy;
-- the ceiling gets the connections the API processes can use for submissions at once (workers ×
-  PHANANH_DB_POOL_SIZE, as `api.db.Database` lets no more sessions open), opened on demand like the
-  API's, and its clients send the same points in the same order;
-- which side runs first alternates per level (`--both-orders`: API, ceiling, ceiling, API, averaged);
-- the database keeps PostgreSQL's durable defaults (`--unsafe`: a throwaway cluster with fsync,
+  devices), made with a checkpoint: both sides insert into tables of the same size, and neither pays
+  for the other's WAL or dirty pages; the API processes start afresh on each copy;
+- the ceiling holds as many connections as the API processes can use at once (workers ×
+  PHANANH_DB_POOL_SIZE: `api.db.Database` opens no more sessions), opened on demand and taken in
+  arrival order as the API's are, and its clients send the same points in the same order;
+- which side runs first alternates per level (`--both-orders`: API, ceiling, ceiling, API, pooled);
+- PostgreSQL keeps its durable defaults (`--unsafe`: a throwaway cluster with fsync,
   synchronous_commit and full_page_writes off); the printout says what the server ran with.
-Both sides get RAMP_S seconds of unmeasured ramp-up per run (connections opening, statements being
-prepared, a cold copy), then `--seconds` measured. Printed per level (1, 8, 32, 128 clients) with its
-order: reports/s, p50/p99 of each side and the ratio API/ceiling.
+Each run has RAMP_S seconds of unmeasured ramp-up (connections opening, statements being prepared, a
+cold copy), then `--seconds` measured. Printed per level (1, 8, 32, 128 clients) with its order:
+reports/s and p50/p99 of each side, and the ratio API/ceiling.
 """
 
 from __future__ import annotations
