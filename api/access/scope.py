@@ -10,8 +10,9 @@ The role sets and `RELATIONS` below are the definition. Everything else renders 
 query, list, count, export, tile, queue and notification:
 
 - SQL: `scope` (a report alias), `review_scope` (the moderation queue), `area_scope` (an area code),
-  `staff_scope` (staff accounts a viewer may read), and `granted_staff`, the rule read backwards
-  (who is given a report: notification recipients, assignees);
+  `staff_scope` (staff accounts a viewer may read) with `holding_area_under` (the staff list's area
+  filter), and `granted_staff`, the rule read backwards (who is given a report: notification
+  recipients, assignees);
 - Python, over grants already loaded (`load_grants`): `in_scope`, `may_review`.
 
 No other module reads the grant tables to decide who sees what.
@@ -173,7 +174,7 @@ def area_scope(principal: Principal, area: str) -> tuple[str, dict[str, Any]]:
 def staff_scope(viewer: Principal, user: str = "users.id") -> tuple[str, dict[str, Any]]:
     """(SQL condition: the viewer may read the staff account `user` (SQL) — admins every one, others
     those holding an area within the viewer's scope —, its parameters)."""
-    within = _covered_sql(":scope_uid", "su.area_code", "NULL", (AREAS,))
+    within = _covered_sql(":scope_uid", f"su.{AREAS.column}", "NULL", (AREAS,))
     held = f"EXISTS (SELECT 1 FROM {AREAS.table} su WHERE su.user_id = {user} AND {within})"
     return f"({_role_in(SEES_ALL)} OR {held})", _params(viewer)
 
