@@ -1,30 +1,200 @@
-"""The staff scope rule — the one rule, used by the workflow, the queue, figures, exports, tiles and
-api/reports/access.py — as a SQL condition over `reports r`.
+"""The staff scope rule — which cases a staff member may see — stated once, here.
 
-Admins see every report; officers and leaders the reports whose ward has one of their `user_areas`
-in its lineage (a leader of a province sees every leaf under it), or whose agency is one of theirs.
-Anything else answers 404 as if it did not exist.
+Admins see every report. Everyone else sees the reports their grants cover: an area grant
+(`user_areas`) covers the reports whose ward has that area in its `areas.lineage` (the ward itself,
+its district, its province: a leader of a province sees every ward under it); an agency grant
+(`user_agencies`) covers the reports routed to that agency. Officers and leaders must hold a grant;
+a moderator holding none reviews every report. Anything out of scope answers 404 as if it did not exist.
+
+The role sets and `RELATIONS` below are the definition. Everything else renders it, for every staff
+query, list, count, export, tile, queue and notification:
+
+- SQL: `scope` (a report alias), `review_scope` (the moderation queue), `area_scope` (an area code),
+  `staff_scope` (staff accounts a viewer may read) with `holding_area_under` (the staff list's area
+  filter), and `granted_staff`, the rule read backwards (who is given a report: notification
+  recipients, assignees);
+- Python, over grants already loaded (`load_grants`): `in_scope`, `may_review`.
+
+No other module reads the grant tables to decide who sees what.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.tokens import Principal
 
-# Admins see everything; officers and leaders the leaves under their areas (and their agencies' cases).
-SCOPE_SQL = """
-(
-    :scope_role = 'admin'
-    OR EXISTS (
-        SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
-        WHERE w.code = r.ward_code AND ua.user_id = :scope_uid
+SEES_ALL = frozenset({"admin"})
+NEEDS_GRANT = frozenset({"officer", "leader"})  # an account of these roles is refused without a grant
+REVIEWS_ALL_UNGRANTED = frozenset({"moderator"})  # holding no grant: reviews every report
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """One kind of grant: rows (user_id, `column`) of `table`. A grant covers a report when it is one
+    of the areas in the lineage of the report's ward (`via_lineage`), otherwise when it is the
+    report's agency. In the SQL methods, `user`, `ward` and `agency` are SQL expressions."""
+
+    table: str
+    column: str
+    via_lineage: bool
+
+    def covers(self, held: frozenset[str], lineage: Sequence[str], agency: str | None) -> bool:
+        if self.via_lineage:
+            return not held.isdisjoint(lineage)
+        return agency is not None and agency in held
+
+    def covers_sql(self, user: str, ward: str, agency: str) -> str:
+        # shapes the planner runs well over long lists: a correlated probe of the ward's lineage,
+        # a hashed subplan of the user's agencies
+        if self.via_lineage:
+            return (
+                f"EXISTS (SELECT 1 FROM areas sw JOIN {self.table} sg ON sg.{self.column} = ANY(sw.lineage) "
+                f"WHERE sw.code = {ward} AND sg.user_id = {user})"
+            )
+        return f"{agency} IN (SELECT sg.{self.column} FROM {self.table} sg WHERE sg.user_id = {user})"
+
+    def grantees_sql(self, ward: str, agency: str) -> str:
+        """SQL: SELECT of the ids of the users holding a grant of this kind that covers the report."""
+        if self.via_lineage:
+            return (
+                f"SELECT sg.user_id FROM areas sw JOIN {self.table} sg ON sg.{self.column} = ANY(sw.lineage) "
+                f"WHERE sw.code = {ward}"
+            )
+        return f"SELECT sg.user_id FROM {self.table} sg WHERE sg.{self.column} = {agency}"
+
+    def held_sql(self, user: str) -> str:
+        return f"EXISTS (SELECT 1 FROM {self.table} sg WHERE sg.user_id = {user})"
+
+
+AREAS = Relation("user_areas", "area_code", via_lineage=True)
+AGENCIES = Relation("user_agencies", "agency_code", via_lineage=False)
+RELATIONS = (AREAS, AGENCIES)
+
+
+# --- Python -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """A staff member's role and grants (codes per relation), as `load_grants` reads them."""
+
+    role: str
+    held: dict[Relation, frozenset[str]]
+
+    def codes(self, relation: Relation) -> frozenset[str]:
+        return self.held.get(relation, frozenset())
+
+
+async def load_grants(session: AsyncSession, principal: Principal) -> Grants:
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS rel, {rel.column} AS code FROM {rel.table} WHERE user_id = :uid"
+        for i, rel in enumerate(RELATIONS)
     )
-    OR r.agency_code IN (SELECT agency_code FROM user_agencies WHERE user_id = :scope_uid)
-)
-"""
+    found: dict[Relation, set[str]] = {rel: set() for rel in RELATIONS}
+    for i, code in await session.execute(text(union), {"uid": principal.id}):
+        found[RELATIONS[i]].add(code)
+    return Grants(principal.role, {rel: frozenset(codes) for rel, codes in found.items()})
 
 
-def scope(principal: Principal) -> tuple[str, dict[str, Any]]:
-    """(SQL condition over `r`, its parameters)."""
-    return SCOPE_SQL, {"scope_role": principal.role, "scope_uid": principal.id}
+def covered(grants: Grants, lineage: Sequence[str], agency_code: str | None) -> bool:
+    """Some grant covers a report whose ward has `lineage`, routed to `agency_code` (role aside)."""
+    return any(rel.covers(grants.codes(rel), lineage, agency_code) for rel in RELATIONS)
+
+
+def in_scope(grants: Grants, lineage: Sequence[str], agency_code: str | None) -> bool:
+    """The rule: may this staff member see a report whose ward has `lineage` (its `areas.lineage`),
+    routed to `agency_code`? For an area rather than a report: its lineage and no agency."""
+    return grants.role in SEES_ALL or covered(grants, lineage, agency_code)
+
+
+def may_review(grants: Grants, lineage: Sequence[str], agency_code: str | None) -> bool:
+    """The moderation queue's reading: as `in_scope`, and a moderator holding no grant reviews all."""
+    ungranted = grants.role in REVIEWS_ALL_UNGRANTED and not any(grants.held.values())
+    return ungranted or in_scope(grants, lineage, agency_code)
+
+
+# --- SQL ----------------------------------------------------------------------------------------
+# Every fragment binds the same two parameters (`_params`), so fragments combine in one statement.
+
+
+def _params(principal: Principal) -> dict[str, Any]:
+    return {"scope_role": principal.role, "scope_uid": principal.id}
+
+
+def _literals(values: Iterable[str]) -> str:
+    # role names are constants of this code base, never input
+    listed = sorted(values)
+    assert listed and all(v.isidentifier() for v in listed), listed
+    return ", ".join(f"'{v}'" for v in listed)
+
+
+def _role_in(roles: Iterable[str]) -> str:
+    return f":scope_role IN ({_literals(roles)})"
+
+
+def _covered_sql(user: str, ward: str, agency: str, relations: Sequence[Relation] = RELATIONS) -> str:
+    return " OR ".join(rel.covers_sql(user, ward, agency) for rel in relations)
+
+
+@cache
+def _scope_sql(report: str) -> str:
+    return f"({_role_in(SEES_ALL)} OR {_covered_sql(':scope_uid', f'{report}.ward_code', f'{report}.agency_code')})"
+
+
+@cache
+def _review_sql(report: str) -> str:
+    ungranted = " AND ".join(f"NOT {rel.held_sql(':scope_uid')}" for rel in RELATIONS)
+    return f"(({_role_in(REVIEWS_ALL_UNGRANTED)} AND {ungranted}) OR {_scope_sql(report)})"
+
+
+def scope(principal: Principal, report: str = "r") -> tuple[str, dict[str, Any]]:
+    """(SQL condition: the report aliased `report` is in the caller's scope, its parameters)."""
+    return _scope_sql(report), _params(principal)
+
+
+def review_scope(principal: Principal, report: str = "r") -> tuple[str, dict[str, Any]]:
+    """(SQL condition: the caller may review the report aliased `report`, its parameters)."""
+    return _review_sql(report), _params(principal)
+
+
+def area_scope(principal: Principal, area: str) -> tuple[str, dict[str, Any]]:
+    """(SQL condition: the area whose code is `area` (SQL) lies within the caller's scope — one of
+    their area grants is in its lineage; admins: any area —, its parameters)."""
+    within = _covered_sql(":scope_uid", area, "NULL", (AREAS,))
+    return f"({_role_in(SEES_ALL)} OR {within})", _params(principal)
+
+
+def staff_scope(viewer: Principal, user: str = "users.id") -> tuple[str, dict[str, Any]]:
+    """(SQL condition: the viewer may read the staff account `user` (SQL) — admins every one, others
+    those holding an area within the viewer's scope —, its parameters)."""
+    within = _covered_sql(":scope_uid", f"su.{AREAS.column}", "NULL", (AREAS,))
+    held = f"EXISTS (SELECT 1 FROM {AREAS.table} su WHERE su.user_id = {user} AND {within})"
+    return f"({_role_in(SEES_ALL)} OR {held})", _params(viewer)
+
+
+def holding_area_under(area: str, user: str = "users.id") -> str:
+    """SQL: the account `user` holds an area grant at or under the area whose code is `area` (SQL)."""
+    return (
+        f"EXISTS (SELECT 1 FROM {AREAS.table} su JOIN areas sa ON sa.code = su.{AREAS.column} "
+        f"WHERE su.user_id = {user} AND {area} = ANY(sa.lineage))"
+    )
+
+
+def granted_staff(
+    roles: Iterable[str], *, ward: str = "NULL", agency: str = "NULL", via: Sequence[Relation] = RELATIONS
+) -> str:
+    """SQL: SELECT of the ids of the enabled accounts with one of `roles` whose grants (of the kinds
+    `via`) cover a report of the ward `ward` routed to `agency` (SQL expressions): the rule read
+    backwards. Grants alone count: seeing every report gives an admin none of them."""
+    grantees = " UNION ALL ".join(rel.grantees_sql(ward, agency) for rel in via)
+    return (
+        f"SELECT u.id FROM users u WHERE u.role IN ({_literals(roles)}) AND NOT u.disabled "
+        f"AND u.id IN ({grantees})"
+    )

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.access.scope import scope
+from api.access.scope import area_scope, scope
 from api.access.tokens import Principal
 from api.casework.states import OPEN_STATUSES
 from api.core.errors import NotFound
@@ -62,19 +62,10 @@ def area_not_found(area: str) -> NotFound:
 
 async def check_area(session: AsyncSession, principal: Principal, area: str) -> None:
     """404 unless `area` exists and lies within the caller's scope (admins: any area)."""
+    cond, params = area_scope(principal, "a.code")
     ok = await session.scalar(
-        text(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM areas a WHERE a.code = :area AND (
-                    :role = 'admin'
-                    OR EXISTS (SELECT 1 FROM user_areas ua
-                               WHERE ua.user_id = :uid AND ua.area_code = ANY(a.lineage))
-                )
-            )
-            """
-        ),
-        {"area": area, "role": principal.role, "uid": principal.id},
+        text(f"SELECT EXISTS (SELECT 1 FROM areas a WHERE a.code = :area AND {cond})"),
+        {"area": area, **params},
     )
     if not ok:
         raise area_not_found(area)

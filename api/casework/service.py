@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import media
-from api.access.scope import scope
+from api.access.scope import area_scope, granted_staff, scope
 from api.access.tokens import Principal
 from api.casework import states
 from api.catalogue import deadlines
@@ -274,13 +274,8 @@ async def _check_transfer(session: AsyncSession, principal: Principal, row: Any,
         )
     if principal.role == "leader":
         # leaders move cases between the wards of their own area
-        inside = await session.scalar(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage) "
-                "WHERE w.code = :w AND ua.user_id = :uid)"
-            ),
-            {"w": req.ward, "uid": principal.id},
-        )
+        cond, params = area_scope(principal, ":w")
+        inside = await session.scalar(text(f"SELECT {cond}"), {"w": req.ward, **params})
         if not inside:
             raise _bad(
                 "ward_out_of_scope",
@@ -340,21 +335,11 @@ async def _carry_followers(session: AsyncSession, row: Any, into_id: uuid.UUID) 
 
 async def _check_assignee(session: AsyncSession, row: Any, assignee: uuid.UUID) -> None:
     """The assignee must be an officer or leader whose scope covers the case."""
+    granted = granted_staff(
+        ("officer", "leader"), ward=":ward", agency="(SELECT r.agency_code FROM reports r WHERE r.id = :rid)"
+    )
     ok = await session.scalar(
-        text(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM users u
-                WHERE u.id = :uid AND u.role IN ('officer', 'leader') AND NOT u.disabled
-                  AND (
-                    EXISTS (SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
-                            WHERE w.code = :ward AND ua.user_id = u.id)
-                    OR EXISTS (SELECT 1 FROM reports r JOIN user_agencies ug ON ug.agency_code = r.agency_code
-                               WHERE r.id = :rid AND ug.user_id = u.id)
-                  )
-            )
-            """
-        ),
+        text(f"SELECT EXISTS (SELECT 1 FROM ({granted}) g WHERE g.id = :uid)"),
         {"uid": assignee, "ward": row.ward_code, "rid": row.id},
     )
     if not ok:

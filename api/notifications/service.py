@@ -3,9 +3,9 @@
 - The reporter and the followers, on every public event that changes something for them
   (acknowledged, started, resolved, rejected, merged, transferred, public reply, reopened, closed).
 - The officers who work the case, when it arrives (created, transferred in) or is reopened: those of
-  the agency it is routed to (power company…) if it has any, otherwise those of its ward (users with
-  role officer whose `user_areas` cover the ward); and, from the timer step, when a deadline is near
-  or has passed (see `jobs.py`).
+  the agency it is routed to (power company…) if it has any, otherwise those of its ward (officers
+  whose area grants cover the ward: the scope rule read backwards, `api.access.scope.granted_staff`);
+  and, from the timer step, when a deadline is near or has passed (see `jobs.py`).
 
 The actor of an event is never told about their own action. Reads use plain SQL over the
 documented schema (docs/domain.md) so this module depends on tables, not on another feature's
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api.access.scope import AGENCIES, AREAS, granted_staff
 from api.core.db import raw_connection
 from api.notifications import texts as t
 
@@ -32,12 +33,11 @@ OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
 def _officers(ward: str, agency: str) -> str:
     """SQL: the ids (an array, NULL for none) of the officers working a case of `ward` routed to
     `agency` (SQL expressions): the agency's officers if it has any, otherwise the ward's."""
+    by_agency = granted_staff(("officer",), agency=agency, via=(AGENCIES,))
+    by_ward = granted_staff(("officer",), ward=ward, via=(AREAS,))
     return f"""COALESCE(
-        (SELECT array_agg(DISTINCT u.id) FROM user_agencies ug JOIN users u ON u.id = ug.user_id
-         WHERE ug.agency_code = {agency} AND u.role = 'officer' AND NOT u.disabled),
-        (SELECT array_agg(DISTINCT u.id) FROM areas wa
-         JOIN user_areas ua ON ua.area_code = ANY(wa.lineage) JOIN users u ON u.id = ua.user_id
-         WHERE wa.code = {ward} AND u.role = 'officer' AND NOT u.disabled))"""
+        (SELECT array_agg(DISTINCT o.id) FROM ({by_agency}) o),
+        (SELECT array_agg(DISTINCT o.id) FROM ({by_ward}) o))"""
 
 
 def _kinds(kinds: frozenset[str]) -> str:

@@ -1,4 +1,4 @@
-"""Who sees what of a report. The staff scope rule itself lives in api/workflow/scope.py (one rule)."""
+"""Who sees what of a report. The staff scope rule itself lives in api/access/scope.py."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def report_not_found(code: str) -> NotFound:
 
 
 async def in_staff_scope(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> bool:
-    if principal.role == "resident":
+    if not principal.is_staff:
         return False
     cond, params = scope(principal)
     found = await session.scalar(

@@ -19,29 +19,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access.scope import review_scope
 from api.access.tokens import Principal
 from api.core.errors import Conflict, NotFound, Unprocessable
 from api.reports.events import append_event
 
 ALLOWED_FROM = {"publish": ("pending_review", "hidden"), "hide": ("pending_review", "public")}
 TARGET = {"publish": "public", "hide": "hidden"}
-
-# Reports a reviewer may see: admins and unscoped moderators everything, others their areas/agencies.
-_SCOPE = """
-(
-    :role = 'admin'
-    OR (
-        :role = 'moderator'
-        AND NOT EXISTS (SELECT 1 FROM user_areas WHERE user_id = :uid)
-        AND NOT EXISTS (SELECT 1 FROM user_agencies WHERE user_id = :uid)
-    )
-    OR EXISTS (
-        SELECT 1 FROM areas w JOIN user_areas ua ON ua.area_code = ANY(w.lineage)
-        WHERE w.code = r.ward_code AND ua.user_id = :uid
-    )
-    OR r.agency_code IN (SELECT agency_code FROM user_agencies WHERE user_id = :uid)
-)
-"""
 
 
 def report_not_found() -> NotFound:
@@ -82,7 +66,8 @@ async def queue(
     session: AsyncSession, viewer: Principal, *, after: str | None = None, limit: int = 50
 ) -> tuple[list[QueueItem], str | None]:
     """Reports waiting for review in the viewer's scope, oldest first."""
-    params: dict[str, Any] = {"role": viewer.role, "uid": viewer.id, "limit": limit + 1}
+    cond, scope_params = review_scope(viewer)
+    params: dict[str, Any] = {**scope_params, "limit": limit + 1}
     keyset = ""
     if after:
         params["at"], params["code"] = _parse_cursor(after)
@@ -96,7 +81,7 @@ async def queue(
                              WHERE e.report_id = r.id AND e.kind = 'created'
                              ORDER BY e.created_at LIMIT 1), '[]'::jsonb) AS held
             FROM reports r
-            WHERE r.visibility = 'pending_review' AND {_SCOPE} {keyset}
+            WHERE r.visibility = 'pending_review' AND {cond} {keyset}
             ORDER BY r.created_at, r.code
             LIMIT :limit
             """
@@ -118,16 +103,17 @@ async def decide(
     """Publish or hide a report; returns (new visibility, event id). Commits."""
     if action not in TARGET:
         raise Unprocessable("Unknown action.", message_vi="Thao tác không hợp lệ.", code="invalid_action")
+    cond, params = review_scope(viewer)
     row = (
         await session.execute(
             text(
                 f"""
                 SELECT r.id, r.visibility, r.status, r.version FROM reports r
-                WHERE r.code = :code AND {_SCOPE}
+                WHERE r.code = :code AND {cond}
                 FOR UPDATE OF r
                 """
             ),
-            {"code": code, "role": viewer.role, "uid": viewer.id},
+            {"code": code, **params},
         )
     ).first()
     if row is None:

@@ -7,8 +7,8 @@ Rules:
   the password is wrong, the account is disabled or it is locked, so the answer reveals nothing.
   `login_max_failures` wrong passwords in a row lock the account for `login_lockout_minutes`;
   a success resets the count.
-- Officers and leaders need a scope (at least one area or agency); moderators without areas review
-  everything; admins are unscoped.
+- Officers and leaders need a scope (at least one area or agency); moderators without any review
+  everything; admins are unscoped (the rule itself: api/access/scope.py).
 - Disabling a user or setting their password signs them out everywhere (refresh tokens revoked);
   access tokens already issued expire on their own (`access_token_ttl_s`).
 - A leader may read the staff whose areas lie under their own areas.
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from api.access.models import STAFF_ROLES, User, UserArea
+from api.access.scope import NEEDS_GRANT, holding_area_under, staff_scope
 from api.access.tokens import Principal
 from api.accounts.models import RefreshToken
 from api.accounts.service import IssuedTokens, issue_tokens
@@ -37,7 +38,6 @@ from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 
-SCOPED_ROLES = ("officer", "leader")
 USERNAME = re.compile(r"[a-z0-9._@\-]{3,64}")
 
 
@@ -91,7 +91,7 @@ async def _check_codes(session: AsyncSession, table: str, codes: Sequence[str]) 
 
 
 def _check_scope(role: str, areas: Sequence[str], agencies: Sequence[str]) -> None:
-    if role in SCOPED_ROLES and not areas and not agencies:
+    if role in NEEDS_GRANT and not areas and not agencies:
         raise Unprocessable(
             "Officers and leaders need at least one area or agency.",
             message_vi="Cán bộ và lãnh đạo cần được gán ít nhất một khu vực hoặc cơ quan.",
@@ -244,15 +244,9 @@ async def login(session: AsyncSession, settings: Settings, username: str, passwo
 
 
 def _scoped_user_ids_clause(viewer: Principal) -> TextClause:
-    """Users a leader may see: those with an area at or under one of the leader's areas."""
-    return text(
-        """
-        users.id IN (
-            SELECT ua.user_id FROM user_areas ua JOIN areas a ON a.code = ua.area_code
-            WHERE a.lineage && ARRAY(SELECT area_code FROM user_areas WHERE user_id = :viewer_id)
-        )
-        """
-    ).bindparams(viewer_id=viewer.id)
+    """Users the viewer may see (a leader: those with an area within the leader's scope)."""
+    cond, params = staff_scope(viewer)
+    return text(cond).bindparams(**params)
 
 
 async def list_users(
@@ -267,20 +261,11 @@ async def list_users(
     limit: int = 50,
 ) -> tuple[list[StaffUser], str | None]:
     """Staff accounts in username order (keyset on `after`); leaders see only their scope."""
-    stmt = select(User).where(User.role != "resident")
-    if viewer.role != "admin":
-        stmt = stmt.where(_scoped_user_ids_clause(viewer))
+    stmt = select(User).where(User.role != "resident", _scoped_user_ids_clause(viewer))
     if role:
         stmt = stmt.where(User.role == role)
     if area:
-        stmt = stmt.where(
-            User.id.in_(
-                text(
-                    "SELECT ua.user_id FROM user_areas ua JOIN areas a ON a.code = ua.area_code "
-                    "WHERE :area = ANY(a.lineage)"
-                ).bindparams(area=area)
-            )
-        )
+        stmt = stmt.where(text(holding_area_under(":area")).bindparams(area=area))
     if q:
         like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -298,9 +283,7 @@ async def list_users(
 
 
 async def get_user(session: AsyncSession, viewer: Principal, user_id: uuid.UUID) -> StaffUser:
-    stmt = select(User).where(User.id == user_id, User.role != "resident")
-    if viewer.role != "admin":
-        stmt = stmt.where(_scoped_user_ids_clause(viewer))
+    stmt = select(User).where(User.id == user_id, User.role != "resident", _scoped_user_ids_clause(viewer))
     user = (await session.execute(stmt)).scalar_one_or_none()
     if user is None:
         raise user_not_found()
