@@ -35,8 +35,8 @@ class Settings:
     # Connections kept per process, and sessions (requests, worker steps) open at once: more wait
     # their turn (api.core.db.Database). Overflow connections serve the rest (a streaming export, the
     # staff-token check) and are closed again on return; a new connection is dear (a PostgreSQL
-    # backend, PostGIS set-up, every statement prepared again): a pool of 10 with 16 reports in
-    # flight per process opened ~100 connections in 6 s and lost a third of the throughput.
+    # backend, PostGIS set-up, every statement prepared again), so the pool is sized for the
+    # requests in flight rather than kept small and refilled by overflow.
     db_pool_size: int = 20
     db_max_overflow: int = 10
     # --- auth ---

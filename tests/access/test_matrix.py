@@ -177,7 +177,7 @@ TILE = "/v1/tiles/{z:int}/{x:int}/{tile_y:str}"
 
 # (METHOD, path as the app declares it) → Rule (or several probes). Routes not listed here fail the test.
 TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
-    # resident reporting (issue 4): public pages; a report not public is a 404 outside staff scope
+    # resident reporting: public pages; a report not public is a 404 outside staff scope
     ("GET", "/v1/categories"): PUBLIC,
     ("POST", "/v1/reports"): Rule("signed_in", body=lambda w, r: _new_report(w)),
     ("GET", "/v1/reports"): Rule("public", lists=True, scope={}, expect_listed=False),
@@ -221,7 +221,7 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("GET", "/v1/areas"): PUBLIC,
     ("GET", "/v1/areas/lookup"): PUBLIC,
     ("GET", "/v1/areas/{code:str}"): PUBLIC,
-    # casework (issue 5 part B): officers and leaders; admins and moderators do not work cases
+    # casework: officers and leaders; admins and moderators do not work cases
     ("POST", "/v1/reports/{code:str}/actions"): tuple(
         Rule("staff", CASEWORK_ONLY, case=True, body=_const(body))
         for body in (
@@ -334,7 +334,7 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("DELETE", "/v1/admin/holidays/{day:date}"): Rule(
         "staff", ADMIN, params=lambda w, r: {"day": "2031-09-02"}
     ),
-    # media (issue 4): uploads are the caller's own; a media id is readable when its report is public
+    # media: uploads are the caller's own; a media id is readable when its report is public
     ("POST", "/v1/uploads"): Rule(
         "signed_in", body=lambda w, r: {"kind": "photo", "content_type": "image/jpeg", "size": 100}
     ),
