@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 import media
 from api.access.middleware import BearerAuthMiddleware
-from api.core import migrate
+from api.core import clock, migrate
 from api.core.db import Database, make_engine
 from api.core.deps import DEPENDENCIES
 from api.core.errors import EXCEPTION_HANDLERS
@@ -38,6 +38,7 @@ def create_app(
 ) -> Litestar:
     """Build the app. Give `database` (tests) or `database_url`; else settings.database_url is used."""
     settings = ensure_jwt_secret(settings or load_settings())
+    clock.configure(settings)
     media.configure(config_for(settings))
     state = State(
         {

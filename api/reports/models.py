@@ -23,9 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.base import Base
-
-OPEN_STATUSES = ("new", "acknowledged", "in_progress")
-STATUSES = (*OPEN_STATUSES, "resolved", "closed", "rejected", "duplicate")
+from api.reports.status import ReportStatus
 
 
 class Category(Base):
@@ -71,7 +69,7 @@ class Report(Base):
     agency_code: Mapped[str | None] = mapped_column(Text)
     near_boundary: Mapped[bool] = mapped_column(Boolean, default=False)
     snapped_m: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(Text, default="new")
+    status: Mapped[str] = mapped_column(Text, default=ReportStatus.NEW.value)
     visibility: Mapped[str] = mapped_column(Text, default="public")
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -13,10 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.errors import AppError
-
-OPEN_GROUP = ("new", "acknowledged", "in_progress")
-CLOSED_GROUP = ("resolved", "closed", "rejected", "duplicate")
-STATUS_VALUES = (*OPEN_GROUP, *CLOSED_GROUP)
+from api.reports.status import ALL, CLOSED, OPEN, values
 MAX_RADIUS_M = 10_000.0
 
 
@@ -91,10 +88,10 @@ def parse_filter(
         if not s:
             continue
         if s == "open":
-            f.statuses.extend(OPEN_GROUP)
+            f.statuses.extend(values(OPEN))
         elif s == "closed":
-            f.statuses.extend(CLOSED_GROUP)
-        elif s in STATUS_VALUES:
+            f.statuses.extend(values(CLOSED))
+        elif s in ALL:
             f.statuses.append(s)
         else:
             raise bad_param("status", f"unknown status {s!r}", f"trạng thái {s!r} không tồn tại")

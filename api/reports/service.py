@@ -25,7 +25,6 @@ from api.core.settings import Settings
 from api.notifications import event_facts_sql, notify_event
 from api.reports import events
 from api.reports.codes import new_code
-from api.reports.models import OPEN_STATUSES
 from api.reports.schemas import (
     MAX_ADDRESS,
     MAX_DESCRIPTION,
@@ -35,6 +34,7 @@ from api.reports.schemas import (
     ReportIn,
     WardRef,
 )
+from api.reports.status import OPEN, values
 from moderation import fold, screen_text
 
 
@@ -163,7 +163,7 @@ WHERE ST_DWithin(geography(r.geom), pt.g, $3::float8)
   AND r.created_at >= $6
 ORDER BY d, r.created_at DESC LIMIT 5
 """
-_OPEN = list(OPEN_STATUSES)
+_OPEN = values(OPEN)
 
 # The claim and every read, in one round trip and one row. $1 user, $2 idempotency key (NULL: none),
 # $3 request hash, $4-$6 rules_args, $7-$12 assign_params, $13 client id to check (NULL: none),

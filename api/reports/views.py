@@ -14,7 +14,8 @@ import media
 from api.access.tokens import Principal
 from api.accounts.models import User
 from api.core.settings import Settings
-from api.reports.models import OPEN_STATUSES, Category, Follow, Report, ReportEvent
+from api.reports.models import Category, Follow, Report, ReportEvent
+from api.reports.status import OPEN
 from api.uploads import config_for
 from geo import Area
 
@@ -89,7 +90,7 @@ class ReportView(msgspec.Struct, omit_defaults=True):
 def is_overdue(report: Report, now: datetime) -> bool:
     if report.status == "new":
         due = min((d for d in (report.ack_due_at, report.resolve_due_at) if d is not None), default=None)
-    elif report.status in OPEN_STATUSES:
+    elif report.status in OPEN:
         due = report.resolve_due_at
     else:
         due = None

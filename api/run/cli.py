@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from api.core import clock
 from api.core.embedded_pg import Cluster, EmbeddedPgError
 from api.core.logs import configure_logging
 from api.core.settings import Settings, SettingsError, ensure_jwt_secret, load_settings
@@ -174,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_json)
+    clock.configure(settings)
     cmd = COMMANDS[args.command]
     try:
         if not cmd.needs_database:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.casework import states
+from api.reports.status import ReportStatus, values
 from tests.casework.conftest import City, case
 from tests.support.staff import make_resident
 
@@ -27,7 +28,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "comment": {"message": "Đang xử lý", "note": "gọi lại sau"},
 }
 
-PAIRS = [(a, s) for a in states.ACTIONS for s in states.STATUSES]
+PAIRS = [(a, s) for a in states.ACTIONS for s in values(ReportStatus)]
 
 
 async def _events(db_conn: AsyncConnection, report_id: uuid.UUID) -> list[Any]:

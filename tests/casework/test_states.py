@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from api.casework import states
+from api.reports.status import ReportStatus, values
 
-PAIRS = [(a, s) for a in states.ACTIONS for s in states.STATUSES]
+PAIRS = [(a, s) for a in states.ACTIONS for s in values(ReportStatus)]
 
 
 @pytest.mark.parametrize(("action", "status"), PAIRS)
