@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.errors import AppError
 from api.reports.status import ALL, CLOSED, OPEN, values
+
 MAX_RADIUS_M = 10_000.0
 
 

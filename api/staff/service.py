@@ -17,7 +17,6 @@ Rules:
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from api.accounts.models import STAFF_ROLES, RefreshToken, User, UserArea
 from api.accounts.service import IssuedTokens, issue_tokens
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings
+from api.core.text import nfc
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 
 SCOPED_ROLES = ("officer", "leader")
@@ -53,7 +53,7 @@ def user_not_found() -> NotFound:
 
 
 def normalise_username(username: str) -> str:
-    return unicodedata.normalize("NFC", username).strip().lower()
+    return (nfc(username) or "").lower()
 
 
 @dataclass(frozen=True, slots=True)
