@@ -19,6 +19,7 @@ from api.casework import export, queue, service, stats, tiles
 from api.casework.filters import CaseFilter, check_area
 from api.core.db import Database
 from api.core.openapi import errors
+from api.core.pagination import Cursor
 from api.core.text import nfc
 from api.reports import queries
 
@@ -178,7 +179,7 @@ class OfficerQueueController(Controller):
     tags = ["workflow"]
     guards = [casework]
 
-    @get("/queue", responses=errors(401, 403, 422), operation_id="officerQueue")
+    @get("/queue", responses=errors(400, 401, 403), operation_id="officerQueue")
     async def queue(
         self,
         principal: NamedDependency[Principal],
@@ -188,7 +189,7 @@ class OfficerQueueController(Controller):
         overdue: FromQuery[bool | None] = None,
         near_boundary: FromQuery[bool | None] = None,
         assigned: FromQuery[Literal["me", "none"] | None] = None,
-        cursor: FromQuery[Annotated[str | None, Parameter(max_length=200)]] = None,
+        cursor: Cursor = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
     ) -> QueueOut:
         """Your in-scope cases, what is due first (open ones unless `status` says otherwise), with

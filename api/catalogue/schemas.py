@@ -135,3 +135,4 @@ class HolidayOut(msgspec.Struct):
 
 class HolidayList(msgspec.Struct):
     items: list[HolidayOut]
+    next_cursor: str | None = None

@@ -17,6 +17,7 @@ from api.access.tokens import Principal
 from api.core.deps import lineage_cache
 from api.core.errors import wants_english
 from api.core.openapi import PUBLIC, errors
+from api.core.pagination import Cursor
 from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings
 from api.core.text import nfc
@@ -85,7 +86,6 @@ IdempotencyKeyHeader = Annotated[
     str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=128)
 ]
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=100)]
-Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]
 
 
 def _item(row: Any, english: bool, *, own: bool = False) -> ListItem:
