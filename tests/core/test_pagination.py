@@ -159,9 +159,9 @@ async def test_every_list_pages_by_cursor(client: httpx.AsyncClient, db_conn: As
             headers=admin,
         )
         assert r.status_code == 201
-    for path, params, field in [
-        ("/v1/admin/users", {}, "username"),
-        ("/v1/admin/holidays", {"year": 2031}, "day"),
+    for path, params, field, total in [
+        ("/v1/admin/users", {}, "username", 4),
+        ("/v1/admin/holidays", {"year": 2031}, "day", 3),
     ]:
         seen: list[str] = []
         cursor = ""
@@ -172,4 +172,4 @@ async def test_every_list_pages_by_cursor(client: httpx.AsyncClient, db_conn: As
             cursor = r.json()["next_cursor"]
             if cursor is None:
                 break
-        assert cursor is None and len(seen) == 4 and seen == sorted(seen)
+        assert cursor is None and len(seen) == total and seen == sorted(seen)
