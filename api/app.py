@@ -27,15 +27,15 @@ from api.catalogue.http import (
     CategoriesController,
     HolidaysAdminController,
 )
+from api.core import clock, migrate
 from api.core import deps as core_deps
-from api.core import migrate
 from api.core.db import Database, make_engine
 from api.core.errors import EXCEPTION_HANDLERS
 from api.core.logs import request_id_middleware_factory
 from api.core.media import config_for
 from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
-from api.health.http import HealthController
+from api.health.http.http.http.http.http.http.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
 from api.reports.http import ReportsController
@@ -80,6 +80,7 @@ def create_app(
 ) -> Litestar:
     """Build the app. Give `database` (tests) or `database_url`; else settings.database_url is used."""
     settings = ensure_jwt_secret(settings or load_settings())
+    clock.configure(settings)
     media.configure(config_for(settings))
     state = State(
         {

@@ -50,6 +50,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from api.core import text
 from api.core.db import plain_url
 from api.core.settings import Settings, load_settings
 from api.reports import events
@@ -146,7 +147,7 @@ async def sql_run(
     done: list[tuple[float, float]] = []
     start = time.perf_counter() + RAMP_S
     end = start + seconds
-    search_text = submit.search_text_for(DESCRIPTION, None)
+    search_text = text.search_text(DESCRIPTION, None)
 
     async def client(i: int) -> None:
         rnd = random.Random(i)  # the same points, in the same order, as the API's client i

@@ -42,17 +42,19 @@ async def exists(conn: AsyncConnection, code: str) -> bool:
 
 
 async def children(
-    conn: AsyncConnection, parent: str | None, *, limit: int, offset: int
+    conn: AsyncConnection, parent: str | None, *, limit: int, after: str | None = None
 ) -> tuple[list[AreaNode], int]:
-    """The children of `parent` (the roots when None), by code; and how many there are in all."""
+    """The children of `parent` (the roots when None) by code, from the first after `after`; and how
+    many there are in all."""
     where = "parent_code = :p" if parent is not None else "parent_code IS NULL"
+    keyset = "" if after is None else " AND code > :after"
     rows = (
         await conn.execute(
             text(
-                f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM areas WHERE {where} "
-                "ORDER BY code LIMIT :limit OFFSET :offset"
+                f"SELECT {_COLUMNS}, (SELECT count(*) FROM areas WHERE {where}) AS total "
+                f"FROM areas WHERE {where}{keyset} ORDER BY code LIMIT :limit"
             ),
-            {"p": parent, "limit": limit, "offset": offset},
+            {"p": parent, "limit": limit, "after": after},
         )
     ).all()
     if rows:

@@ -15,7 +15,6 @@ from push.delivery import DeliveryStats, backoff_s, close_senders, deliver_due, 
 from push.fcm import BATCH_LIMIT, FcmSender, Outcome, OutMessage, classify
 from push.models import Device, Notification, OutboxRow
 from push.store import (
-    BadCursor,
     InboxItem,
     InboxPage,
     Text,
@@ -32,7 +31,6 @@ from push.store import (
 
 __all__ = [
     "BATCH_LIMIT",
-    "BadCursor",
     "DeliveryStats",
     "Device",
     "FcmSender",

@@ -6,7 +6,6 @@ with the event that caused it.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -183,25 +182,7 @@ class InboxItem:
 class InboxPage:
     items: list[InboxItem]
     unread: int
-    next_cursor: str | None
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def _encode_cursor(created_at: datetime, id_: uuid.UUID) -> str:
-    raw = f"{created_at.isoformat()}|{id_}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, id_ = raw.split("|")
-        return datetime.fromisoformat(when), uuid.UUID(id_)
-    except ValueError as exc:
-        raise BadCursor(str(exc)) from None
+    more: bool  # older items follow the last one
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
@@ -219,16 +200,16 @@ async def inbox(
     *,
     locale: str,
     limit: int = 20,
-    cursor: str | None = None,
+    before: tuple[datetime, uuid.UUID] | None = None,
     unread_only: bool = False,
 ) -> InboxPage:
-    """Newest first, keyset-paginated. Raises BadCursor for a cursor we did not make."""
+    """Newest first, keyset-paginated: `before` is the (created_at, id) of the last item seen."""
     lang = norm_locale(locale)
     q = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
-    if cursor:
-        when, id_ = _decode_cursor(cursor)
+    if before is not None:
+        when, id_ = before
         q = q.where(
             (Notification.created_at < when) | ((Notification.created_at == when) & (Notification.id < id_))
         )
@@ -249,8 +230,7 @@ async def inbox(
         )
         for n in rows
     ]
-    next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-    return InboxPage(items, await unread_count(session, user_id), next_cursor)
+    return InboxPage(items, await unread_count(session, user_id), more and bool(rows))
 
 
 async def mark_read(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from api.access.tokens import Principal, encode_access, hash_refresh_token, new_
 from api.accounts.models import AppInstall, RefreshToken
 from api.core.errors import AppError, Forbidden, Unauthorized
 from api.core.settings import Settings
+from api.core.text import nfc
 from api.reports.models import Report
 
 
@@ -155,7 +155,7 @@ async def update_profile(session: AsyncSession, user_id: uuid.UUID, changes: dic
         raise Unauthorized("This account no longer exists.", message_vi="Tài khoản không còn tồn tại.")
     for name, value in changes.items():
         if value is not None:
-            value = unicodedata.normalize("NFC", value).strip() or None
+            value = nfc(value)
         if name == "phone" and value is not None:
             value = re.sub(r"[\s.\-]", "", value)
             if not _PHONE.match(value):

@@ -16,10 +16,12 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter
 
+from api.core import pagination
 from api.core.db import Database
 from api.core.deps import lineage_cache
 from api.core.errors import NotFound, Unprocessable
 from api.core.openapi import PUBLIC, errors
+from api.core.pagination import Cursor
 from api.core.settings import Settings
 from geo import AreaNode, AreaRef, assign_fast, tree
 
@@ -49,9 +51,8 @@ class AreaOut(msgspec.Struct):
 
 class AreaPage(msgspec.Struct):
     items: list[AreaOut]
-    total: int
-    limit: int
-    offset: int
+    total: int  # children of the parent in all, over every page
+    next_cursor: str | None
 
 
 class AreaDetailOut(msgspec.Struct):
@@ -122,20 +123,22 @@ class AreasController(Controller):
             near_boundary=found.near_boundary,
         )
 
-    @get("", security=PUBLIC, responses=errors(404), operation_id="listAreas")
+    @get("", security=PUBLIC, responses=errors(400, 404), operation_id="listAreas")
     async def list_areas(
         self,
         database: NamedDependency[Database],
         parent: FromQuery[Annotated[str | None, Parameter(max_length=64)]] = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=1000)]] = 200,
-        offset: FromQuery[Annotated[int, Parameter(ge=0)]] = 0,
+        cursor: Cursor = None,
     ) -> AreaPage:
         """The children of `parent` (the top-level areas when absent), by code, a page at a time."""
+        (after,) = pagination.decode(cursor, tuple[str]) if cursor else (None,)
         async with database.connect() as conn:
             if parent is not None and not await tree.exists(conn, parent):
                 raise _not_found(parent)
-            nodes, total = await tree.children(conn, parent, limit=limit, offset=offset)
-        return AreaPage([_area(n) for n in nodes], total, limit, offset)
+            nodes, total = await tree.children(conn, parent, limit=limit + 1, after=after)
+        page, next_cursor = pagination.page(nodes, limit, lambda n: (n.code,))
+        return AreaPage([_area(n) for n in page], total, next_cursor)
 
     @get("/{code:str}", security=PUBLIC, responses=errors(404), operation_id="getArea")
     async def get_area(

@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.scope import area_scope, scope
 from api.access.tokens import Principal
-from api.casework.states import OPEN_STATUSES
+from api.core.clock import local_midnight
 from api.core.errors import NotFound
+from api.core.status import OPEN, ReportStatus, sql_in
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-# Keep in step with the expression index ix_reports_queue_due (migration 0006).
+# Rendered constants, not parameters: they must read word for word like the partial expression index
+# ix_reports_queue_due (migration 0006) for the planner to use it.
 DUE_SQL = (
-    "(CASE WHEN r.status = 'new' THEN LEAST(r.ack_due_at, r.resolve_due_at) "
-    "WHEN r.status IN ('acknowledged', 'in_progress') THEN r.resolve_due_at END)"
+    f"(CASE WHEN r.status = '{ReportStatus.NEW.value}' THEN LEAST(r.ack_due_at, r.resolve_due_at) "
+    f"WHEN r.status IN {sql_in(OPEN - {ReportStatus.NEW})} THEN r.resolve_due_at END)"
 )
 OVERDUE_SQL = f"COALESCE({DUE_SQL} < :now, false)"
-OPEN_SQL = "r.status IN ('new', 'acknowledged', 'in_progress')"
+OPEN_SQL = f"r.status IN {sql_in(OPEN)}"
 
 
 @dataclass(slots=True)
@@ -36,7 +35,7 @@ class CaseFilter:
     statuses: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     area: str | None = None
-    date_from: date | None = None  # local dates (Asia/Ho_Chi_Minh), inclusive, on created_at
+    date_from: date | None = None  # local dates (api.core.clock), inclusive, on created_at
     date_to: date | None = None
     overdue: bool | None = None
     near_boundary: bool | None = None
@@ -45,10 +44,6 @@ class CaseFilter:
     # more conditions over `r` (e.g. the public list's filters from api.reports.queries.where)
     extra_conds: list[str] = field(default_factory=list)
     extra_params: dict[str, Any] = field(default_factory=dict)
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
 
 
 def area_not_found(area: str) -> NotFound:
@@ -114,4 +109,4 @@ def me_id(principal: Principal) -> uuid.UUID:
     return principal.id
 
 
-__all__ = ["DUE_SQL", "OPEN_STATUSES", "OVERDUE_SQL", "CaseFilter", "check_area", "where"]
+__all__ = ["DUE_SQL", "OPEN_SQL", "OVERDUE_SQL", "CaseFilter", "check_area", "where"]

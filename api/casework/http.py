@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -20,6 +19,8 @@ from api.casework import export, queue, service, stats, tiles
 from api.casework.filters import CaseFilter, check_area
 from api.core.db import Database
 from api.core.openapi import errors
+from api.core.pagination import Cursor
+from api.core.text import nfc
 from api.reports import queries
 
 ActionName = Literal["acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment"]
@@ -123,10 +124,6 @@ def _categories(category: str | None) -> list[str]:
     return [c.strip() for c in (category or "").split(",") if c.strip()]
 
 
-def _nfc(value: str | None) -> str | None:
-    return None if value is None else unicodedata.normalize("NFC", value).strip() or None
-
-
 class CaseActionsController(Controller):
     path = "/v1/reports"
     tags = ["workflow"]
@@ -154,9 +151,9 @@ class CaseActionsController(Controller):
             code,
             service.Action(
                 action=data.action,
-                message=_nfc(data.message),
-                note=_nfc(data.note),
-                reason=_nfc(data.reason),
+                message=nfc(data.message),
+                note=nfc(data.note),
+                reason=nfc(data.reason),
                 media_ids=list(data.media_ids),
                 ward=data.ward,
                 into=data.into,
@@ -182,7 +179,7 @@ class OfficerQueueController(Controller):
     tags = ["workflow"]
     guards = [casework]
 
-    @get("/queue", responses=errors(401, 403, 422), operation_id="officerQueue")
+    @get("/queue", responses=errors(400, 401, 403), operation_id="officerQueue")
     async def queue(
         self,
         principal: NamedDependency[Principal],
@@ -192,7 +189,7 @@ class OfficerQueueController(Controller):
         overdue: FromQuery[bool | None] = None,
         near_boundary: FromQuery[bool | None] = None,
         assigned: FromQuery[Literal["me", "none"] | None] = None,
-        cursor: FromQuery[Annotated[str | None, Parameter(max_length=200)]] = None,
+        cursor: Cursor = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
     ) -> QueueOut:
         """Your in-scope cases, what is due first (open ones unless `status` says otherwise), with
@@ -270,7 +267,7 @@ async def _export_filter(
         category=category,
         ward=ward,
         since=since,
-        q=_nfc(q),
+        q=nfc(q),
     )
     conds, params = queries.where(listed)
     return CaseFilter(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.tokens import Principal
 from api.casework.filters import DUE_SQL, OVERDUE_SQL, CaseFilter, where
-from api.core.errors import Unprocessable
+from api.core import pagination
+from api.core.pagination import Instant
 
 # Sort key: the next deadline, cases without one last; then the code for a total order.
 DUE_KEY = f"COALESCE({DUE_SQL}, 'infinity'::timestamptz)"
@@ -41,24 +41,6 @@ class QueueCase:
     lng: float | None
 
 
-def _encode(due: datetime | None, code: str) -> str:
-    raw = f"{due.isoformat() if due else '-'}|{code}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[datetime | None, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, sep, code = raw.partition("|")
-        if not sep or not code:
-            raise ValueError(cursor)
-        return (None if at == "-" else datetime.fromisoformat(at)), code
-    except ValueError:
-        raise Unprocessable(
-            "Bad cursor.", message_vi="Con trỏ trang không hợp lệ.", code="bad_cursor"
-        ) from None
-
-
 async def queue(
     session: AsyncSession,
     principal: Principal,
@@ -73,7 +55,7 @@ async def queue(
     conds, params = where(principal, f, now)
     keyset = ""
     if cursor:
-        due, code = _decode(cursor)
+        due, code = pagination.decode(cursor, tuple[Instant | None, str])
         params["k_code"] = code
         if due is None:  # past every dated case: the undated ones, by code
             keyset = f"AND {DUE_SQL} IS NULL AND r.code > :k_code"
@@ -95,10 +77,9 @@ async def queue(
         ),
         {**params, "limit": limit + 1},
     )
-    items = [QueueCase(**row._mapping) for row in rows]
-    more = len(items) > limit
-    items = items[:limit]
-    next_cursor = _encode(items[-1].due_at, items[-1].code) if more and items else None
+    items, next_cursor = pagination.page(
+        [QueueCase(**row._mapping) for row in rows], limit, lambda c: (c.due_at, c.code)
+    )
     counts = await status_counts(session, principal, f, now)
     return items, next_cursor, counts
 

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from typing import Final
 
-STATUSES: Final = ("new", "acknowledged", "in_progress", "resolved", "closed", "rejected", "duplicate")
-OPEN_STATUSES: Final = ("new", "acknowledged", "in_progress")
+from api.core.status import OPEN, ReportStatus, values
+
+S = ReportStatus
 ACTIONS: Final = ("acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment")
+_OPEN: Final = tuple(values(OPEN))
 
 # action → (statuses it may start from, status it leads to; None = unchanged, "new" for transfer)
 _TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {
-    "acknowledge": (("new",), "acknowledged"),
-    "start": (("new", "acknowledged"), "in_progress"),
-    "resolve": (("acknowledged", "in_progress"), "resolved"),
-    "reject": (OPEN_STATUSES, "rejected"),
-    "transfer": (OPEN_STATUSES, "new"),
-    "merge": (OPEN_STATUSES, "duplicate"),
-    "assign": (OPEN_STATUSES, None),
-    "comment": (STATUSES, None),
+    "acknowledge": ((S.NEW,), S.ACKNOWLEDGED),
+    "start": ((S.NEW, S.ACKNOWLEDGED), S.IN_PROGRESS),
+    "resolve": ((S.ACKNOWLEDGED, S.IN_PROGRESS), S.RESOLVED),
+    "reject": (_OPEN, S.REJECTED),
+    "transfer": (_OPEN, S.NEW),
+    "merge": (_OPEN, S.DUPLICATE),
+    "assign": (_OPEN, None),
+    "comment": (tuple(S), None),
 }
 
 # The event kind each action appends (report_events.kind).
@@ -71,7 +73,7 @@ def target(action: str, status: str) -> str:
     if not is_allowed(action, status):
         raise InvalidTransition(action, status)
     to = _TABLE[action][1]
-    return status if to is None else to
+    return status if to is None else str(to)
 
 
 def table() -> dict[str, tuple[tuple[str, ...], str | None]]:

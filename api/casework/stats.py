@@ -1,7 +1,7 @@
 """Leaders' figures per ward, category or day, over the reports received in a date window.
 
 Definitions (per group, over reports whose `created_at` falls in [from, to] local days):
-- received: reports received; open: still new/acknowledged/in_progress; overdue: open and past their
+- received: reports received; open: a status in api.core.status.OPEN; overdue: open and past their
   next deadline now;
 - resolved_on_time_pct: of the reports resolved (resolved_at set), the share resolved by resolve_due_at;
 - median_ack_hours / median_resolve_hours: median of acknowledged_at − created_at / resolved_at − created_at;
@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.tokens import Principal
 from api.casework.filters import OPEN_SQL, OVERDUE_SQL, CaseFilter, check_area, where
+from api.core import clock
 
 GroupBy = Literal["ward", "category", "day"]
 
 _GROUP_SQL: dict[str, str] = {
     "ward": "r.ward_code",
     "category": "r.category_code",
-    "day": "to_char((r.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, 'YYYY-MM-DD')",
+    "day": "to_char((r.created_at AT TIME ZONE :tz)::date, 'YYYY-MM-DD')",
 }
 
 
@@ -58,6 +59,7 @@ async def stats(
     if f.area:
         await check_area(session, principal, f.area)
     conds, params = where(principal, f, now)
+    params["tz"] = clock.zone_name()
     key = _GROUP_SQL[group_by]
     rows = await session.execute(
         text(

@@ -2,7 +2,7 @@
 
 Acknowledging is due within the category's `ack_hours` clock hours (someone must look soon, even at
 weekends). Resolving is due within `resolve_value` clock hours, or working days: counted on local dates
-in Asia/Ho_Chi_Minh, skipping Saturdays, Sundays and the `holidays` table, keeping the time of day.
+(api.core.clock), skipping Saturdays, Sundays and the `holidays` table, keeping the time of day.
 
 `RULES_SQL` reads a category's rules together with the holidays its deadline can cross, in one
 statement: every deadline (reopen, transfer) reads it through `category_rules`, and submission
@@ -15,15 +15,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.core import clock
 from api.core.db import raw_connection
 from api.core.errors import Unprocessable
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # a long Tết break plus weekends never spans more than this many calendar days per working day asked
 _HORIZON_DAYS = 60
 
@@ -34,15 +33,14 @@ def is_working_day(day: date, holidays: Collection[date]) -> bool:
 
 def add_working_days(start: datetime, days: int, holidays: Collection[date]) -> datetime:
     """`start` moved forward by `days` working days (local dates), same local time of day."""
-    local = start.astimezone(LOCAL_TZ)
+    local = clock.to_local(start)
     day = local.date()
     left = days
     while left > 0:
         day += timedelta(days=1)
         if is_working_day(day, holidays):
             left -= 1
-    moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=LOCAL_TZ)
-    return moved.astimezone(start.tzinfo)
+    return clock.at_local(day, local.time()).astimezone(start.tzinfo)
 
 
 def due_from(
@@ -109,7 +107,7 @@ class CategoryRules:
 
 def rules_args(category_code: str, start: datetime) -> tuple[str, date, int]:
     """RULES_SQL's parameters for a case of the category (re)starting at `start`."""
-    return category_code, start.astimezone(LOCAL_TZ).date(), _HORIZON_DAYS
+    return category_code, clock.local_date(start), _HORIZON_DAYS
 
 
 async def category_rules(

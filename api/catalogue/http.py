@@ -31,6 +31,7 @@ from api.catalogue.schemas import (
 )
 from api.core.errors import wants_english
 from api.core.openapi import PUBLIC, errors
+from api.core.pagination import Cursor
 
 
 def category_out(row: dict[str, Any]) -> CategoryOut:
@@ -112,14 +113,17 @@ class HolidaysAdminController(Controller):
     tags = ["admin"]
     guards = [admin_only]
 
-    @get("", responses=errors(401, 403), operation_id="adminListHolidays")
+    @get("", responses=errors(400, 401, 403), operation_id="adminListHolidays")
     async def list_holidays(
         self,
         session: NamedDependency[AsyncSession],
         year: FromQuery[Annotated[int | None, Parameter(ge=2000, le=2100)]] = None,
+        cursor: Cursor = None,
+        limit: FromQuery[Annotated[int, Parameter(ge=1, le=500)]] = 100,
     ) -> HolidayList:
-        """Days off on the working calendar (weekends are always off and not listed)."""
-        return HolidayList([HolidayOut(**r) for r in await catalog.list_holidays(session, year)])
+        """Days off on the working calendar (weekends are always off and not listed), by date."""
+        rows, next_cursor = await catalog.list_holidays(session, year, cursor=cursor, limit=limit)
+        return HolidayList([HolidayOut(**r) for r in rows], next_cursor)
 
     @post("", responses=errors(401, 403), operation_id="adminAddHoliday")
     async def add_holiday(

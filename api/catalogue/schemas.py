@@ -135,6 +135,7 @@ class HolidayOut(msgspec.Struct):
 
 class HolidayList(msgspec.Struct):
     items: list[HolidayOut]
+    next_cursor: str | None = None
 
 
 class Deadlines(msgspec.Struct):

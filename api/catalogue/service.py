@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.catalogue.models import Agency, Category, CategoryRoute, Holiday
 from api.catalogue.schemas import Deadlines, PublicCategory, PublicCategoryList
+from api.core import pagination
 from api.core.errors import Conflict, NotFound, Unprocessable
 from geo import Area
 
@@ -179,11 +180,18 @@ async def upsert_agency(session: AsyncSession, code: str, name_vi: str, name_en:
 # --- holidays (the working calendar) ------------------------------------------------------------
 
 
-async def list_holidays(session: AsyncSession, year: int | None = None) -> list[dict[str, Any]]:
+async def list_holidays(
+    session: AsyncSession, year: int | None = None, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Days off in date order, and the next page's cursor."""
     stmt = sa.select(holidays).order_by(holidays.c.day)
     if year is not None:
         stmt = stmt.where(holidays.c.day >= date(year, 1, 1), holidays.c.day <= date(year, 12, 31))
-    return [dict(r._mapping) for r in await session.execute(stmt)]
+    if cursor:
+        (after,) = pagination.decode(cursor, tuple[date])
+        stmt = stmt.where(holidays.c.day > after)
+    rows = [dict(r._mapping) for r in await session.execute(stmt.limit(limit + 1))]
+    return pagination.page(rows, limit, lambda r: (r["day"],))
 
 
 async def add_holiday(session: AsyncSession, day: date, name: str) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class Settings:
     edit_window_min: int = 30  # a reporter may fix the text of a new report this long after sending it
     reopen_window_days: int = 14
     auto_close_days: int = 7
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = "Asia/Ho_Chi_Minh"  # local days and times (api.core.clock)
     # --- media ---
     media_dir: Path = Path(".data/media")
     media_url_ttl_s: int = 3600
@@ -148,6 +148,12 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"{PREFIX}PUSH_LEASE_S must be longer than {PREFIX}PUSH_TIMEOUT_S")
     if s.fcm_credentials and not Path(s.fcm_credentials).is_file():
         raise SettingsError(f"{PREFIX}FCM_CREDENTIALS names {s.fcm_credentials!r}, which is not a file")
+    from api.core.clock import zone  # clock reads its default from here
+
+    try:
+        zone(s.timezone)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}TIMEZONE must be an IANA time zone name, got {s.timezone!r}") from None
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
@@ -12,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import push
 from api.access.models import User
 from api.access.tokens import Principal
+from api.core import pagination
 from api.core.errors import AppError
 from api.core.openapi import errors
+from api.core.pagination import Cursor, Instant
 from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
 
 
@@ -75,26 +78,22 @@ class NotificationsController(Controller):
     path = "/v1/me/notifications"
     tags = ["notifications"]
 
-    @get("", responses=errors(401), operation_id="listNotifications")
+    @get("", responses=errors(400, 401), operation_id="listNotifications")
     async def list_notifications(
         self,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        cursor: Cursor = None,
         unread_only: Annotated[bool, QueryParameter()] = False,
     ) -> InboxOut:
         """Your inbox, newest first, with the unread count; follow `next_cursor` for older ones."""
+        before = pagination.decode(cursor, tuple[Instant, uuid.UUID]) if cursor else None
         locale = await _reader_locale(request, session, principal)
-        try:
-            page = await push.inbox(
-                session, principal.id, locale=locale, limit=limit, cursor=cursor, unread_only=unread_only
-            )
-        except push.BadCursor:
-            raise AppError(
-                "This cursor is not valid.", message_vi="Con trỏ phân trang không hợp lệ.", code="bad_cursor"
-            ) from None
+        page = await push.inbox(
+            session, principal.id, locale=locale, limit=limit, before=before, unread_only=unread_only
+        )
         items = [
             NotificationOut(
                 i.id,
@@ -108,7 +107,9 @@ class NotificationsController(Controller):
             )
             for i in page.items
         ]
-        return InboxOut(items, page.unread, page.next_cursor)
+        last = page.items[-1] if page.more else None
+        next_cursor = pagination.encode(last.created_at, last.id) if last else None
+        return InboxOut(items, page.unread, next_cursor)
 
     @post("/read", status_code=200, responses=errors(401), operation_id="markNotificationsRead")
     async def mark_read(

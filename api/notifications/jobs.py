@@ -15,13 +15,11 @@ from sqlalchemy import text
 import push
 from api.core.db import Database
 from api.core.settings import Settings
+from api.core.status import OPEN, ReportStatus, values
 from api.notifications import texts as t
 from api.notifications.service import case_officers
 
 log = logging.getLogger("phananh.notifications")
-
-OPEN_FOR_ACK = ("new",)
-OPEN_FOR_RESOLVE = ("new", "acknowledged", "in_progress")
 
 
 async def deliver_push(db: Database, settings: Settings) -> int:
@@ -81,15 +79,15 @@ async def deadline_warnings(db: Database, settings: Settings, *, batch: int = 20
         return 0
     done = 0
     for deadline, col, statuses in (
-        ("ack", "ack_due_at", OPEN_FOR_ACK),
-        ("resolve", "resolve_due_at", OPEN_FOR_RESOLVE),
+        ("ack", "ack_due_at", [ReportStatus.NEW.value]),
+        ("resolve", "resolve_due_at", values(OPEN)),
     ):
         async with db.session() as s:
             rows = list(
                 await s.execute(
                     text(_CANDIDATES.format(col=col)),
                     {
-                        "statuses": list(statuses),
+                        "statuses": statuses,
                         "near": float(settings.deadline_near_s),
                         "deadline": deadline,
                         "n": batch,
@@ -103,7 +101,7 @@ async def deadline_warnings(db: Database, settings: Settings, *, batch: int = 20
                 if won is None:
                     continue  # another worker got there first
                 officers = await case_officers(s, r.ward_code, r.agency_code)
-                when = t.local_time(r.due_at, settings.timezone)
+                when = t.local_time(r.due_at)
                 params = {"code": r.code, "when": when}
                 await push.notify(
                     s,

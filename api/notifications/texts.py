@@ -4,8 +4,8 @@ of title and ~120 of body."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from api.core import clock
 from push import Text
 
 TITLE_MAX = 50
@@ -135,6 +135,6 @@ def render(template: tuple[str, str, str, str], vi: dict[str, str], en: dict[str
     }
 
 
-def local_time(when: datetime, tz: str = "Asia/Ho_Chi_Minh") -> str:
-    """'14:30 23/11' in Vietnam time."""
-    return when.astimezone(ZoneInfo(tz)).strftime("%H:%M %d/%m")
+def local_time(when: datetime) -> str:
+    """'14:30 23/11' in local time."""
+    return clock.to_local(when).strftime("%H:%M %d/%m")

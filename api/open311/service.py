@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.catalogue.models import Category
-from api.reports.queries import CLOSED_GROUP, OPEN_GROUP
+from api.core.status import CLOSED, OPEN, values
 
 MAX_SPAN = timedelta(days=90)  # the spec's limit on start_date..end_date, and its default window
 MAX_PAGE_SIZE = 1000  # the spec's default "first 1000"
@@ -159,7 +159,7 @@ async def service_requests(session: AsyncSession, q: RequestQuery, english: bool
             params["codes"] = q.service_codes
         if q.status:
             conds.append("r.status = ANY(:statuses)")
-            params["statuses"] = list(OPEN_GROUP if q.status == "open" else CLOSED_GROUP)
+            params["statuses"] = values(OPEN if q.status == "open" else CLOSED)
         # without dates, the spec's default window: the last 90 days
         start = q.start or ((q.end or datetime.now(UTC)) - MAX_SPAN)
         conds.append("r.created_at >= :start")
@@ -183,7 +183,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _record(r: Any, english: bool) -> dict[str, Any]:
-    closed = r.status in CLOSED_GROUP
+    closed = r.status in CLOSED
     return {
         "service_request_id": r.code,
         "status": "closed" if closed else "open",

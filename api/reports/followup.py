@@ -13,10 +13,11 @@ from api.access.tokens import Principal
 from api.catalogue import deadlines
 from api.core.errors import Conflict, Forbidden, Unprocessable
 from api.core.settings import Settings
+from api.core.text import nfc, search_text
 from api.reports.events import append_event
 from api.reports.models import Follow, Report, ReportEvent
 from api.reports.schemas import MAX_ADDRESS, MAX_DESCRIPTION
-from api.reports.service import nfc, search_text_for, too_long
+from api.reports.service import too_long
 from api.reports.views import in_reopen_window
 from api.reports.visibility import load_visible
 from moderation import screen_text
@@ -97,7 +98,7 @@ async def update_own(
         screening = screen_text(report.description, report.address)
         if screening.reasons and report.visibility == "public":  # a moderator's "hidden" stays
             report.visibility = "pending_review"
-        report.search_text = search_text_for(report.description, report.address)
+        report.search_text = search_text(report.description, report.address)
         report.updated_at = datetime.now(UTC)
         await append_event(
             session,

@@ -17,8 +17,10 @@ from api.access.tokens import Principal
 from api.core.deps import lineage_cache
 from api.core.errors import wants_english
 from api.core.openapi import PUBLIC, errors
+from api.core.pagination import Cursor
 from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings
+from api.core.text import nfc
 from api.reports import followup as loop
 from api.reports import queries
 from api.reports import service as submit
@@ -84,7 +86,6 @@ IdempotencyKeyHeader = Annotated[
     str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=128)
 ]
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=100)]
-Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]
 
 
 def _item(row: Any, english: bool, *, own: bool = False) -> ListItem:
@@ -179,7 +180,7 @@ class ReportsController(Controller):
             category=category,
             ward=ward,
             since=since,
-            q=submit.nfc(q),
+            q=nfc(q),
         )
         conds, params = queries.where(f)
         conds.append("r.visibility = 'public'")
@@ -333,7 +334,7 @@ class ReportsController(Controller):
         principal: NamedDependency[Principal],
     ) -> StatusOut:
         """Not fixed: the reporter reopens it with a reason (within the reopen window)."""
-        r = await loop.reopen(session, settings, principal, code, submit.nfc(data.reason) or "")
+        r = await loop.reopen(session, settings, principal, code, nfc(data.reason) or "")
         return StatusOut(r.code, r.status, r.version)
 
     @post(
@@ -350,7 +351,7 @@ class ReportsController(Controller):
         principal: NamedDependency[Principal],
     ) -> StatusOut:
         """1–5 stars for the handling, with an optional comment; a new rating replaces the old."""
-        r = await loop.rate(session, principal, code, data.stars, submit.nfc(data.comment))
+        r = await loop.rate(session, principal, code, data.stars, nfc(data.comment))
         return StatusOut(r.code, r.status, r.version)
 
 

@@ -33,9 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.base import Base, references
-
-OPEN_STATUSES = ("new", "acknowledged", "in_progress")
-STATUSES = (*OPEN_STATUSES, "resolved", "closed", "rejected", "duplicate")
+from api.core.status import ReportStatus
 
 EMPTY_OBJECT = text("'{}'::jsonb")
 
@@ -107,7 +105,9 @@ class Report(Base):
     agency_code: Mapped[str | None] = mapped_column(Text, ForeignKey("agencies.code"))
     near_boundary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     snapped_m: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(Text, default="new", server_default="new")
+    status: Mapped[str] = mapped_column(
+        Text, default=ReportStatus.NEW.value, server_default=ReportStatus.NEW.value
+    )
     visibility: Mapped[str] = mapped_column(Text, default="public", server_default="public")
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -12,11 +11,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.core import pagination
 from api.core.errors import AppError
+from api.core.pagination import Instant
+from api.core.status import ALL, CLOSED, OPEN, values
 
-OPEN_GROUP = ("new", "acknowledged", "in_progress")
-CLOSED_GROUP = ("resolved", "closed", "rejected", "duplicate")
-STATUS_VALUES = (*OPEN_GROUP, *CLOSED_GROUP)
 MAX_RADIUS_M = 10_000.0
 
 
@@ -91,10 +90,10 @@ def parse_filter(
         if not s:
             continue
         if s == "open":
-            f.statuses.extend(OPEN_GROUP)
+            f.statuses.extend(values(OPEN))
         elif s == "closed":
-            f.statuses.extend(CLOSED_GROUP)
-        elif s in STATUS_VALUES:
+            f.statuses.extend(values(CLOSED))
+        elif s in ALL:
             f.statuses.append(s)
         else:
             raise bad_param("status", f"unknown status {s!r}", f"trạng thái {s!r} không tồn tại")
@@ -102,19 +101,6 @@ def parse_filter(
     if q:
         f.words = [w for w in re.split(r"\s+", q.strip()) if w][:8]
     return f
-
-
-def encode_cursor(created_at: datetime, rid: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{rid}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        ts, rid = raw.split("|")
-        return datetime.fromisoformat(ts), uuid.UUID(rid)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_param("cursor", "not a cursor from this API", "con trỏ phân trang không hợp lệ") from None
 
 
 def _escape_like(word: str) -> str:
@@ -170,7 +156,7 @@ async def list_reports(
     conds = list(conds)
     params = dict(params)
     if cursor:
-        ts, rid = decode_cursor(cursor)
+        ts, rid = pagination.decode(cursor, tuple[Instant, uuid.UUID])
         conds.append("(r.created_at, r.id) < (:c_ts, :c_id)")
         params.update(c_ts=ts, c_id=rid)
     sql = f"""
@@ -181,5 +167,4 @@ async def list_reports(
         LIMIT :limit
     """
     rows = list((await session.execute(text(sql), {**params, "limit": limit + 1})).all())
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return pagination.page(rows, limit, lambda r: (r.created_at, r.id))

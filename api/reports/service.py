@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ from api.catalogue import deadlines
 from api.core.db import jsonb, raw_connection, rebind
 from api.core.errors import AppError, Conflict, Unprocessable
 from api.core.settings import Settings
+from api.core.status import OPEN, values
+from api.core.text import nfc, search_text
 from api.notifications.service import event_facts_sql, notify_event
 from api.reports import events
 from api.reports.codes import new_code
-from api.reports.models import OPEN_STATUSES
 from api.reports.schemas import (
     MAX_ADDRESS,
     MAX_DESCRIPTION,
@@ -35,7 +35,7 @@ from api.reports.schemas import (
     ReportIn,
     WardRef,
 )
-from moderation import fold, screen_text
+from moderation import screen_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +56,6 @@ def outside_service_area(lat: float, lng: float) -> Unprocessable:
         code="outside_service_area",
         details={"lat": lat, "lng": lng},
     )
-
-
-def nfc(value: str | None) -> str | None:
-    """NFC-normalised and stripped; None for nothing left."""
-    if value is None:
-        return None
-    value = unicodedata.normalize("NFC", value).strip()
-    return value or None
 
 
 def too_long(field: str, limit: int) -> AppError:
@@ -125,7 +117,7 @@ def _check_answers(asked: list[dict[str, Any]], answers: dict[str, Any]) -> dict
             if not isinstance(value, str):
                 problems[key] = "must be text"
             else:
-                value = unicodedata.normalize("NFC", value).strip()
+                value = nfc(value) or ""
                 if len(value) > int(q.get("max_length", 500)):
                     problems[key] = "too long"
         clean[key] = value
@@ -163,7 +155,7 @@ WHERE ST_DWithin(geography(r.geom), pt.g, $3::float8)
   AND r.created_at >= $6
 ORDER BY d, r.created_at DESC LIMIT 5
 """
-_OPEN = list(OPEN_STATUSES)
+_OPEN = values(OPEN)
 
 # The claim and every read, in one round trip and one row. $1 user, $2 idempotency key (NULL: none),
 # $3 request hash, $4-$6 rules_args, $7-$12 assign_params, $13 client id to check (NULL: none),
@@ -369,7 +361,7 @@ async def submit(
         data.anonymous,
         ack_by,
         resolve_by,
-        search_text_for(description, address),
+        search_text(description, address),
         now,
         key,
         jsonb(body),
@@ -388,8 +380,3 @@ async def submit(
     await notify_event(session, facts)
     await session.commit()
     return Outcome(201, body)
-
-
-def search_text_for(description: str, address: str | None) -> str:
-    """What text search matches: accent-free, lower-case, like f_unaccent() in the database."""
-    return fold(f"{description} {address or ''}".strip())

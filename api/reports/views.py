@@ -16,7 +16,8 @@ from api.access.tokens import Principal
 from api.catalogue.models import Category
 from api.core.media import config_for
 from api.core.settings import Settings
-from api.reports.models import OPEN_STATUSES, Follow, Report, ReportEvent
+from api.core.status import OPEN
+from api.reports.models import Follow, Report, ReportEvent
 from geo import Area
 
 UNSET = msgspec.UNSET
@@ -90,7 +91,7 @@ class ReportView(msgspec.Struct, omit_defaults=True):
 def is_overdue(report: Report, now: datetime) -> bool:
     if report.status == "new":
         due = min((d for d in (report.ack_due_at, report.resolve_due_at) if d is not None), default=None)
-    elif report.status in OPEN_STATUSES:
+    elif report.status in OPEN:
         due = report.resolve_due_at
     else:
         due = None

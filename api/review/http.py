@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.access.guards import roles
 from api.access.tokens import Principal
 from api.core.openapi import errors
+from api.core.pagination import Cursor
 from api.review import service as review
 from api.review.schemas import ReviewIn, ReviewItem, ReviewOut, ReviewQueue
 
@@ -21,16 +22,16 @@ class ModerationController(Controller):
     tags = ["moderation"]
     guards = [roles("moderator", "admin")]
 
-    @get("/queue", responses=errors(401, 403, 422), operation_id="moderationQueue")
+    @get("/queue", responses=errors(400, 401, 403), operation_id="moderationQueue")
     async def queue(
         self,
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
-        after: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
     ) -> ReviewQueue:
         """Reports held back by automatic moderation, in your scope, oldest first."""
-        items, next_after = await review.queue(session, principal, after=after, limit=limit)
+        items, next_cursor = await review.queue(session, principal, cursor=cursor, limit=limit)
         return ReviewQueue(
             [
                 ReviewItem(
@@ -48,7 +49,7 @@ class ModerationController(Controller):
                 )
                 for i in items
             ],
-            next_after,
+            next_cursor,
         )
 
     @post("/{code:str}", status_code=200, responses=errors(401, 403, 404, 409), operation_id="moderateReport")

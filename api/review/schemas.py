@@ -36,4 +36,4 @@ class ReviewItem(msgspec.Struct):
 
 class ReviewQueue(msgspec.Struct):
     items: list[ReviewItem]
-    next_after: str | None = None
+    next_cursor: str | None = None

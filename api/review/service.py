@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.scope import review_scope
 from api.access.tokens import Principal
+from api.core import pagination
 from api.core.errors import Conflict, NotFound, Unprocessable
+from api.core.pagination import Instant
 from api.reports.events import append_event
 
 ALLOWED_FROM = {"publish": ("pending_review", "hidden"), "hide": ("pending_review", "public")}
@@ -48,29 +50,15 @@ class QueueItem:
     held_for: list[str]  # why automatic screening held it back (phone_number, email_address, …)
 
 
-def _cursor(item: QueueItem) -> str:
-    return f"{item.created_at.isoformat()}|{item.code}"
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, _, code = cursor.partition("|")
-        return datetime.fromisoformat(at), code
-    except ValueError:
-        raise Unprocessable(
-            "Bad cursor.", message_vi="Con trỏ trang không hợp lệ.", code="bad_cursor"
-        ) from None
-
-
 async def queue(
-    session: AsyncSession, viewer: Principal, *, after: str | None = None, limit: int = 50
+    session: AsyncSession, viewer: Principal, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[QueueItem], str | None]:
-    """Reports waiting for review in the viewer's scope, oldest first."""
+    """Reports waiting for review in the viewer's scope, oldest first; and the next page's cursor."""
     cond, scope_params = review_scope(viewer)
     params: dict[str, Any] = {**scope_params, "limit": limit + 1}
     keyset = ""
-    if after:
-        params["at"], params["code"] = _parse_cursor(after)
+    if cursor:
+        params["at"], params["code"] = pagination.decode(cursor, tuple[Instant, str])
         keyset = "AND (r.created_at, r.code) > (:at, :code)"
     rows = await session.execute(
         text(
@@ -92,9 +80,7 @@ async def queue(
         QueueItem(**{k: v for k, v in row._mapping.items() if k != "held"}, held_for=list(row.held or []))
         for row in rows
     ]
-    more = len(items) > limit
-    items = items[:limit]
-    return items, (_cursor(items[-1]) if more and items else None)
+    return pagination.page(items, limit, lambda i: (i.created_at, i.code))
 
 
 async def decide(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from api.areas import cli as areas_cli
+from api.core import clock
 from api.core.commands import Command
 from api.core.embedded_pg import Cluster, EmbeddedPgError
 from api.core.logs import configure_logging
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_json)
+    clock.configure(settings)
     cmd = COMMANDS[args.command]
     try:
         if not cmd.needs_database:

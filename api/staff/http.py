@@ -15,6 +15,7 @@ from api.access.tokens import Principal
 from api.accounts.http import tokens_out
 from api.accounts.schemas import TokensOut
 from api.core.openapi import PUBLIC, errors
+from api.core.pagination import Cursor
 from api.core.settings import Settings
 from api.staff import service
 from api.staff.schemas import LoginIn, PasswordIn, StaffRole, UserIn, UserList, UserOut, UserPatch
@@ -61,7 +62,7 @@ class UsersController(Controller):
     @get(
         "",
         guards=[roles("admin", "leader")],
-        responses=errors(401, 403),
+        responses=errors(400, 401, 403),
         operation_id="listUsers",
     )
     async def list_users(
@@ -72,21 +73,21 @@ class UsersController(Controller):
         area: FromQuery[str | None] = None,
         q: FromQuery[Annotated[str | None, Parameter(max_length=64)]] = None,
         include_disabled: FromQuery[bool] = True,
-        after: FromQuery[str | None] = None,
+        cursor: Cursor = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
     ) -> UserList:
-        """Staff accounts in username order; `next_after` pages on."""
-        users, next_after = await service.list_users(
+        """Staff accounts in username order; `next_cursor` pages on."""
+        users, next_cursor = await service.list_users(
             session,
             principal,
             role=role,
             area=area,
             q=q,
             include_disabled=include_disabled,
-            after=after,
+            cursor=cursor,
             limit=limit,
         )
-        return UserList([user_out(u) for u in users], next_after)
+        return UserList([user_out(u) for u in users], next_cursor)
 
     @post("", guards=[admin_only], responses=errors(401, 403, 409, 422), operation_id="createUser")
     async def create_user(self, data: JSONBody[UserIn], session: NamedDependency[AsyncSession]) -> UserOut:

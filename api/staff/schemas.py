@@ -60,4 +60,4 @@ class UserOut(msgspec.Struct):
 
 class UserList(msgspec.Struct):
     items: list[UserOut]
-    next_after: str | None = None  # pass as `after` for the next page (usernames in order)
+    next_cursor: str | None = None

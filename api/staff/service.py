@@ -17,7 +17,6 @@ Rules:
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +33,10 @@ from api.access.scope import NEEDS_GRANT, holding_area_under, staff_scope
 from api.access.tokens import Principal
 from api.accounts.models import RefreshToken
 from api.accounts.service import IssuedTokens, issue_tokens
+from api.core import pagination
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings
+from api.core.text import nfc
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 
 USERNAME = re.compile(r"[a-z0-9._@\-]{3,64}")
@@ -54,7 +55,7 @@ def user_not_found() -> NotFound:
 
 
 def normalise_username(username: str) -> str:
-    return unicodedata.normalize("NFC", username).strip().lower()
+    return (nfc(username) or "").lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,10 +258,10 @@ async def list_users(
     area: str | None = None,
     q: str | None = None,
     include_disabled: bool = True,
-    after: str | None = None,
+    cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[StaffUser], str | None]:
-    """Staff accounts in username order (keyset on `after`); leaders see only their scope."""
+    """Staff accounts in username order, and the next page's cursor; leaders see only their scope."""
     stmt = select(User).where(User.role != "resident", _scoped_user_ids_clause(viewer))
     if role:
         stmt = stmt.where(User.role == role)
@@ -274,12 +275,12 @@ async def list_users(
         )
     if not include_disabled:
         stmt = stmt.where(User.disabled.is_(False))
-    if after:
+    if cursor:
+        (after,) = pagination.decode(cursor, tuple[str])
         stmt = stmt.where(User.username > after)
-    users = list((await session.execute(stmt.order_by(User.username).limit(limit + 1))).scalars())
-    more = len(users) > limit
-    users = users[:limit]
-    return await _with_scopes(session, users), (users[-1].username if more and users else None)
+    rows = list((await session.execute(stmt.order_by(User.username).limit(limit + 1))).scalars())
+    users, next_cursor = pagination.page(rows, limit, lambda u: (u.username,))
+    return await _with_scopes(session, users), next_cursor
 
 
 async def get_user(session: AsyncSession, viewer: Principal, user_id: uuid.UUID) -> StaffUser:

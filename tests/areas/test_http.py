@@ -109,8 +109,12 @@ async def test_tree_listing_and_pages(db_conn: AsyncConnection, client: httpx.As
     roots = (await client.get("/v1/areas")).json()
     assert [a["code"] for a in roots["items"]] == ["T1"] and roots["total"] == 1
     assert roots["items"][0]["is_leaf"] is False
-    page = (await client.get("/v1/areas", params={"parent": "T1", "limit": 2, "offset": 1})).json()
+    page = (await client.get("/v1/areas", params={"parent": "T1", "limit": 1})).json()
+    assert [a["code"] for a in page["items"]] == ["W1"] and page["total"] == 3
+    cursor = page["next_cursor"]
+    page = (await client.get("/v1/areas", params={"parent": "T1", "limit": 2, "cursor": cursor})).json()
     assert [a["code"] for a in page["items"]] == ["W2", "W3"] and page["total"] == 3
+    assert page["next_cursor"] is None
     assert page["items"][0] == {
         "code": "W2",
         "name": "Phường Hai",

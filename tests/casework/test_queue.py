@@ -104,4 +104,4 @@ async def test_keyset_pages_cover_everything_once(
     assert seen == [i["code"] for i in full]
     assert len(seen) == len(set(seen)) == 6 + 7 + 3
     bad = await wf_client.get("/v1/officer/queue?cursor=@@@", headers=city.officer_w1[1])
-    assert bad.status_code == 422
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_cursor"

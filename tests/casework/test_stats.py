@@ -1,18 +1,18 @@
-"""GET /v1/stats against figures computed by hand on a small seeded set (local Vietnam days)."""
+"""GET /v1/stats against figures computed by hand on a small seeded set (local days)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.core import clock
 from tests.casework.conftest import City, case
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+VN = clock.local_zone()
 
 
 def local(s: str) -> datetime:

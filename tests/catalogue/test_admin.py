@@ -136,6 +136,11 @@ async def test_holidays(client: httpx.AsyncClient, db_conn: AsyncConnection) -> 
         {"day": "2031-04-30", "name": "Giải phóng miền Nam"},
         {"day": "2031-05-01", "name": "Ngày Quốc tế Lao động"},
     ]
+    first = (await client.get("/v1/admin/holidays?year=2031&limit=1", headers=admin)).json()
+    assert [h["day"] for h in first["items"]] == ["2031-04-30"]
+    params = {"year": 2031, "limit": 1, "cursor": first["next_cursor"]}
+    last = (await client.get("/v1/admin/holidays", params=params, headers=admin)).json()
+    assert [h["day"] for h in last["items"]] == ["2031-05-01"] and last["next_cursor"] is None
     assert (await client.delete("/v1/admin/holidays/2031-04-30", headers=admin)).status_code == 204
     assert_error_shape(
         await client.delete("/v1/admin/holidays/2031-04-30", headers=admin), 404, "holiday_not_found"
@@ -161,8 +166,9 @@ async def test_moderation_review(client: httpx.AsyncClient, db_conn: AsyncConnec
     assert codes(await client.get("/v1/moderation/queue", headers=mod_w2)) == [r2.code]
     page = await client.get("/v1/moderation/queue?limit=1", headers=mod)
     assert codes(page) == [r1.code]
-    after = page.json()["next_after"]
-    assert codes(await client.get("/v1/moderation/queue", params={"after": after}, headers=mod)) == [r2.code]
+    cursor = page.json()["next_cursor"]
+    page = await client.get("/v1/moderation/queue", params={"cursor": cursor}, headers=mod)
+    assert codes(page) == [r2.code] and page.json()["next_cursor"] is None
 
     # scoped moderator: another ward's report does not exist for them
     assert_error_shape(

@@ -1,22 +1,23 @@
 """Deadlines on the working calendar (api/reports/deadlines.py), with holidays set through the admin API.
 
 Acknowledge within `ack_hours`; resolve within `resolve_value` working days (weekends and holidays
-skipped, dates in Asia/Ho_Chi_Minh) or hours. All instants below are written in local time (UTC+7).
+skipped, local dates) or hours. All instants below are written in local time (api.core.clock).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.catalogue import deadlines
+from api.core import clock
 from api.core.db import Database
 from tests.support.staff import make_staff
 
-VN = timezone(timedelta(hours=7))
+VN = clock.local_zone()
 
 
 def local(y: int, m: int, d: int, hh: int = 9, mm: int = 0) -> datetime:

@@ -255,12 +255,14 @@ async def test_list_filters_and_leader_scope(client: httpx.AsyncClient, db_conn:
     assert names(await client.get("/v1/admin/users?role=officer&area=T1", headers=admin)) == ["o-w1", "o-w2"]
     assert names(await client.get("/v1/admin/users?q=duc", headers=admin)) == ["o-w1"]  # accent-free search
     page = await client.get("/v1/admin/users?limit=3", headers=admin)
-    assert names(page) == ["adm", "lead-t1", "lead-x"] and page.json()["next_after"] == "lead-x"
-    assert names(await client.get("/v1/admin/users?limit=3&after=lead-x", headers=admin)) == [
-        "mod",
-        "o-w1",
-        "o-w2",
-    ]
+    assert names(page) == ["adm", "lead-t1", "lead-x"]
+    cursor = page.json()["next_cursor"]
+    page = await client.get("/v1/admin/users", params={"limit": 3, "cursor": cursor}, headers=admin)
+    assert names(page) == ["mod", "o-w1", "o-w2"]
+    page = await client.get(
+        "/v1/admin/users", params={"limit": 3, "cursor": page.json()["next_cursor"]}, headers=admin
+    )
+    assert names(page) == ["o-x1"] and page.json()["next_cursor"] is None
     # leaders read the staff of their own areas only
     assert names(await client.get("/v1/admin/users", headers=leader)) == ["lead-t1", "o-w1", "o-w2"]
     assert names(await client.get("/v1/admin/users", headers=leader_x)) == ["lead-x", "o-x1"]

@@ -1,0 +1,34 @@
+"""The one status vocabulary (api/core/status.py) agrees with the schema and with the queue's index."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.casework.filters import OPEN_SQL
+from api.casework.queue import DUE_KEY
+from api.core.status import ALL, CLOSED, OPEN, ReportStatus, sql_in, values
+
+
+def test_groups_split_the_statuses() -> None:
+    assert OPEN | CLOSED == ALL == set(ReportStatus) and not OPEN & CLOSED
+    assert values(OPEN) == ["new", "acknowledged", "in_progress"]
+    assert values(["closed", "new"]) == ["new", "closed"]  # the enum's order, whatever the input's
+    assert sql_in(OPEN) == "('new', 'acknowledged', 'in_progress')"
+
+
+async def test_enum_matches_the_check_constraint(db_conn: AsyncConnection) -> None:
+    definition = await db_conn.scalar(
+        text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ck_reports_status'")
+    )
+    assert set(re.findall(r"'(\w+)'", definition)) == set(values(ReportStatus))
+
+
+async def test_queue_order_still_reads_like_its_index(db_conn: AsyncConnection) -> None:
+    await db_conn.execute(text("SET LOCAL enable_seqscan = off"))
+    await db_conn.execute(text("SET LOCAL enable_sort = off"))
+    sql = f"EXPLAIN SELECT r.code FROM reports r WHERE {OPEN_SQL} ORDER BY {DUE_KEY}, r.code LIMIT 5"
+    plan = "\n".join(line for (line,) in await db_conn.execute(text(sql)))
+    assert "Index Scan using ix_reports_queue_due" in plan, plan
