@@ -35,7 +35,7 @@ from api.core.logs import request_id_middleware_factory
 from api.core.media import config_for
 from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
-from api.health.http.http.http.http.http.http.http import HealthController
+from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
 from api.reports.http import ReportsController
