@@ -35,6 +35,7 @@ class CaseFilter:
     statuses: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     area: str | None = None
+    ward: str | None = None  # the public list's ward filter (applied in extra_conds), named for scope checks
     date_from: date | None = None  # local dates (api.core.clock), inclusive, on created_at
     date_to: date | None = None
     overdue: bool | None = None
@@ -64,6 +65,13 @@ async def check_area(session: AsyncSession, principal: Principal, area: str) -> 
     )
     if not ok:
         raise area_not_found(area)
+
+
+async def check_areas(session: AsyncSession, principal: Principal, f: CaseFilter) -> None:
+    """404 unless every area the filter names lies within the caller's scope."""
+    for code in (f.area, f.ward):
+        if code:
+            await check_area(session, principal, code)
 
 
 def where(principal: Principal, f: CaseFilter, now: datetime) -> tuple[list[str], dict[str, Any]]:

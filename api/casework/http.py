@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-import msgspec
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,97 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.access.guards import roles
 from api.access.tokens import Principal
 from api.casework import export, queue, service, stats, tiles
-from api.casework.filters import CaseFilter, check_area
+from api.casework.filters import CaseFilter, check_areas
+from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow
 from api.core.db import Database
 from api.core.openapi import errors
 from api.core.pagination import Cursor
 from api.core.text import nfc
 from api.reports import queries
 
-ActionName = Literal["acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment"]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-
 casework = roles("officer", "leader")
 leaders = roles("leader", "admin")
-
-
-class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
-    """One staff action. `message` is public (shown and pushed to the resident), `note` staff-only.
-    reject needs `reason` from the list; transfer needs `ward` and `reason`; merge needs `into`
-    (another report's code); assign needs `assignee`. `version` (optional) makes the action fail
-    with 409 if the case changed since the caller read it."""
-
-    action: ActionName
-    message: Text | None = None
-    note: Text | None = None
-    reason: Short | None = None
-    media_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=10)] = []
-    ward: Short | None = None
-    into: Short | None = None
-    assignee: uuid.UUID | None = None
-    version: Annotated[int, msgspec.Meta(ge=0)] | None = None
-
-
-class ActionOut(msgspec.Struct):
-    code: str
-    action: str
-    status: str
-    from_status: str
-    ward: str | None
-    version: int
-    assignee: uuid.UUID | None
-    event_id: uuid.UUID
-    allowed: list[str]
-
-
-class QueueItem(msgspec.Struct):
-    code: str
-    status: str
-    category: str
-    ward: str | None
-    description: str
-    address: str | None
-    created_at: datetime
-    ack_due_at: datetime | None
-    resolve_due_at: datetime | None
-    due_at: datetime | None
-    overdue: bool
-    near_boundary: bool
-    assignee: uuid.UUID | None
-    follower_count: int
-    version: int
-    lat: float | None
-    lng: float | None
-
-
-class QueueOut(msgspec.Struct):
-    items: list[QueueItem]
-    counts: dict[str, int]
-    next_cursor: str | None = None
-
-
-class StatsRow(msgspec.Struct):
-    key: str | None
-    received: int
-    open: int
-    overdue: int
-    resolved: int
-    resolved_on_time: int
-    resolved_on_time_pct: float | None
-    median_ack_hours: float | None
-    median_resolve_hours: float | None
-    reopen_rate: float | None
-    mean_rating: float | None
-    ratings: int
-
-
-class StatsOut(msgspec.Struct):
-    group_by: str
-    area: str | None
-    date_from: date | None
-    date_to: date | None
-    groups: list[StatsRow]
 
 
 StatusQ = FromQuery[Annotated[str | None, Parameter(max_length=200)]]
@@ -236,29 +153,24 @@ FromQ = Annotated[date | None, QueryParameter(name="from")]
 ToQ = Annotated[date | None, QueryParameter(name="to")]
 
 
-async def _export_filter(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    near: str | None,
-    radius: float | None,
-    bbox: str | None,
-    status: str | None,
-    category: str | None,
-    ward: str | None,
-    since: datetime | None,
-    q: str | None,
-    area: str | None,
-    date_from: date | None,
-    date_to: date | None,
-    overdue: bool | None,
-    near_boundary: bool | None,
+def provide_export_filter(
+    near: FromQuery[Annotated[str | None, Parameter(max_length=64)]] = None,
+    radius: FromQuery[float | None] = None,
+    bbox: FromQuery[Annotated[str | None, Parameter(max_length=128)]] = None,
+    status: StatusQ = None,
+    category: CategoryQ = None,
+    ward: AreaQ = None,
+    since: FromQuery[datetime | None] = None,
+    q: FromQuery[Annotated[str | None, Parameter(max_length=200)]] = None,
+    area: AreaQ = None,
+    date_from: FromQ = None,
+    date_to: ToQ = None,
+    overdue: FromQuery[bool | None] = None,
+    near_boundary: FromQuery[bool | None] = None,
 ) -> CaseFilter:
-    """The public list's filters (parsed and rendered by api.reports.queries, the same code as
-    GET /v1/reports) plus the staff ones; a foreign or unknown `area`/`ward` is 404 before any byte."""
-    for code in (area, ward):
-        if code:
-            await check_area(session, principal, code)
+    """The exports' filters: those of GET /v1/reports (parsed and rendered by api.reports.queries, the
+    same code) plus `area`, `from`/`to` (local dates), `overdue`, `near_boundary`. A foreign or unknown
+    `area`/`ward` is 404 before any byte is sent (`check_areas`)."""
     listed = queries.parse_filter(
         near=near,
         radius=radius,
@@ -272,6 +184,7 @@ async def _export_filter(
     conds, params = queries.where(listed)
     return CaseFilter(
         area=area,
+        ward=ward,
         date_from=date_from,
         date_to=date_to,
         overdue=overdue,
@@ -285,6 +198,7 @@ class FiguresController(Controller):
     path = "/v1"
     tags = ["figures"]
     guards = [leaders]
+    dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
 
     @get("/stats", responses=errors(401, 403, 404), operation_id="stats")
     async def stats(
@@ -320,42 +234,14 @@ class FiguresController(Controller):
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
-        near: FromQuery[Annotated[str | None, Parameter(max_length=64)]] = None,
-        radius: FromQuery[float | None] = None,
-        bbox: FromQuery[Annotated[str | None, Parameter(max_length=128)]] = None,
-        status: StatusQ = None,
-        category: CategoryQ = None,
-        ward: AreaQ = None,
-        since: FromQuery[datetime | None] = None,
-        q: FromQuery[Annotated[str | None, Parameter(max_length=200)]] = None,
-        area: AreaQ = None,
-        date_from: FromQ = None,
-        date_to: ToQ = None,
-        overdue: FromQuery[bool | None] = None,
-        near_boundary: FromQuery[bool | None] = None,
+        case_filter: NamedDependency[CaseFilter],
     ) -> Stream:
         """Your in-scope cases as CSV (UTF-8 with BOM), streamed. Filters: those of GET /v1/reports
         (near, radius, bbox, status as a comma list with open/closed, category, ward, since, q) plus
         `area`, `from`/`to` (local dates), `overdue`, `near_boundary`."""
-        f = await _export_filter(
-            session,
-            principal,
-            near=near,
-            radius=radius,
-            bbox=bbox,
-            status=status,
-            category=category,
-            ward=ward,
-            since=since,
-            q=q,
-            area=area,
-            date_from=date_from,
-            date_to=date_to,
-            overdue=overdue,
-            near_boundary=near_boundary,
-        )
+        await check_areas(session, principal, case_filter)
         return Stream(
-            export.csv_chunks(database, principal, f),
+            export.csv_chunks(database, principal, case_filter),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
@@ -371,40 +257,12 @@ class FiguresController(Controller):
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
-        near: FromQuery[Annotated[str | None, Parameter(max_length=64)]] = None,
-        radius: FromQuery[float | None] = None,
-        bbox: FromQuery[Annotated[str | None, Parameter(max_length=128)]] = None,
-        status: StatusQ = None,
-        category: CategoryQ = None,
-        ward: AreaQ = None,
-        since: FromQuery[datetime | None] = None,
-        q: FromQuery[Annotated[str | None, Parameter(max_length=200)]] = None,
-        area: AreaQ = None,
-        date_from: FromQ = None,
-        date_to: ToQ = None,
-        overdue: FromQuery[bool | None] = None,
-        near_boundary: FromQuery[bool | None] = None,
+        case_filter: NamedDependency[CaseFilter],
     ) -> Stream:
         """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the same filters as the CSV."""
-        f = await _export_filter(
-            session,
-            principal,
-            near=near,
-            radius=radius,
-            bbox=bbox,
-            status=status,
-            category=category,
-            ward=ward,
-            since=since,
-            q=q,
-            area=area,
-            date_from=date_from,
-            date_to=date_to,
-            overdue=overdue,
-            near_boundary=near_boundary,
-        )
+        await check_areas(session, principal, case_filter)
         return Stream(
-            export.geojson_chunks(database, principal, f),
+            export.geojson_chunks(database, principal, case_filter),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )
