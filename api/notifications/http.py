@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
@@ -10,14 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import push
-from api.access.models import User
 from api.access.tokens import Principal
-from api.core import pagination
-from api.core.errors import AppError
 from api.core.openapi import errors
-from api.core.pagination import Cursor, Instant
-from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
+from api.core.pagination import Cursor
+from api.notifications import service
+from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, ReadIn, ReadOut
 
 
 class DevicesController(Controller):
@@ -32,26 +28,14 @@ class DevicesController(Controller):
         session: NamedDependency[AsyncSession],
     ) -> DeviceOut:
         """Register or refresh this phone's FCM token. A token another account held moves to you."""
-        d = await push.register_device(
-            session,
-            user_id=principal.id,
-            token=data.token,
-            platform=data.platform,
-            locale=data.locale,
-            app_version=data.app_version,
-        )
-        await session.commit()
-        return DeviceOut(d.token, d.platform, d.locale, d.app_version, d.created_at, d.updated_at)
+        return await service.register_device(session, principal.id, data)
 
     @get("", responses=errors(401), operation_id="listPushDevices")
     async def list_devices(
         self, principal: NamedDependency[Principal], session: NamedDependency[AsyncSession]
     ) -> list[DeviceOut]:
         """Your registered devices."""
-        return [
-            DeviceOut(d.token, d.platform, d.locale, d.app_version, d.created_at, d.updated_at)
-            for d in await push.list_devices(session, principal.id)
-        ]
+        return await service.list_devices(session, principal.id)
 
     @delete("/{token:str}", status_code=204, responses=errors(401), operation_id="removePushDevice")
     async def remove(
@@ -61,17 +45,7 @@ class DevicesController(Controller):
         session: NamedDependency[AsyncSession],
     ) -> None:
         """Stop pushes to this token (idempotent: removing an unknown token is not an error)."""
-        await push.remove_device(session, user_id=principal.id, token=token)
-        await session.commit()
-
-
-async def _reader_locale(request: Request[Any, Any, Any], session: AsyncSession, principal: Principal) -> str:
-    """Accept-Language when given, else the account's language."""
-    lang = request.headers.get("accept-language", "").split(",")[0].strip()
-    if lang:
-        return push.norm_locale(lang)
-    user = await session.get(User, principal.id)
-    return push.norm_locale(user.locale if user else None)
+        await service.remove_device(session, principal.id, token)
 
 
 class NotificationsController(Controller):
@@ -89,27 +63,12 @@ class NotificationsController(Controller):
         unread_only: Annotated[bool, QueryParameter()] = False,
     ) -> InboxOut:
         """Your inbox, newest first, with the unread count; follow `next_cursor` for older ones."""
-        before = pagination.decode(cursor, tuple[Instant, uuid.UUID]) if cursor else None
-        locale = await _reader_locale(request, session, principal)
-        page = await push.inbox(
-            session, principal.id, locale=locale, limit=limit, before=before, unread_only=unread_only
+        locale = await service.reader_locale(
+            session, principal.id, request.headers.get("accept-language", "")
         )
-        items = [
-            NotificationOut(
-                i.id,
-                i.kind,
-                i.report_code,
-                i.title,
-                i.body,
-                {k: str(v) for k, v in i.data.items()},
-                i.created_at,
-                i.read_at,
-            )
-            for i in page.items
-        ]
-        last = page.items[-1] if page.more else None
-        next_cursor = pagination.encode(last.created_at, last.id) if last else None
-        return InboxOut(items, page.unread, next_cursor)
+        return await service.inbox(
+            session, principal.id, locale=locale, limit=limit, cursor=cursor, unread_only=unread_only
+        )
 
     @post("/read", status_code=200, responses=errors(401), operation_id="markNotificationsRead")
     async def mark_read(
@@ -119,12 +78,4 @@ class NotificationsController(Controller):
         session: NamedDependency[AsyncSession],
     ) -> ReadOut:
         """Mark notifications read: `{"ids": [...]}` or `{"all": true}`."""
-        if data.all == (data.ids is not None):
-            raise AppError(
-                'Send either "ids" or "all": true.',
-                message_vi='Gửi "ids" hoặc "all": true.',
-                code="bad_read_request",
-            )
-        marked = await push.mark_read(session, principal.id, ids=data.ids, all_=data.all)
-        await session.commit()
-        return ReadOut(marked, await push.unread_count(session, principal.id))
+        return await service.mark_read(session, principal.id, data)

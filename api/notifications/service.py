@@ -22,9 +22,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
+from api.access.models import User
 from api.access.scope import AGENCIES, AREAS, granted_staff
+from api.core import pagination
 from api.core.db import raw_connection
+from api.core.errors import AppError
+from api.core.pagination import Instant
 from api.notifications import texts as t
+from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
 
 RESIDENT_KINDS = frozenset(t.RESIDENT)
 OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
@@ -146,3 +151,87 @@ async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
                 report_code=code,
                 data=payload,
             )
+
+
+# --- the resident's side: push devices and the inbox ---
+
+
+def _device_out(d: push.Device) -> DeviceOut:
+    return DeviceOut(d.token, d.platform, d.locale, d.app_version, d.created_at, d.updated_at)
+
+
+async def register_device(session: AsyncSession, user_id: uuid.UUID, data: DeviceIn) -> DeviceOut:
+    """Register or refresh a phone's FCM token, and commit; a token another account held moves here."""
+    d = await push.register_device(
+        session,
+        user_id=user_id,
+        token=data.token,
+        platform=data.platform,
+        locale=data.locale,
+        app_version=data.app_version,
+    )
+    await session.commit()
+    return _device_out(d)
+
+
+async def list_devices(session: AsyncSession, user_id: uuid.UUID) -> list[DeviceOut]:
+    return [_device_out(d) for d in await push.list_devices(session, user_id)]
+
+
+async def remove_device(session: AsyncSession, user_id: uuid.UUID, token: str) -> None:
+    """Stop pushes to this token, and commit (removing an unknown token is not an error)."""
+    await push.remove_device(session, user_id=user_id, token=token)
+    await session.commit()
+
+
+async def reader_locale(session: AsyncSession, user_id: uuid.UUID, accept_language: str) -> str:
+    """Accept-Language when given, else the account's language."""
+    lang = accept_language.split(",")[0].strip()
+    if lang:
+        return push.norm_locale(lang)
+    user = await session.get(User, user_id)
+    return push.norm_locale(user.locale if user else None)
+
+
+async def inbox(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    locale: str,
+    limit: int,
+    cursor: str | None,
+    unread_only: bool,
+) -> InboxOut:
+    """A page of the inbox, newest first, with the unread count and the next page's cursor."""
+    before = pagination.decode(cursor, tuple[Instant, uuid.UUID]) if cursor else None
+    page = await push.inbox(
+        session, user_id, locale=locale, limit=limit, before=before, unread_only=unread_only
+    )
+    items = [
+        NotificationOut(
+            i.id,
+            i.kind,
+            i.report_code,
+            i.title,
+            i.body,
+            {k: str(v) for k, v in i.data.items()},
+            i.created_at,
+            i.read_at,
+        )
+        for i in page.items
+    ]
+    last = page.items[-1] if page.more else None
+    return InboxOut(items, page.unread, pagination.encode(last.created_at, last.id) if last else None)
+
+
+async def mark_read(session: AsyncSession, user_id: uuid.UUID, data: ReadIn) -> ReadOut:
+    """Mark notifications read (`ids`, or `all`), and commit."""
+    if data.all == (data.ids is not None):
+        raise AppError(
+            'Send either "ids" or "all": true.',
+            message_vi='Gửi "ids" hoặc "all": true.',
+            code="bad_read_request",
+        )
+    marked = await push.mark_read(session, user_id, ids=data.ids, all_=data.all)
+    await session.commit()
+    return ReadOut(marked, await push.unread_count(session, user_id))
