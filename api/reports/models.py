@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.base import Base, references
-from api.core.status import ReportStatus
+from api.core.status import ALL, OPEN, ReportStatus, sql_in
 
 EMPTY_OBJECT = text("'{}'::jsonb")
 
@@ -53,7 +53,7 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('new','acknowledged','in_progress','resolved','closed','rejected','duplicate')",
+            f"status IN {sql_in(ALL)}",
             name="ck_reports_status",
         ),
         CheckConstraint(
@@ -83,7 +83,7 @@ class Report(Base):
             "ix_reports_queue_due",
             text(f"({QUEUE_DUE_KEY})"),
             "code",
-            postgresql_where=text("status IN ('new', 'acknowledged', 'in_progress')"),
+            postgresql_where=text(f"status IN {sql_in(OPEN)}"),
         ),
         Index("ix_reports_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")),
         Index("ix_reports_created", "created_at", "code"),
