@@ -1,5 +1,5 @@
 """A resident's copy of everything held about them (`GET /v1/me/export`), the right of access of
-Vietnam's Decree 13/2023 on personal data protection.
+Vietnam's personal data protection decree.
 
 Their reports appear as they see them in the app (the full view minus what only staff see: internal
 notes, staff actors), so nothing of the city's internal work and nothing about another resident is in

@@ -1,5 +1,5 @@
 """Retention of personal data: reports closed longer than `PHANANH_RETENTION_DAYS` keep their public
-record and lose what ties them to people (Vietnam's Decree 13/2023 on personal data protection).
+record and lose what ties them to people, as Vietnam's personal data protection decree asks.
 
 Erased, per report:
 - the reporter: `reporter_id` NULL, `anonymous` true, the app's `client_id` NULL; the reporter no longer
@@ -52,12 +52,10 @@ _CONTACT_KEY = re.compile(
 )
 
 
-async def open_run(
-    session: AsyncSession, retention_days: int, *, now: datetime | None = None
-) -> RetentionRun | None:
+async def open_run(session: AsyncSession, retention_days: int) -> RetentionRun | None:
     """The run to work on: the unfinished one, or a new one when one is due (a day after the last, an
     hour after a failed one); None when nothing is due. Commits."""
-    now = now or datetime.now(UTC)
+    now = datetime.now(UTC)
     run: RetentionRun | None = None
     if await session.scalar(select(func.pg_try_advisory_xact_lock(_RUN_LOCK))):
         last = await session.scalar(select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(1))

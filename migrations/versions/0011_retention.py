@@ -1,4 +1,4 @@
-"""retention of personal data (Decree 13/2023): reports closed long ago lose what ties them to people
+"""retention of personal data: reports closed long ago lose what ties them to people
 
 - reports.reporter_id and media.owner_id may be NULL: an erased report no longer names its reporter,
   nor its photos their uploader.
