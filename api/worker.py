@@ -23,7 +23,7 @@ Step = Callable[[Database, Settings], Awaitable[int]]
 def steps() -> list[tuple[str, Step]]:
     """The steps, composed here so capabilities never import the app."""
     from api.notifications.jobs import deadline_warnings, deliver_push
-    from api.reports.jobs import close_unconfirmed
+    from api.reports.jobs import close_unconfirmed, erase_expired
     from api.uploads.jobs import cleanup_media, process_media
 
     return [
@@ -32,6 +32,7 @@ def steps() -> list[tuple[str, Step]]:
         ("auto-close", close_unconfirmed),
         ("media", process_media),
         ("media-cleanup", cleanup_media),
+        ("retention", erase_expired),
     ]
 
 

@@ -7,6 +7,8 @@ The public face:
 - `attach_to_report(session, media_ids=…, owner_id=…, report_id=…, event_id=None)`: the report
   lifecycle attaches completed uploads; raises `MediaError` (code, English and Vietnamese text).
 - `list_for_report(session, report_id, base_url=…)`: a report's media as the API shows them.
+- `erase_personal_data(session, report_ids, owners=…)`: when a report's personal data goes, its media
+  keep only their public renditions (originals, staff-only copies, EXIF position and time erased).
 - The upload flow (`declare`, `receive`, `complete`) and views (`render`) in `media.uploads` /
   `media.attach`; background work (`process_due`, `cleanup_stale`) in `media.jobs`; stores
   (`LocalStorage`, `S3Storage`) in `media.storage`.
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from media.attach import attach_to_report, list_for_report, render
     from media.config import MediaConfig, MediaError, configure, configured, current
+    from media.erase import erase_personal_data
     from media.jobs import ProcessStats, cleanup_stale, process_due
     from media.models import Media
     from media.storage import LocalStorage, S3Config, S3Storage, Storage, StorageError
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 _HOME = {
     **dict.fromkeys(("attach_to_report", "list_for_report", "render"), "media.attach"),
     **dict.fromkeys(("MediaConfig", "MediaError", "configure", "configured", "current"), "media.config"),
+    "erase_personal_data": "media.erase",
     **dict.fromkeys(("ProcessStats", "cleanup_stale", "process_due"), "media.jobs"),
     "Media": "media.models",
     **dict.fromkeys(("LocalStorage", "S3Config", "S3Storage", "Storage", "StorageError"), "media.storage"),
@@ -63,6 +67,7 @@ __all__ = [
     "configured",
     "current",
     "declare",
+    "erase_personal_data",
     "list_for_report",
     "process_due",
     "receive",

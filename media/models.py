@@ -47,7 +47,8 @@ class Media(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    owner_id: Mapped[uuid.UUID] = mapped_column(
+    # NULL once the report's personal data has been erased (`media.erase_personal_data`)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), info={"references": "users.id", "ondelete": "CASCADE"}
     )
     kind: Mapped[str] = mapped_column(Text)

@@ -6,6 +6,7 @@ The public face:
 - `notify(session, user_ids=…, kind=…, texts={"vi": Text(…), "en": Text(…)}, report_code=…, data=…)`:
   inbox rows plus one outbox row per device, in the caller's transaction (the caller commits).
 - `inbox` / `mark_read` / `unread_count`: the inbox, texts in the reader's language.
+- `forget_reports(session, report_codes)`: inbox entries (and their pushes) about erased reports go.
 - `deliver_due(sessions, sender, …)`: one worker round (claim with SKIP LOCKED, send, record).
 - `sender_for(credentials_path)`: the process's `FcmSender` (firebase-admin, async batch API), or
   None when no credentials are configured (then `deliver_due` retires rows: inbox only).
@@ -18,6 +19,7 @@ from push.store import (
     InboxItem,
     InboxPage,
     Text,
+    forget_reports,
     inbox,
     list_devices,
     mark_read,
@@ -45,6 +47,7 @@ __all__ = [
     "classify",
     "close_senders",
     "deliver_due",
+    "forget_reports",
     "inbox",
     "list_devices",
     "mark_read",

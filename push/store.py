@@ -242,3 +242,20 @@ async def mark_read(
         q = q.where(Notification.id.in_(list(ids or [])))
     result = await session.execute(q.values(read_at=func.now()).returning(Notification.id))
     return len(result.all())
+
+
+# ---- erasure -------------------------------------------------------------------------------
+
+
+async def forget_reports(session: AsyncSession, report_codes: Sequence[str]) -> int:
+    """Delete every inbox entry about these reports, whoever's inbox it is in, with its pushes (the
+    outbox rows go with it); returns how many entries. An entry ties its reader to the case, so it goes
+    when the case's personal data is erased."""
+    if not report_codes:
+        return 0
+    result = await session.execute(
+        delete(Notification)
+        .where(Notification.report_code.in_(list(report_codes)))
+        .returning(Notification.id)
+    )
+    return len(result.all())

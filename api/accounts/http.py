@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.access.models import User
 from api.access.tokens import Principal
 from api.accounts import service
-from api.accounts.schemas import DeviceIn, MeOut, MePatch, RefreshIn, TokensOut
-from api.core.errors import Unauthorized
+from api.accounts.export import export_resident
+from api.accounts.schemas import DeviceIn, MeOut, MePatch, RefreshIn, ResidentExport, TokensOut
+from api.core import clock
+from api.core.errors import Unauthorized, wants_english
 from api.core.openapi import PUBLIC, errors
 from api.core.settings import Settings
 
@@ -89,3 +93,19 @@ class MeController(Controller):
     ) -> None:
         """Leave: erase my name, phone, devices and sign-ins; my reports stay, anonymous."""
         await service.erase_resident(session, principal.id)
+
+    @get("/export", responses=errors(401, 403), operation_id="exportMe")
+    async def export_me(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[ResidentExport]:
+        """Everything held about me, as a JSON file: account, app installs, push devices, my reports,
+        follows, ratings and notifications. Residents only (403 for staff)."""
+        export = await export_resident(session, settings, principal, english=wants_english(request))
+        day = clock.local_date(export.generated_at).isoformat()
+        return Response(
+            export, headers={"Content-Disposition": f'attachment; filename="phananh-export-{day}.json"'}
+        )

@@ -57,6 +57,8 @@ class Settings:
     edit_window_min: int = 30  # a reporter may fix the text of a new report this long after sending it
     reopen_window_days: int = 14
     auto_close_days: int = 7
+    # Personal data of reports closed longer than this is erased by the worker (api/reports/retention.py)
+    retention_days: int = 730
     timezone: str = "Asia/Ho_Chi_Minh"  # local days and times (api.core.clock)
     # --- media ---
     media_dir: Path = Path(".data/media")
@@ -144,6 +146,9 @@ def _validate(s: Settings) -> None:
         )
     if not (1 <= s.push_batch_size <= 500):
         raise SettingsError(f"{PREFIX}PUSH_BATCH_SIZE must be between 1 and 500, got {s.push_batch_size}")
+    if s.retention_days <= s.reopen_window_days:
+        # a case its reporter may still reopen must keep its reporter
+        raise SettingsError(f"{PREFIX}RETENTION_DAYS must be longer than {PREFIX}REOPEN_WINDOW_DAYS")
     if s.push_lease_s <= s.push_timeout_s:
         raise SettingsError(f"{PREFIX}PUSH_LEASE_S must be longer than {PREFIX}PUSH_TIMEOUT_S")
     if s.fcm_credentials and not Path(s.fcm_credentials).is_file():

@@ -1,4 +1,5 @@
-"""Worker step: resolved reports the reporter neither confirmed nor reopened close by themselves."""
+"""Worker steps: resolved reports the reporter neither confirmed nor reopened close by themselves;
+reports closed long ago lose their personal data (`api.reports.retention`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from api.core.db import Database
+from api.core.media import config_for
 from api.core.settings import Settings
+from api.reports import retention
 from api.reports.events import append_event
 from api.reports.models import Report
 
@@ -36,3 +39,21 @@ async def close_unconfirmed(db: Database, settings: Settings) -> int:
             )
         await session.commit()
         return len(reports)
+
+
+async def erase_expired(db: Database, settings: Settings) -> int:
+    """One batch of the current retention run (starting one when due); returns how many reports it
+    erased. A failure ends the run with the error recorded in its audit row, and is raised."""
+    async with db.session() as session:
+        run = await retention.open_run(session, settings.retention_days)
+    if run is None:
+        return 0
+    try:
+        async with db.session() as session:
+            return await retention.erase_batch(
+                session, run, limit=retention.BATCH, media_config=config_for(settings)
+            )
+    except Exception as exc:
+        async with db.session() as session:
+            await retention.record_failure(session, run.id, exc)
+        raise

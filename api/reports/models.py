@@ -89,11 +89,18 @@ class Report(Base):
         Index("ix_reports_created", "created_at", "code"),
         # 0007_merged_media
         Index("ix_reports_duplicate_of", "duplicate_of", postgresql_where=text("duplicate_of IS NOT NULL")),
+        # 0008_retention
+        Index(
+            "ix_reports_retention",
+            "closed_at",
+            postgresql_where=text("erased_at IS NULL AND closed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(Text, unique=True)
-    reporter_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    # NULL once the retention step has erased the report's personal data (0008_retention)
+    reporter_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
     client_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     category_code: Mapped[str] = mapped_column(Text, ForeignKey("categories.code"))
     description: Mapped[str] = mapped_column(Text)
@@ -126,6 +133,7 @@ class Report(Base):
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 0008_retention
 
 
 class ReportEvent(Base):
@@ -196,3 +204,18 @@ class ReportDeadlineAlert(Base):
     stage: Mapped[str] = mapped_column(Text, primary_key=True)  # near | passed
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RetentionRun(Base):
+    """One run of the retention step (migration 0008_retention): the audit trail of what was erased."""
+
+    __tablename__ = "retention_runs"
+    __table_args__ = (Index("ix_retention_runs_started", "started_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cutoff: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # reports closed before this
+    reports_erased: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    media_erased: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)

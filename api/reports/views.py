@@ -148,8 +148,9 @@ async def render(
         for e in events
     ]
     reporter: Reporter | None = None
-    user = await session.get(User, report.reporter_id)
-    if full:
+    # no reporter once the report's personal data has been erased (api.reports.retention)
+    user = await session.get(User, report.reporter_id) if report.reporter_id is not None else None
+    if full and report.reporter_id is not None:
         reporter = Reporter(
             display_name=user.display_name if user else None,
             id=report.reporter_id,

@@ -40,9 +40,14 @@ class Limits:
     memory_mb: int = 1536  # address-space limit of the child process
 
 
+# The renditions made to be shown. Anything else stored for a media item (the original upload, a copy
+# kept for staff only) is not public, and goes when its report's personal data is erased.
+PUBLIC_RENDITIONS = frozenset({"thumb", "large", "poster", "video"})
+
+
 @dataclass(frozen=True)
 class Rendition:
-    name: str  # "thumb" | "large" | "poster" | "video"
+    name: str  # one of PUBLIC_RENDITIONS
     path: Path
     content_type: str
     size: int

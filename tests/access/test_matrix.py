@@ -274,6 +274,8 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("PATCH", "/v1/me"): SELF,
     # erasing one's account is for residents; staff accounts are an admin's to remove
     ("DELETE", "/v1/me"): Rule("staff", frozenset({"resident"})),
+    # so is the copy of one's data: staff accounts are the city's records, an admin's to hand out
+    ("GET", "/v1/me/export"): Rule("staff", frozenset({"resident"})),
     ("GET", "/v1/me/devices"): SELF,
     ("POST", "/v1/me/devices"): SELF,
     ("DELETE", "/v1/me/devices/{token:str}"): SELF,
