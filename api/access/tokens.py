@@ -66,6 +66,13 @@ class NotBefore:
         for user_id in [u for u, t in self._times.items() if t < cutoff]:
             del self._times[user_id]
 
+    def snapshot(self) -> dict[uuid.UUID, float]:
+        """A copy to `restore`, for tests that roll the database back after a request."""
+        return dict(self._times)
+
+    def restore(self, saved: dict[uuid.UUID, float]) -> None:
+        self._times = dict(saved)
+
 
 NOT_BEFORE = NotBefore()
 """This process's table: filled by `api.access.revocation` (its listener and local commits)."""
