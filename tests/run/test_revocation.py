@@ -109,11 +109,11 @@ async def test_an_erased_residents_and_a_disabled_officers_tokens_die_in_every_w
 ) -> None:
     engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
     try:
-        async with engine.begin() as conn:
-            await make_city(conn)
-            category = await any_category(conn)
-            _, admin = await make_staff(conn, "admin", settings=SECRET)
-            officer_id, officer = await make_staff(conn, "officer", ["W1"], settings=SECRET)
+        async with engine.begin() as db:
+            await make_city(db)
+            category = await any_category(db)
+            _, admin = await make_staff(db, "admin", settings=SECRET)
+            officer_id, officer = await make_staff(db, "officer", ["W1"], settings=SECRET)
     finally:
         await engine.dispose()
     (a, conn_a), (b, conn_b) = workers.items()

@@ -10,6 +10,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import QueuePool
 
 from api.app import create_app
 from api.core.db import Database, make_engine
@@ -173,8 +174,9 @@ async def test_the_password_is_checked_with_no_connection_held(
 
     def watching(stored: str | None, password: str) -> bool:
         db: Database = app.state.db
-        turns = db._turns
-        seen.append((db.engine.pool.checkedout(), turns is None or not turns.locked()))
+        pool, turns = db.engine.pool, db._turns
+        assert isinstance(pool, QueuePool)
+        seen.append((pool.checkedout(), turns is None or not turns.locked()))
         return verify(stored, password)
 
     monkeypatch.setattr(service, "verify_password", watching)
