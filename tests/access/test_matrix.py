@@ -30,6 +30,7 @@ from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from api.access.tokens import NOT_BEFORE
 from tests.support.areas import centre, make_city
 from tests.support.staff import make_resident, make_staff
 from tests.support.world import Report, any_category, seed_reports
@@ -460,12 +461,15 @@ async def call(
     headers: dict[str, str],
     body: Any,
 ) -> httpx.Response:
-    """One request inside a savepoint that is rolled back afterwards."""
+    """One request inside a savepoint that is rolled back afterwards, with the revocations it made
+    (erasing one's account, a password reset) in this process's table."""
     sp = await db_conn.begin_nested()
+    revoked = NOT_BEFORE.snapshot()
     try:
         return await client.request(method, url, headers=headers, json=body)
     finally:
         await sp.rollback()
+        NOT_BEFORE.restore(revoked)
 
 
 def leaks(text: str, w: World, scope: set[str]) -> list[str]:

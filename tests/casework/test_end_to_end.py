@@ -17,7 +17,12 @@ from tests.support.world import any_category
 async def resident(client: httpx.AsyncClient) -> dict[str, str]:
     r = await client.post(
         "/v1/auth/device",
-        json={"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": "vi"},
+        json={
+            "device_id": f"android-{uuid.uuid4().hex[:12]}",
+            "device_secret": "test-device-secret-0123456789abcdef",
+            "platform": "android",
+            "locale": "vi",
+        },
     )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -220,7 +220,12 @@ async def test_screened_report_is_reviewed_then_public(
     await make_city(db_conn)
     _, mod = await make_staff(db_conn, "moderator")
     category = await any_category(db_conn)
-    device = {"device_id": "android-screened-01", "platform": "android", "locale": "vi"}
+    device = {
+        "device_id": "android-screened-01",
+        "platform": "android",
+        "locale": "vi",
+        "device_secret": "test-device-secret-0123456789abcdef",
+    }
     tokens = (await client.post("/v1/auth/device", json=device)).json()
     lat, lng = centre("W1")
     body = {"category": category, "description": "Cống nghẹt, gọi tôi 0903 123 456", "lat": lat, "lng": lng}

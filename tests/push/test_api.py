@@ -18,7 +18,11 @@ async def resident(
 ) -> tuple[uuid.UUID, dict[str, str]]:
     r = await client.post(
         "/v1/auth/device",
-        json={"device_id": device_id or f"android-{uuid.uuid4().hex[:12]}", "platform": "android"},
+        json={
+            "device_id": device_id or f"android-{uuid.uuid4().hex[:12]}",
+            "device_secret": "test-device-secret-0123456789abcdef",
+            "platform": "android",
+        },
     )
     assert r.status_code == 200, r.text
     body = r.json()

@@ -40,7 +40,12 @@ async def officer_of(
 async def resident(client: httpx.AsyncClient, locale: str) -> tuple[uuid.UUID, dict[str, str]]:
     r = await client.post(
         "/v1/auth/device",
-        json={"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": locale},
+        json={
+            "device_id": f"android-{uuid.uuid4().hex[:12]}",
+            "device_secret": "test-device-secret-0123456789abcdef",
+            "platform": "android",
+            "locale": locale,
+        },
     )
     assert r.status_code == 200, r.text
     return uuid.UUID(r.json()["user_id"]), {"Authorization": f"Bearer {r.json()['access_token']}"}

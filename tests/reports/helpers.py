@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 async def resident(client: httpx.AsyncClient, name: str = "r1") -> tuple[uuid.UUID, dict[str, str]]:
     """(user id, auth headers) of a freshly registered app install."""
-    r = await client.post("/v1/auth/device", json={"device_id": f"device-{name}-0001", "platform": "android"})
+    device = {
+        "device_id": f"device-{name}-0001",
+        "device_secret": "test-device-secret-0123456789abcdef",
+        "platform": "android",
+    }
+    r = await client.post("/v1/auth/device", json=device)
     assert r.status_code == 200, r.text
     body = r.json()
     return uuid.UUID(body["user_id"]), {"Authorization": f"Bearer {body['access_token']}"}

@@ -10,9 +10,10 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import QueuePool
 
 from api.app import create_app
-from api.core.db import Database
+from api.core.db import Database, make_engine
 from api.core.settings import Settings
 from api.run import cli
 from tests.conftest import serving
@@ -111,6 +112,93 @@ async def test_disabled_user_is_refused_and_signed_out(
     assert_error_shape(r, 401, "invalid_refresh_token")
     r = await client.patch(f"/v1/admin/users/{uid}", json={"disabled": False}, headers=admin)
     assert (await login(client, "off1", PASSWORD)).status_code == 200
+
+
+async def test_a_role_change_or_a_password_reset_ends_the_tokens_already_issued(
+    client: httpx.AsyncClient, db_conn: AsyncConnection
+) -> None:
+    await make_city(db_conn)
+    _, admin = await make_staff(db_conn, "admin")
+    uid, _ = await make_staff(db_conn, "leader", ["T1"], username="role1", password=PASSWORD)
+    tokens = (await login(client, "role1", PASSWORD)).json()
+    assert (await client.get("/v1/officer/queue", headers=auth(tokens))).status_code == 200
+    r = await client.patch(f"/v1/admin/users/{uid}", json={"role": "officer"}, headers=admin)
+    assert r.status_code == 200
+    # the token says "leader": refused; the refresh token still works and gives the new role
+    assert_error_shape(await client.get("/v1/officer/queue", headers=auth(tokens)), 401, "invalid_token")
+    r = await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200 and r.json()["role"] == "officer"
+    officer = r.json()
+    assert (await client.get("/v1/officer/queue", headers=auth(officer))).status_code == 200
+    # a scope change alone keeps the tokens (they do not carry the scope)
+    r = await client.patch(f"/v1/admin/users/{uid}", json={"areas": ["W1"]}, headers=admin)
+    assert (await client.get("/v1/officer/queue", headers=auth(officer))).status_code == 200
+
+    r = await client.post(
+        f"/v1/admin/users/{uid}/password", json={"password": "a new passphrase"}, headers=admin
+    )
+    assert r.status_code == 204
+    assert_error_shape(await client.get("/v1/officer/queue", headers=auth(officer)), 401, "invalid_token")
+    fresh = (await login(client, "role1", "a new passphrase")).json()
+    assert (await client.get("/v1/officer/queue", headers=auth(fresh))).status_code == 200
+
+
+async def test_a_sign_in_flood_from_one_address_is_429(settings: Settings, database: Database) -> None:
+    app = create_app(settings.with_(login_rate_per_ip_minute=2), database=database)
+    async with serving(app) as client:
+        for _ in range(2):
+            assert_error_shape(
+                await login(client, "nobody-here", "not the password"), 401, "invalid_credentials"
+            )
+        r = await login(client, "nobody-here", "not the password")
+        err = assert_error_shape(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["retry-after"]) <= 60 and err["details"]["window_s"] == 60
+
+
+async def test_the_password_is_checked_with_no_connection_held(
+    settings: Settings, fresh_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes a core for tens of milliseconds: meanwhile the sign-in holds no pooled connection,
+    no session's turn and no row lock."""
+    from api.staff import service
+
+    engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            uid, _ = await make_staff(conn, "admin", username="held", password=PASSWORD)
+    finally:
+        await engine.dispose()
+    app = create_app(settings, database_url=fresh_db)
+    seen: list[tuple[int, bool]] = []
+    verify = service.verify_password
+
+    def watching(stored: str | None, password: str) -> bool:
+        db: Database = app.state.db
+        pool, turns = db.engine.pool, db._turns
+        assert isinstance(pool, QueuePool)
+        seen.append((pool.checkedout(), turns is None or not turns.locked()))
+        return verify(stored, password)
+
+    monkeypatch.setattr(service, "verify_password", watching)
+    async with serving(app) as client:
+        db: Database = app.state.db
+        db._turns = asyncio.Semaphore(1)  # one session at a time: a held turn would show
+        assert (await login(client, "held", PASSWORD)).status_code == 200
+        assert_error_shape(await login(client, "held", "wrong password"), 401, "invalid_credentials")
+        assert_error_shape(await login(client, "nobody", "wrong password"), 401, "invalid_credentials")
+    assert seen == [(0, True)] * 3
+    engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text("SELECT failed_logins, last_login_at IS NOT NULL FROM users WHERE id = :id"),
+                    {"id": uid},
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert tuple(row) == (1, True)
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -109,7 +109,12 @@ async def insert_report(
 
 async def submit_report(client: httpx.AsyncClient, ward: str, category: str) -> httpx.Response:
     """POST /v1/reports as a new resident, at the centre of a synthetic ward."""
-    device = {"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": "vi"}
+    device = {
+        "device_id": f"android-{uuid.uuid4().hex[:12]}",
+        "device_secret": "test-device-secret-0123456789abcdef",
+        "platform": "android",
+        "locale": "vi",
+    }
     tokens = (await client.post("/v1/auth/device", json=device)).json()
     lat, lng = centre(ward)
     return await client.post(
