@@ -13,10 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.access.tokens import InvalidToken, Principal, decode_access
-from tests.core.test_service import assert_error_shape
-from tests.support.areas import make_city
-from tests.support.staff import make_staff
-from tests.support.world import insert_report
+from tests.assertions import assert_error_shape
+from tests.factories import insert_report, make_city, staff
 
 DEVICE = {"device_id": "android-7f3a9c01", "platform": "android", "locale": "vi", "app_version": "1.4.2"}
 
@@ -127,7 +125,7 @@ async def test_staff_accounts_are_not_erased_by_themselves(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     assert_error_shape(await client.delete("/v1/me", headers=officer), 403, "staff_account")
 
 

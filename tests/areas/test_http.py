@@ -18,7 +18,7 @@ from api.core.fastpath import with_fast_paths
 from api.core.settings import Settings
 from geo.importer import ImportOptions, import_file
 from tests.conftest import serving
-from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
+from tests.factories import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
 
 DEMO = ImportOptions(parent_code_field="provinceCode", parent_name_field="provinceName")
 

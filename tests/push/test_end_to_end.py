@@ -9,41 +9,22 @@ from pathlib import Path
 
 import httpx
 from litestar import Litestar
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 import push
 from api import worker
-from api.access.tokens import Principal, encode_access
 from api.core.db import Database
 from api.core.settings import Settings
-from tests.support.areas import centre, make_city
+from tests.factories import (
+    any_category,
+    insert_report,
+    make_city,
+    report_event,
+    resident,
+    staff,
+    submit_report,
+)
 from tests.support.fake_fcm import FakeFcm
-from tests.support.world import any_category, insert_report
-
-
-async def officer_of(
-    conn: AsyncConnection, settings: Settings, area: str
-) -> tuple[uuid.UUID, dict[str, str]]:
-    uid = uuid.uuid4()
-    await conn.execute(
-        text("INSERT INTO users (id, role, username, locale) VALUES (:id, 'officer', :u, 'vi')"),
-        {"id": uid, "u": f"officer-{uid.hex[:8]}"},
-    )
-    await conn.execute(
-        text("INSERT INTO user_areas (user_id, area_code) VALUES (:id, :a)"), {"id": uid, "a": area}
-    )
-    token = encode_access(Principal(uid, "officer"), settings.jwt_secret, 600)
-    return uid, {"Authorization": f"Bearer {token}"}
-
-
-async def resident(client: httpx.AsyncClient, locale: str) -> tuple[uuid.UUID, dict[str, str]]:
-    r = await client.post(
-        "/v1/auth/device",
-        json={"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": locale},
-    )
-    assert r.status_code == 200, r.text
-    return uuid.UUID(r.json()["user_id"]), {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 async def test_resident_reports_officer_resolves_phone_gets_the_push(
@@ -56,9 +37,9 @@ async def test_resident_reports_officer_resolves_phone_gets_the_push(
     fcm_credentials: Path,
 ) -> None:
     await make_city(db_conn)
-    _, officer = await officer_of(db_conn, settings, "W1")
-    _, other_ward = await officer_of(db_conn, settings, "W2")
-    _, me = await resident(client, "en")
+    _, officer = await staff(db_conn, "officer", ["W1"], settings=settings)
+    _, other_ward = await staff(db_conn, "officer", ["W2"], settings=settings)
+    _, me = await resident(client, locale="en")
 
     # phones: the resident's (English) and the officers'
     for auth, token, locale in (
@@ -71,15 +52,14 @@ async def test_resident_reports_officer_resolves_phone_gets_the_push(
         )
         assert r.status_code == 200, r.text
 
-    category = await any_category(db_conn)
-    lat, lng = centre("W1")
-    r = await client.post(
-        "/v1/reports",
-        json={"category": category, "description": "Rác thải đổ bừa bãi ở đầu hẻm", "lat": lat, "lng": lng},
-        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    created = await submit_report(
+        client,
+        {**me, "Idempotency-Key": str(uuid.uuid4())},
+        "W1",
+        category=await any_category(db_conn),
+        description="Rác thải đổ bừa bãi ở đầu hẻm",
     )
-    assert r.status_code == 201, r.text
-    code = r.json()["code"]
+    code = created["code"]
 
     for action in (
         {"action": "acknowledge"},
@@ -126,11 +106,9 @@ async def test_events_appended_by_the_reports_service_reach_the_phone_and_the_in
 ) -> None:
     """The same path below HTTP: events written through `api.reports.append_event` (which calls the
     notifications hook in its transaction), delivered by a worker round, read back over HTTP."""
-    from api.reports.events import append_event
-
     await make_city(db_conn)
-    officer, _ = await officer_of(db_conn, settings, "W1")
-    me, auth = await resident(client, "vi")
+    officer, _ = await staff(db_conn, "officer", ["W1"], settings=settings)
+    me, auth = await resident(client, locale="vi")
     r = await client.post(
         "/v1/me/devices", json={"token": "my-phone", "platform": "ios", "locale": "vi"}, headers=auth
     )
@@ -141,18 +119,7 @@ async def test_events_appended_by_the_reports_service_reach_the_phone_and_the_in
         ("acknowledged", "acknowledged", None),
         ("resolved", "resolved", "Đã thông cống, hết ngập"),
     ):
-        await session.execute(
-            text("UPDATE reports SET status = :s WHERE id = :r"), {"s": status, "r": report.id}
-        )
-        await append_event(
-            session,
-            report.id,
-            kind,
-            actor_id=officer,
-            actor_role="officer",
-            to_status=status,
-            public_message=message,
-        )
+        await report_event(session, report, kind, actor=officer, status=status, message=message)
         await session.commit()
 
     creds = settings.with_(fcm_credentials=str(fcm_credentials))
