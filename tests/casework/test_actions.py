@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.assertions import assert_error_shape
 from tests.casework.conftest import City
 from tests.casework.transitions import PAIRS, TRANSITIONS, allowed, pair_id
 from tests.factories import insert_report, resident
@@ -84,9 +85,7 @@ async def test_transition(
         assert ev.kind == EVENT_KIND[action]
         assert (ev.actor_id, ev.from_status, ev.to_status) == (officer_id, status, expected)
     else:
-        assert resp.status_code == 409, resp.text
-        err = resp.json()["error"]
-        assert err["code"] == "invalid_transition"
+        err = assert_error_shape(resp, 409, "invalid_transition")
         assert err["details"]["allowed"] == allowed(status)
         assert events == []
         row = (
@@ -102,7 +101,7 @@ async def test_out_of_scope_is_404(
     resp = await wf_client.post(
         f"/v1/reports/{r.code}/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
     )
-    assert resp.status_code == 404 and resp.json()["error"]["code"] == "report_not_found"
+    assert_error_shape(resp, 404, "report_not_found")
     missing = await wf_client.post(
         "/v1/reports/PA-NONE-0000/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
     )
@@ -220,7 +219,7 @@ async def test_transfer_checks(wf_client: httpx.AsyncClient, db_conn: AsyncConne
         ({"action": "transfer", "ward": "NOPE", "reason": "x"}, "unknown_ward"),
     ):
         resp = await wf_client.post(url, json=body, headers=h)
-        assert (resp.status_code, resp.json()["error"]["code"]) == (422, code), body
+        assert_error_shape(resp, 422, code)
 
 
 async def test_leaders_transfer_only_within_their_area(
@@ -235,7 +234,7 @@ async def test_leaders_transfer_only_within_their_area(
     out = await wf_client.post(
         url, json={"action": "transfer", "ward": "X1", "reason": "x"}, headers=city.leader[1]
     )
-    assert out.status_code == 422 and out.json()["error"]["code"] == "ward_out_of_scope"
+    assert_error_shape(out, 422, "ward_out_of_scope")
     inside = await wf_client.post(
         url, json={"action": "transfer", "ward": "W3", "reason": "x"}, headers=city.leader[1]
     )
@@ -302,9 +301,9 @@ async def test_merge_target_must_be_in_scope_and_live(
     url = f"/v1/reports/{dup.code}/actions"
     h = city.officer_w1[1]
     r1 = await wf_client.post(url, json={"action": "merge", "into": foreign.code}, headers=h)
-    assert r1.status_code == 404 and r1.json()["error"]["code"] == "merge_target_not_found"
+    assert_error_shape(r1, 404, "merge_target_not_found")
     r2 = await wf_client.post(url, json={"action": "merge", "into": dead.code}, headers=h)
-    assert r2.status_code == 409 and r2.json()["error"]["code"] == "invalid_merge_target"
+    assert_error_shape(r2, 409, "invalid_merge_target")
     r3 = await wf_client.post(url, json={"action": "merge", "into": dup.code}, headers=h)
     assert r3.status_code == 422
 
@@ -316,7 +315,7 @@ async def test_assign_only_to_staff_in_scope(
     url = f"/v1/reports/{r.code}/actions"
     h = city.officer_w1[1]
     bad = await wf_client.post(url, json={"action": "assign", "assignee": str(city.officer_w2[0])}, headers=h)
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "assignee_out_of_scope"
+    assert_error_shape(bad, 422, "assignee_out_of_scope")
     good = await wf_client.post(
         url, json={"action": "assign", "assignee": str(city.officer_w1b[0])}, headers=h
     )
@@ -349,7 +348,7 @@ async def test_stale_version_is_409(
     first = await wf_client.post(url, json={"action": "acknowledge", "version": v0}, headers=h)
     assert first.status_code == 200 and first.json()["version"] == v0 + 1
     stale = await wf_client.post(url, json={"action": "start", "version": v0}, headers=h)
-    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    assert_error_shape(stale, 409, "version_conflict")
 
 
 async def test_unknown_field_is_400(

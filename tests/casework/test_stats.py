@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.assertions import assert_error_shape
 from tests.casework.conftest import City
 from tests.factories import insert_report, staff
 
@@ -111,6 +112,6 @@ async def test_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, cit
     assert set(groups) == {"W1"}
     for area in ("W2", "T1", "NOPE"):
         r = await wf_client.get(f"/v1/stats?area={area}", headers=leader_w1)
-        assert r.status_code == 404 and r.json()["error"]["code"] == "area_not_found"
+        assert_error_shape(r, 404, "area_not_found")
     officer = await wf_client.get("/v1/stats", headers=city.officer_w1[1])
     assert officer.status_code == 403
