@@ -27,6 +27,15 @@ from tests.factories import (
 from tests.support.fake_fcm import FakeFcm
 
 
+async def work_until_idle(database: Database, settings: Settings) -> None:
+    """Worker rounds until one finds nothing to do; then the FCM senders are closed."""
+    try:
+        while await worker.run_once(database, settings):
+            pass
+    finally:
+        await push.close_senders()
+
+
 async def test_resident_reports_officer_resolves_phone_gets_the_push(
     app: Litestar,
     client: httpx.AsyncClient,
@@ -69,12 +78,7 @@ async def test_resident_reports_officer_resolves_phone_gets_the_push(
         r = await client.post(f"/v1/reports/{code}/actions", json=action, headers=officer)
         assert r.status_code in (200, 201), r.text
 
-    creds = settings.with_(fcm_credentials=str(fcm_credentials))
-    try:
-        while await worker.run_once(database, creds):
-            pass
-    finally:
-        await push.close_senders()
+    await work_until_idle(database, settings.with_(fcm_credentials=str(fcm_credentials)))
 
     to_me = [m for m in fake_fcm.delivered if m["token"] == "resident-phone"]
     # one push per public change (sent in one batch, so in no particular order)
@@ -122,12 +126,7 @@ async def test_events_appended_by_the_reports_service_reach_the_phone_and_the_in
         await report_event(session, report, kind, actor=officer, status=status, message=message)
         await session.commit()
 
-    creds = settings.with_(fcm_credentials=str(fcm_credentials))
-    try:
-        while await worker.run_once(database, creds):
-            pass
-    finally:
-        await push.close_senders()
+    await work_until_idle(database, settings.with_(fcm_credentials=str(fcm_credentials)))
 
     to_me = [m for m in fake_fcm.delivered if m["token"] == "my-phone"]
     assert sorted(m["data"]["status"] for m in to_me) == ["acknowledged", "resolved"]
