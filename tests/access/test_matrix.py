@@ -31,9 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.access.tokens import NOT_BEFORE
-from tests.support.areas import centre, make_city
-from tests.support.staff import make_resident, make_staff
-from tests.support.world import Report, any_category, seed_reports
+from tests.factories import Report, any_category, centre, make_city, resident, seed_reports, staff
 
 ROLES = (
     "anonymous",
@@ -404,7 +402,7 @@ async def world(db_conn: AsyncConnection, client: httpx.AsyncClient) -> World:
     await upsert_area(db_conn, AreaIn(code="X1", name="Xã Khác", level="commune", parent_code="X"))
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     users: dict[str, uuid.UUID] = {}
-    users["resident"], headers["resident"] = await make_resident(db_conn)
+    users["resident"], headers["resident"] = await resident(db_conn)
     for role, (kind, areas, agencies) in {
         "officer_w1": ("officer", ["W1"], []),
         "officer_w2": ("officer", ["W2"], []),
@@ -417,7 +415,7 @@ async def world(db_conn: AsyncConnection, client: httpx.AsyncClient) -> World:
         "moderator_evn": ("moderator", [], ["evn"]),
         "admin": ("admin", [], []),
     }.items():
-        users[role], headers[role] = await make_staff(
+        users[role], headers[role] = await staff(
             db_conn, kind, areas, agencies=agencies, username=role.replace("_", "-")
         )
     reports: dict[str, Report] = {}

@@ -17,11 +17,9 @@ from api.access.tokens import InvalidToken, Principal, decode_access
 from api.app import create_app
 from api.core.db import Database
 from api.core.settings import Settings
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.core.test_service import assert_error_shape
-from tests.support.areas import make_city
-from tests.support.staff import make_staff
-from tests.support.world import insert_report
+from tests.factories import insert_report, make_city, staff
 
 SECRET = "k3Jd9xQ2vLm8Zp0rT5wY7bN1cF4gH6sA"  # what an app draws at install: 32 random characters
 DEVICE = {
@@ -142,7 +140,7 @@ async def test_staff_accounts_are_not_erased_by_themselves(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     assert_error_shape(await client.delete("/v1/me", headers=officer), 403, "staff_account")
 
 

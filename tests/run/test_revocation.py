@@ -25,11 +25,9 @@ import pytest
 from api.core.db import make_engine
 from api.core.embedded_pg import free_port
 from api.core.settings import Settings
+from tests.factories import any_category, centre, make_city, staff
 from tests.run.test_serve import _socket_inodes, children, serve, wait_workers
-from tests.support.areas import centre, make_city
 from tests.support.sockets import tcp_inode_to
-from tests.support.staff import make_staff
-from tests.support.world import any_category
 
 pytestmark = [
     pytest.mark.slow,
@@ -112,8 +110,8 @@ async def test_an_erased_residents_and_a_disabled_officers_tokens_die_in_every_w
         async with engine.begin() as db:
             await make_city(db)
             category = await any_category(db)
-            _, admin = await make_staff(db, "admin", settings=SECRET)
-            officer_id, officer = await make_staff(db, "officer", ["W1"], settings=SECRET)
+            _, admin = await staff(db, "admin", settings=SECRET)
+            officer_id, officer = await staff(db, "officer", ["W1"], settings=SECRET)
     finally:
         await engine.dispose()
     (a, conn_a), (b, conn_b) = workers.items()

@@ -16,10 +16,9 @@ from api.app import create_app
 from api.core.db import Database, make_engine
 from api.core.settings import Settings
 from api.run import cli
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.core.test_service import assert_error_shape
-from tests.support.areas import make_city
-from tests.support.staff import make_resident, make_staff
+from tests.factories import make_city, resident, staff
 
 PASSWORD = "correct horse battery"
 
@@ -39,7 +38,7 @@ async def test_login_issues_tokens_that_work_and_rotate(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    uid, _ = await make_staff(db_conn, "officer", ["W1"], username="lan.nguyen", password=PASSWORD)
+    uid, _ = await staff(db_conn, "officer", ["W1"], username="lan.nguyen", password=PASSWORD)
     r = await login(client, "Lan.Nguyen", PASSWORD)  # usernames are case-free
     assert r.status_code == 200, r.text
     tokens = r.json()
@@ -53,13 +52,13 @@ async def test_login_issues_tokens_that_work_and_rotate(
 
 
 async def test_failures_are_indistinguishable(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
-    await make_staff(db_conn, "admin", username="root1", password=PASSWORD)
+    await staff(db_conn, "admin", username="root1", password=PASSWORD)
     wrong = await login(client, "root1", "not the password")
     unknown = await login(client, "nobody-here", "not the password")
     assert_error_shape(wrong, 401, "invalid_credentials")
     assert wrong.json() == unknown.json()
     # residents have no password and cannot sign in this way
-    await make_resident(db_conn)
+    await resident(db_conn)
     assert_error_shape(await login(client, "", "x"), 400, "validation_error")
 
 
@@ -67,7 +66,7 @@ async def test_lockout_after_repeated_failures(
     settings: Settings, database: Database, db_conn: AsyncConnection
 ) -> None:
     app = create_app(settings.with_(login_max_failures=3, login_lockout_minutes=10), database=database)
-    uid, _ = await make_staff(db_conn, "leader", [], username="locky", password=PASSWORD)
+    uid, _ = await staff(db_conn, "leader", [], username="locky", password=PASSWORD)
     async with serving(app) as client:
         # two failures, then a success resets the count
         for _ in range(2):
@@ -98,8 +97,8 @@ async def test_disabled_user_is_refused_and_signed_out(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, admin = await make_staff(db_conn, "admin")
-    uid, _ = await make_staff(db_conn, "officer", ["W1"], username="off1", password=PASSWORD)
+    _, admin = await staff(db_conn, "admin")
+    uid, _ = await staff(db_conn, "officer", ["W1"], username="off1", password=PASSWORD)
     tokens = (await login(client, "off1", PASSWORD)).json()
     officer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert (await client.get("/v1/officer/queue", headers=officer)).status_code == 200
@@ -118,8 +117,8 @@ async def test_a_role_change_or_a_password_reset_ends_the_tokens_already_issued(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, admin = await make_staff(db_conn, "admin")
-    uid, _ = await make_staff(db_conn, "leader", ["T1"], username="role1", password=PASSWORD)
+    _, admin = await staff(db_conn, "admin")
+    uid, _ = await staff(db_conn, "leader", ["T1"], username="role1", password=PASSWORD)
     tokens = (await login(client, "role1", PASSWORD)).json()
     assert (await client.get("/v1/officer/queue", headers=auth(tokens))).status_code == 200
     r = await client.patch(f"/v1/admin/users/{uid}", json={"role": "officer"}, headers=admin)
@@ -165,7 +164,7 @@ async def test_the_password_is_checked_with_no_connection_held(
     engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as conn:
-            uid, _ = await make_staff(conn, "admin", username="held", password=PASSWORD)
+            uid, _ = await staff(conn, "admin", username="held", password=PASSWORD)
     finally:
         await engine.dispose()
     app = create_app(settings, database_url=fresh_db)
@@ -244,7 +243,7 @@ async def test_cli_creates_the_first_admin(
 
 async def test_admin_creates_updates_and_resets(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     await make_city(db_conn)
-    admin_id, admin = await make_staff(db_conn, "admin")
+    admin_id, admin = await staff(db_conn, "admin")
     body = {
         "username": "Minh.Tran",
         "password": PASSWORD,
@@ -319,13 +318,13 @@ async def test_admin_creates_updates_and_resets(client: httpx.AsyncClient, db_co
 async def test_list_filters_and_leader_scope(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     await make_city(db_conn)
     await make_city_two(db_conn)
-    _, admin = await make_staff(db_conn, "admin", username="adm")
-    await make_staff(db_conn, "officer", ["W1"], username="o-w1", display_name="Lê Văn Đức")
-    await make_staff(db_conn, "officer", ["W2"], username="o-w2")
-    await make_staff(db_conn, "officer", ["X1"], username="o-x1")
-    _, leader = await make_staff(db_conn, "leader", ["T1"], username="lead-t1")
-    _, leader_x = await make_staff(db_conn, "leader", ["X1"], username="lead-x")
-    await make_staff(db_conn, "moderator", [], username="mod")
+    _, admin = await staff(db_conn, "admin", username="adm")
+    await staff(db_conn, "officer", ["W1"], username="o-w1", display_name="Lê Văn Đức")
+    await staff(db_conn, "officer", ["W2"], username="o-w2")
+    await staff(db_conn, "officer", ["X1"], username="o-x1")
+    _, leader = await staff(db_conn, "leader", ["T1"], username="lead-t1")
+    _, leader_x = await staff(db_conn, "leader", ["X1"], username="lead-x")
+    await staff(db_conn, "moderator", [], username="mod")
 
     def names(r: httpx.Response) -> list[str]:
         assert r.status_code == 200, r.text
@@ -377,10 +376,10 @@ async def test_roles_other_than_admin_are_refused(
     app: Litestar, client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, resident = await make_resident(db_conn)
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, someone = await resident(db_conn)
+    _, officer = await staff(db_conn, "officer", ["W1"])
     body = {"username": "abc", "password": PASSWORD, "role": "admin"}
     assert_error_shape(await client.post("/v1/admin/users", json=body), 401, "unauthorized")
-    for headers in (resident, officer):
+    for headers in (someone, officer):
         assert_error_shape(await client.post("/v1/admin/users", json=body, headers=headers), 403, "forbidden")
         assert_error_shape(await client.get("/v1/admin/users", headers=headers), 403, "forbidden")
