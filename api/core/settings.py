@@ -57,6 +57,7 @@ class Settings:
     edit_window_min: int = 30  # a reporter may fix the text of a new report this long after sending it
     reopen_window_days: int = 14
     auto_close_days: int = 7
+    review_alert_min: int = 30  # moderators are told when text has waited for review this long
     timezone: str = "Asia/Ho_Chi_Minh"  # local days and times (api.core.clock)
     # --- media ---
     media_dir: Path = Path(".data/media")
@@ -142,6 +143,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}LOGIN_MAX_FAILURES and {PREFIX}LOGIN_LOCKOUT_MINUTES must be at least 1"
         )
+    if s.review_alert_min < 1:
+        raise SettingsError(f"{PREFIX}REVIEW_ALERT_MIN must be at least 1 (minutes)")
     if not (1 <= s.push_batch_size <= 500):
         raise SettingsError(f"{PREFIX}PUSH_BATCH_SIZE must be between 1 and 500, got {s.push_batch_size}")
     if s.push_lease_s <= s.push_timeout_s:
