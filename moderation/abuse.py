@@ -54,6 +54,7 @@ _ACCENT_FREE = _entries(
     """
 )
 _STEMS = ("fuck", "shit", "bitch", "asshole", "motherf")
+_SQUEEZED_STEMS = ("fuck", "shit", "bitch", "ashole", "motherf")  # as `_squeeze` leaves them
 # Single words of `_ACCENT_FREE` that are ordinary words once folded, hence only matched when
 # disguised (`d!t`, `d.i.t`) or as part of one of the phrases above.
 _DISGUISED_ONLY = frozenset({"dit"})
@@ -95,6 +96,7 @@ class _Word:
     folded: str  # the same, accent-free
     strict: str  # accent-free, repeats squeezed to two only (`cmm` is not `cm`)
     bare: bool  # written without vowel diacritics (`đ` aside): may be an accent-free entry
+    stems: tuple[str, ...]  # the English roots inside it
     disguised: bool = False  # separators, look-alikes or digits were read through
     pattern: re.Pattern[str] | None = None  # `*` hid letters: matched against the folded vocabulary
     after_number: bool = False
@@ -122,10 +124,13 @@ def _squeeze2(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _forms(letters: str) -> tuple[str, str, str, bool]:
+def _forms(letters: str) -> tuple[str, str, str, bool, tuple[str, ...]]:
     plain = _squeeze(letters)
     folded = fold(plain)
-    return plain, folded, fold(_squeeze2(letters)), folded == plain.replace("đ", "d")
+    stems = (
+        () if any(x in folded for x in _STEM_EXCEPTIONS) else tuple(s for s in _SQUEEZED_STEMS if s in folded)
+    )
+    return plain, folded, fold(_squeeze2(letters)), folded == plain.replace("đ", "d"), stems
 
 
 def _make(
@@ -145,9 +150,9 @@ Index = dict[str, list[tuple[str, ...]]]
 
 
 @cache
-def _vocabulary() -> tuple[Index, Index, Index, frozenset[str], tuple[str, ...]]:
+def _vocabulary() -> tuple[Index, Index, Index, frozenset[str]]:
     """(entries as written, accent-free, accent-free unsqueezed) indexed by their first word; the
-    accent-free single words a disguise is compared with; the squeezed stems."""
+    accent-free single words a disguise is compared with."""
     written: Index = {}
     free: Index = {}
     strict: Index = {}
@@ -165,13 +170,15 @@ def _vocabulary() -> tuple[Index, Index, Index, frozenset[str], tuple[str, ...]]
         frozenset(fold(_squeeze(t)) for t in (*_WITH_DIACRITICS, *_ACCENT_FREE) if " " not in t)
         - _ORDINARY_SQUEEZED
     )
-    return written, free, strict, disguise, tuple(_squeeze(s) for s in _STEMS)
+    assert tuple(_squeeze(s) for s in _STEMS) == _SQUEEZED_STEMS
+    return written, free, strict, disguise
 
 
 def _prepare(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_LOOKALIKE).lower()
 
 
+@lru_cache(maxsize=65536)
 def _word(raw: str, after_number: bool) -> _Word | None:
     """One whitespace-separated word, read through its disguises."""
     core = _WORD_EDGE.sub("", raw).lstrip("*")
@@ -204,11 +211,18 @@ def _readings(text: str) -> list[list[_Word]]:
     prepared = _prepare(text)
     by_space: list[_Word] = []
     previous_number = False
+    letters_only = True  # every word is letters alone and longer than one: splitting changes nothing
     for raw in prepared.split():
         w = _word(raw, previous_number)
         previous_number = bool(_NUMBER.fullmatch(raw.strip(".,;:!?()")))
         if w is not None:
             by_space.append(w)
+        core = raw.strip(".,;:!?()\"'…")
+        letters_only = letters_only and (
+            (len(core) > 1 and core.isalpha()) or not any(c.isalpha() for c in core)
+        )
+    if letters_only:
+        return [by_space]
     by_letter: list[_Word] = []
     run: list[str] = []
     previous_number = False
@@ -250,7 +264,7 @@ def _phrase_at(words: list[_Word], i: int, phrase: tuple[str, ...], how: str) ->
 
 def find(text: str) -> list[Hit]:
     """The abusive words and phrases in `text` (empty for none)."""
-    written, free, strict, disguise, stems = _vocabulary()
+    written, free, strict, disguise = _vocabulary()
     found: list[Hit] = []
     for words in _readings(text):
         hits: list[Hit] = []
@@ -268,8 +282,7 @@ def find(text: str) -> list[Hit]:
                     continue
                 if _phrase_at(words, i, phrase, "folded"):
                     hits.append(Hit(" ".join(phrase), i))
-            if not any(x in w.folded for x in _STEM_EXCEPTIONS):
-                hits.extend(Hit(stem, i) for stem in stems if stem in w.folded)
+            hits.extend(Hit(stem, i) for stem in w.stems)
             if w.pattern is not None:
                 hits.extend(Hit(t, i) for t in sorted(disguise) if w.pattern.fullmatch(t))
             elif w.disguised and w.folded in disguise:

@@ -205,7 +205,7 @@ WITH report AS (
                          updated_at, held_for, held_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb,
             ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), $11, $12, $13, $14, $15, 'new',
-            $16, $17, $18, $19, $20, $21, $21, $24::jsonb, CASE WHEN $16 = 'pending_review' THEN $21 END)
+            $16, $17, $18, $19, $20, $21, $21, $24::jsonb, CASE WHEN $16 = 'pending_review' THEN $21::timestamptz END)
     RETURNING *
 ),
 answered AS (

@@ -216,14 +216,14 @@ async def test_moderation_review(client: httpx.AsyncClient, db_conn: AsyncConnec
 async def test_screened_report_is_reviewed_then_public(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
-    """A report whose text carries a phone number is held back; a moderator publishes it."""
+    """A report whose text is abusive is held back; a moderator publishes it."""
     await make_city(db_conn)
     _, mod = await make_staff(db_conn, "moderator")
     category = await any_category(db_conn)
     device = {"device_id": "android-screened-01", "platform": "android", "locale": "vi"}
     tokens = (await client.post("/v1/auth/device", json=device)).json()
     lat, lng = centre("W1")
-    body = {"category": category, "description": "Cống nghẹt, gọi tôi 0903 123 456", "lat": lat, "lng": lng}
+    body = {"category": category, "description": "Cống nghẹt cả tuần, dkm", "lat": lat, "lng": lng}
     r = await client.post(
         "/v1/reports", json=body, headers={"Authorization": f"Bearer {tokens['access_token']}"}
     )
@@ -232,7 +232,7 @@ async def test_screened_report_is_reviewed_then_public(
     assert r.json()["visibility"] == "pending_review"
     assert code not in (await client.get("/v1/reports")).text
     items = (await client.get("/v1/moderation/queue", headers=mod)).json()["items"]
-    assert [(i["code"], i["held_for"]) for i in items] == [(code, ["phone_number"])]
+    assert [(i["code"], i["held_for"]) for i in items] == [(code, ["abusive_language"])]
     r = await client.post(f"/v1/moderation/{code}", json={"action": "publish"}, headers=mod)
     assert r.status_code == 200 and r.json()["visibility"] == "public"
     assert code in (await client.get("/v1/reports")).text
