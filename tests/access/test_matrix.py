@@ -354,7 +354,11 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ),
     # officers and leaders flag text in their scope for review (moderators: in the one they review)
     ("POST", "/v1/reports/{code:str}/flag"): Rule(
-        "staff", CASEWORK_ONLY | MODERATION, case=True, params=_report, body=lambda w, r: {"reason": "xem lại"}
+        "staff",
+        CASEWORK_ONLY | MODERATION,
+        case=True,
+        params=_report,
+        body=lambda w, r: {"reason": "xem lại"},
     ),
 }
 
