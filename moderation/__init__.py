@@ -8,11 +8,12 @@
 
 from moderation.mask import KINDS, LABELS, Masked, Span, mask
 from moderation.mask import find as find_personal
-from moderation.screen import ABUSIVE, Screening, screen_text
+from moderation.screen import ABUSIVE, FLAGGED, Screening, screen_text
 from moderation.text import fold
 
 __all__ = [
     "ABUSIVE",
+    "FLAGGED",
     "KINDS",
     "LABELS",
     "Masked",

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from moderation import abuse
 from moderation.text import fold
 
+# Why a text waits for a moderator: screening found abuse, or a person (an officer) asked for review.
 ABUSIVE = "abusive_language"
+FLAGGED = "flagged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,4 +33,4 @@ def screen_text(*texts: str | None) -> Screening:
     return Screening("pending_review", [ABUSIVE], sorted(set(terms)))
 
 
-__all__ = ["ABUSIVE", "Screening", "fold", "screen_text"]
+__all__ = ["ABUSIVE", "FLAGGED", "Screening", "fold", "screen_text"]

@@ -20,7 +20,7 @@ from api.reports.schemas import MAX_ADDRESS, MAX_DESCRIPTION
 from api.reports.service import too_long
 from api.reports.views import in_reopen_window
 from api.reports.visibility import load_visible
-from moderation import ABUSIVE, screen_text
+from moderation import FLAGGED, screen_text
 
 
 def _not_reporter() -> Forbidden:
@@ -124,7 +124,7 @@ def rescreen(report: Report, found: list[str]) -> None:
     keeps waiting, and a moderator's "hidden" stays."""
     if report.visibility == "hidden":
         return
-    by_people = [r for r in report.held_for if r != ABUSIVE]
+    by_people = [r for r in report.held_for if r == FLAGGED]
     held = [*found, *by_people]
     if held and report.visibility == "public":
         report.visibility, report.held_at = "pending_review", datetime.now(UTC)
@@ -249,6 +249,12 @@ async def rate(
     now = datetime.now(UTC)
     report.rating, report.rating_comment, report.rated_at = stars, comment, now
     report.updated_at = now
+    # a replaced comment is read nowhere: it no longer waits for a moderator
+    await session.execute(
+        update(ReportEvent)
+        .where(ReportEvent.report_id == report.id, ReportEvent.kind == "rated", ReportEvent.text_status == "held")
+        .values(text_status="hidden", held_for=[], held_at=None)
+    )
     # the comment is also the message of its event: screened there, and held or hidden there alone
     await append_event(
         session,

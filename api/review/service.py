@@ -40,13 +40,13 @@ from api.core.errors import Conflict, NotFound, Unprocessable
 from api.core.pagination import Instant
 from api.core.text import nfc, search_text
 from api.reports.events import append_event
+from moderation import FLAGGED
 
 ALLOWED_FROM = {"publish": ("pending_review", "hidden"), "hide": ("pending_review", "public")}
 TARGET = {"publish": "public", "hide": "hidden"}
 MESSAGE_FROM = {"publish_message": ("held", "hidden"), "hide_message": ("held", "shown")}
 MESSAGE_TARGET = {"publish_message": "shown", "hide_message": "hidden"}
 ACTIONS = (*TARGET, "redact", *MESSAGE_TARGET)
-FLAGGED = "flagged"  # a person asked for review (as opposed to screening's abusive_language)
 
 
 def report_not_found() -> NotFound:

@@ -152,6 +152,7 @@ async def test_an_abusive_rating_comment_is_held_and_a_clean_one_shown_masked(
     )
     view = (await client.get(f"/v1/reports/{code}")).json()
     assert view["rating"] == 4 and view["rating_comment"] == "Đã sửa, cảm ơn. Gọi [số điện thoại]"
+    assert await queue(client, mod) == []  # the replaced comment waits no more
 
 
 async def test_redaction_keeps_the_original_for_staff(
