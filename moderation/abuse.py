@@ -205,6 +205,14 @@ def _word(raw: str, after_number: bool) -> _Word | None:
     return _make(unpunctuated, disguised=disguised, pattern=pattern, after_number=after_number)
 
 
+@lru_cache(maxsize=65536)
+def _kind_of(raw: str) -> tuple[bool, bool]:
+    """(a number, splitting it on non-letters changes nothing) of a whitespace-separated word."""
+    core = raw.strip(".,;:!?()\"'…")
+    simple = (len(core) > 1 and core.isalpha()) or not any(c.isalpha() for c in core)
+    return bool(_NUMBER.fullmatch(raw.strip(".,;:!?()"))), simple
+
+
 def _readings(text: str) -> list[list[_Word]]:
     """The text as lists of words: split on spaces (each word read through its disguises); split on
     every non-letter, with runs of single letters joined (`d m m`, `f.u.c.k`)."""
@@ -214,13 +222,10 @@ def _readings(text: str) -> list[list[_Word]]:
     letters_only = True  # every word is letters alone and longer than one: splitting changes nothing
     for raw in prepared.split():
         w = _word(raw, previous_number)
-        previous_number = bool(_NUMBER.fullmatch(raw.strip(".,;:!?()")))
         if w is not None:
             by_space.append(w)
-        core = raw.strip(".,;:!?()\"'…")
-        letters_only = letters_only and (
-            (len(core) > 1 and core.isalpha()) or not any(c.isalpha() for c in core)
-        )
+        previous_number, simple = _kind_of(raw)
+        letters_only = letters_only and simple
     if letters_only:
         return [by_space]
     by_letter: list[_Word] = []

@@ -252,7 +252,9 @@ async def rate(
     # a replaced comment is read nowhere: it no longer waits for a moderator
     await session.execute(
         update(ReportEvent)
-        .where(ReportEvent.report_id == report.id, ReportEvent.kind == "rated", ReportEvent.text_status == "held")
+        .where(
+            ReportEvent.report_id == report.id, ReportEvent.kind == "rated", ReportEvent.text_status == "held"
+        )
         .values(text_status="hidden", held_for=[], held_at=None)
     )
     # the comment is also the message of its event: screened there, and held or hidden there alone

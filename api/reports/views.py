@@ -99,7 +99,8 @@ class ReportView(msgspec.Struct, omit_defaults=True):
     assignee_id: uuid.UUID | msgspec.UnsetType | None = UNSET
     version: int | msgspec.UnsetType = UNSET
     public_text: PublicText | msgspec.UnsetType = UNSET
-    rating_comment: str | msgspec.UnsetType | None = UNSET  # the public's view: masked, unless held
+    # full view: as written; public view: masked, null while held or hidden
+    rating_comment: str | msgspec.UnsetType | None = UNSET
     # about the viewer
     following: bool | msgspec.UnsetType = UNSET
     can_confirm: bool | msgspec.UnsetType = UNSET
