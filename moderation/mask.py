@@ -50,16 +50,18 @@ _GAP = re.compile(
     r"[ \t\u00a0]{0,2}(?:[.\-\u2013\u2010][ \t\u00a0]{0,2})?|\)[ \t\u00a0]{0,2}[.\-]?[ \t\u00a0]{0,2}|[ \t\u00a0]{0,2}\("
 )
 _PREFIX = re.compile(r"(?:\(\s?\+?|\+)\s?$")
-# After an amount or a measure a number is never personal data.
+# After an amount or a measure a number is never personal data. One letter counts only written
+# against the number ("50k"): "gọi 0903123456 k ai nghe" is "không", not thousands.
 _UNIT_AFTER = re.compile(
-    r"\s?(?:đ|₫|đồng|dong|vnđ|vnd|k|tr|triệu|trieu|tỷ|ty|nghìn|nghin|ngàn|ngan|usd|\$|%|m|m2|m²|cm|mm|km|kg|tấn|lít)(?!\w)",
+    r"(?:k|m|tr)(?!\w)|\s?(?:đ|₫|đồng|dong|vnđ|vnd|triệu|trieu|tỷ|nghìn|nghin|ngàn|ngan|usd|\$|%|m2|m²|cm|mm|km|kg"
+    r"|tấn|lít)(?!\w)",
     re.IGNORECASE,
 )
 
 _MOBILE = re.compile(r"0[35789]\d{8}|01[2689]\d{8}")  # 10 digits; and the 11-digit numbers before 2018
 _LANDLINE = re.compile(r"02\d{9}")  # area code 02x/02xx, 11 digits in all
 _INTERNATIONAL = re.compile(r"840?(?:[35789]\d{8}|2\d{9})")
-_CCCD = re.compile(r"0(?:0\d|[0-8]\d|9[0-6])\d{9}")  # province code 001–096, then 9 digits
+_CCCD = re.compile(r"0(?:[0-8]\d|9[0-6])\d{9}")  # province code 001–096, then 9 digits
 _CMND = re.compile(r"[0-3]\d{8}")
 
 _EMAIL = re.compile(
@@ -191,7 +193,10 @@ def find(text: str) -> list[Span]:
                     continue
                 start, plus = _start_with_prefix(text, run[i].start)
                 kind = _shape(digits, j - i, plus)
-                if kind is None or _unit_follows(text, run[j - 1].end):
+                if kind is None:
+                    continue
+                # an amount never starts with 0 nor +; "84…" might be one
+                if not plus and digits[0] != "0" and _unit_follows(text, run[j - 1].end):
                     continue
                 if taken.add(start, run[j - 1].end, kind):
                     i = j - 1

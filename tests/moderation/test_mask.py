@@ -55,6 +55,10 @@ def test_each_writing_is_masked(value: str, kind: str) -> None:
         ("CMND số 023 456 789 của tôi", "CMND số [số giấy tờ] của tôi"),
         ("0903 123 456 0912 345 678", "[số điện thoại] [số điện thoại]"),
         ("sdt0903123456", "sdt[số điện thoại]"),
+        (
+            "gọi 0903123456 k ai nghe, 84903123456 k nghe",
+            "gọi [số điện thoại] k ai nghe, [số điện thoại] k nghe",
+        ),
         ("số 5 0903123456", "số 5 [số điện thoại]"),
     ],
 )
