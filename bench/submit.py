@@ -170,7 +170,7 @@ async def sql_run(
                     submit.WRITE_SQL,
                     rid, new_code(), user, None, CATEGORY, DESCRIPTION, None, "{}", lng, lat, 10.0,
                     ward, None, False, None, "public", False, now, now, search_text, now,
-                    key, json.dumps({"id": str(rid)}), *events.event_args(event),
+                    key, json.dumps({"id": str(rid)}), "[]", *events.event_args(event),
                 )  # fmt: skip
             finished = time.perf_counter()
             done.append((finished, (finished - t) * 1000))

@@ -12,7 +12,7 @@ query, list, count, export, tile, queue and notification:
 - SQL: `scope` (a report alias), `review_scope` (the moderation queue), `area_scope` (an area code),
   `staff_scope` (staff accounts a viewer may read) with `holding_area_under` (the staff list's area
   filter), and `granted_staff`, the rule read backwards (who is given a report: notification
-  recipients, assignees);
+  recipients, assignees), `reviewers` the review rule read backwards (who is told what waits);
 - Python, over grants already loaded (`load_grants`): `in_scope`, `may_review`.
 
 No other module reads the grant tables to decide who sees what.
@@ -197,4 +197,15 @@ def granted_staff(
     return (
         f"SELECT u.id FROM users u WHERE u.role IN ({_literals(roles)}) AND NOT u.disabled "
         f"AND u.id IN ({grantees})"
+    )
+
+
+def reviewers(*, ward: str, agency: str) -> str:
+    """SQL: SELECT of the ids of the enabled moderators who review a report of the ward `ward` routed
+    to `agency` (SQL expressions): those whose grants cover it, and those holding no grant at all."""
+    ungranted = " AND ".join(f"NOT {rel.held_sql('u.id')}" for rel in RELATIONS)
+    return (
+        f"{granted_staff(REVIEWS_ALL_UNGRANTED, ward=ward, agency=agency)} UNION "
+        f"SELECT u.id FROM users u WHERE u.role IN ({_literals(REVIEWS_ALL_UNGRANTED)}) AND NOT u.disabled "
+        f"AND {ungranted}"
     )

@@ -28,6 +28,7 @@ from api.core import pagination
 from api.core.db import raw_connection
 from api.core.errors import AppError
 from api.core.pagination import Instant
+from api.core.text import public
 from api.notifications import texts as t
 from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
 
@@ -55,7 +56,7 @@ def event_facts_sql(events: str, reports: str = "reports") -> str:
     kinds that reach officers, `followers` for public events of a public case. `reports`: where the
     case is read from (the table, or a report written by the same statement)."""
     return f"""
-    SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
+    SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data, e.text_status,
            r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
            c.name_vi AS category_vi, c.name_en AS category_en,
            w.name AS ward_name,
@@ -113,7 +114,11 @@ async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
         # followers only while the case is public (a hidden case tells its reporter alone)
         users = _without([ev["reporter_id"], *(ev["followers"] or ())], ev["actor_id"])
         if users:
+            # what residents are told of a message is what the public reads of it
             message, reason = ev["public_message"], ev["reason"] or ev["public_message"]
+            message, reason = (
+                (public(message), public(reason)) if ev["text_status"] == "shown" else (None, None)
+            )
             msg_vi = t.clip(message, t.QUOTE_MAX) if message else ""
             reason = t.clip(reason, t.QUOTE_MAX) if reason else ""
             into = await _merged_into(session, data) if kind == "merged" else ""

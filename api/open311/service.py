@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.catalogue.models import Category
 from api.core.status import CLOSED, OPEN, values
+from api.reports.views import public_event_text, public_report_text
 
 MAX_SPAN = timedelta(days=90)  # the spec's limit on start_date..end_date, and its default window
 MAX_PAGE_SIZE = 1000  # the spec's default "first 1000"
@@ -131,11 +132,12 @@ def parse_query(
 
 _REQUESTS = """
 SELECT r.id, r.code, r.status, r.category_code, c.name_vi AS category_vi, c.name_en AS category_en,
-       r.description, r.address, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng, r.created_at, r.updated_at,
+       r.description, r.address, r.public_description, r.public_address, ST_Y(r.geom) AS lat,
+       ST_X(r.geom) AS lng, r.created_at, r.updated_at,
        r.closed_at, r.resolve_due_at, coalesce(ag.name_vi, w.name) AS responsible_vi,
        coalesce(ag.name_en, w.name) AS responsible_en,
        (SELECT e.public_message FROM report_events e
-        WHERE e.report_id = r.id AND e.is_public AND e.public_message IS NOT NULL
+        WHERE e.report_id = r.id AND e.is_public AND e.public_message IS NOT NULL AND e.text_status = 'shown'
         ORDER BY e.created_at DESC LIMIT 1) AS notes
 FROM reports r
 JOIN categories c ON c.code = r.category_code
@@ -184,19 +186,23 @@ def _iso(value: datetime | None) -> str | None:
 
 def _record(r: Any, english: bool) -> dict[str, Any]:
     closed = r.status in CLOSED
+    description, address = public_report_text(
+        r.description, r.address, r.public_description, r.public_address
+    )
+    notes, _ = public_event_text(r.notes, None, "shown")
     return {
         "service_request_id": r.code,
         "status": "closed" if closed else "open",
-        "status_notes": r.notes or "",
+        "status_notes": notes or "",
         "service_name": (r.category_en if english else r.category_vi) or r.category_vi,
         "service_code": r.category_code,
-        "description": r.description,
+        "description": description,
         "agency_responsible": r.responsible_en if english else r.responsible_vi,
         "service_notice": "",
         "requested_datetime": _iso(r.created_at),
         "updated_datetime": _iso(r.closed_at if closed and r.closed_at else r.updated_at),
         "expected_datetime": _iso(r.resolve_due_at),
-        "address": r.address or "",
+        "address": address or "",
         "address_id": "",
         "zipcode": "",
         "lat": round(float(r.lat), 6),

@@ -4,11 +4,16 @@
 what the event's notifications need (`api.notifications.event_facts_sql`); `notify_event` writes
 them. `append_event` does all of it for a change of an existing case; submission embeds the insert
 in the statement that writes the new report.
+
+What a resident writes into an event (a reopen reason, a rating comment) is screened here, as every
+event passes here: abuse holds that message alone for a moderator (`text_status` held), the case
+goes on.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,19 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import jsonb, raw_connection
 from api.notifications.service import event_facts_sql, notify_event
 from api.reports.models import ReportEvent
+from moderation import screen_text
 
 _COLUMNS = (
     "id, report_id, kind, actor_id, actor_role, from_status, to_status, public_message, internal_note, "
-    "reason, data, is_public"
+    "reason, data, is_public, text_status, held_for, held_at"
 )
+_JSONB_PARAMS = (10, 13)  # data, held_for
 
 
 def insert_event_cte(first: int) -> str:
     """SQL: `events AS (INSERT … RETURNING *)`, the event from parameters $first… in `event_args`
     order; a statement that goes on with `event_facts_sql("events")` returns what its notifications
     need in the same round trip."""
-    params = [f"${first + i}" for i in range(12)]
-    params[10] += "::jsonb"
+    params = [f"${first + i}" for i in range(15)]
+    for i in _JSONB_PARAMS:
+        params[i] += "::jsonb"
     return f"events AS (INSERT INTO report_events ({_COLUMNS}) VALUES ({', '.join(params)}) RETURNING *)"
 
 
@@ -48,7 +56,11 @@ class EventFields(TypedDict, total=False):
 
 
 def new_event(report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]) -> ReportEvent:
-    """An event to write (not in any session); public unless said otherwise."""
+    """An event to write (not in any session); public unless said otherwise. A resident's message
+    that screening finds abusive is held."""
+    held: list[str] = []
+    if fields.get("actor_role") == "resident":
+        held = screen_text(fields.get("public_message"), fields.get("reason")).reasons
     return ReportEvent(
         id=uuid.uuid4(),
         report_id=report_id,
@@ -62,6 +74,9 @@ def new_event(report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]) ->
         reason=fields.get("reason"),
         data=fields.get("data") or {},
         is_public=fields.get("is_public", True),
+        text_status="held" if held else "shown",
+        held_for=held,
+        held_at=datetime.now(UTC) if held else None,
     )
 
 
@@ -80,6 +95,9 @@ def event_args(event: ReportEvent) -> tuple[Any, ...]:
         event.reason,
         jsonb(event.data),
         event.is_public,
+        event.text_status,
+        jsonb(event.held_for),
+        event.held_at,
     )
 
 

@@ -36,6 +36,7 @@ from api.core.base import Base, references
 from api.core.status import ALL, OPEN, ReportStatus, sql_in
 
 EMPTY_OBJECT = text("'{}'::jsonb")
+EMPTY_ARRAY = text("'[]'::jsonb")
 
 # The queue's order key over open cases (migration 0006: ix_reports_queue_due), written as
 # PostgreSQL prints it back (pg_get_indexdef), line breaks included, so that Alembic's comparison
@@ -95,6 +96,8 @@ class Report(Base):
             "closed_at",
             postgresql_where=text("erased_at IS NULL AND closed_at IS NOT NULL"),
         ),
+        # 0010_safety
+        Index("ix_reports_pending", "held_at", postgresql_where=text("visibility = 'pending_review'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -134,13 +137,27 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 0008_retention
+    # 0010_safety. A moderator's redaction of the text the public reads (None: the resident's own,
+    # masked like everything public); the original stays for staff.
+    public_description: Mapped[str | None] = mapped_column(Text)
+    public_address: Mapped[str | None] = mapped_column(Text)
+    # why the report waits for a moderator (abusive_language, flagged) and since when
+    held_for: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=EMPTY_ARRAY)
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+TEXT_STATUSES = ("shown", "held", "hidden")
 
 
 class ReportEvent(Base):
     """Append-only: one row per change of a case."""
 
     __tablename__ = "report_events"
-    __table_args__ = (Index("ix_report_events_report", "report_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_report_events_report", "report_id", "created_at"),
+        CheckConstraint("text_status IN ('shown', 'held', 'hidden')", name="ck_report_events_text_status"),
+        Index("ix_report_events_held", "held_at", postgresql_where=text("text_status = 'held'")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -160,6 +177,11 @@ class ReportEvent(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.clock_timestamp()
     )
+    # 0010_safety: its message (public_message, reason) as the public may read it: shown, held for a
+    # moderator (held_for says why), or hidden by one. The event itself stays.
+    text_status: Mapped[str] = mapped_column(Text, default="shown", server_default="shown")
+    held_for: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=EMPTY_ARRAY)
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Follow(Base):

@@ -139,8 +139,8 @@ def where(f: ListFilter) -> tuple[list[str], dict[str, Any]]:
 
 _LIST_COLUMNS = """
     r.id, r.code, r.category_code, c.name_vi AS category_vi, c.name_en AS category_en, r.status,
-    r.visibility, r.description, r.address, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng, r.ward_code,
-    w.name AS ward_name, r.follower_count, r.created_at, r.updated_at
+    r.visibility, r.description, r.address, r.public_description, r.public_address, ST_Y(r.geom) AS lat,
+    ST_X(r.geom) AS lng, r.ward_code, w.name AS ward_name, r.follower_count, r.created_at, r.updated_at
 """
 
 

@@ -194,24 +194,25 @@ _STORED_SQL = (
     "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = $1 AND key = $2"
 )
 
-# The report, the answer stored under its idempotency key ($22; NULL: none), and the "created"
-# event ($24…, `event_args`) with what its notifications need, in one round trip.
+# The report (held for review since now when $16 says so, $24 why), the answer stored under its
+# idempotency key ($22; NULL: none), and the "created" event ($25…, `event_args`) with what its
+# notifications need, in one round trip.
 WRITE_SQL = f"""
 WITH report AS (
     INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, address, answers,
                          geom, accuracy_m, ward_code, agency_code, near_boundary, snapped_m, status,
                          visibility, anonymous, ack_due_at, resolve_due_at, search_text, created_at,
-                         updated_at)
+                         updated_at, held_for, held_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb,
             ST_SetSRID(ST_MakePoint($9::float8, $10::float8), 4326), $11, $12, $13, $14, $15, 'new',
-            $16, $17, $18, $19, $20, $21, $21)
+            $16, $17, $18, $19, $20, $21, $21, $24::jsonb, CASE WHEN $16 = 'pending_review' THEN $21::timestamptz END)
     RETURNING *
 ),
 answered AS (
     UPDATE idempotency_keys SET report_id = $1, status_code = 201, response = $23::jsonb
     WHERE $22::text IS NOT NULL AND user_id = $3 AND key = $22
 ),
-{events.insert_event_cte(24)}
+{events.insert_event_cte(25)}
 {event_facts_sql("events", reports="report")}
 """
 
@@ -365,6 +366,7 @@ async def submit(
         now,
         key,
         jsonb(body),
+        jsonb(screening.reasons),
         *events.event_args(event),
     )
     assert facts is not None
