@@ -10,9 +10,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access.bearer import signed_in
 from api.access.tokens import Principal
 from api.core.db import Database
-from api.core.errors import Unauthorized
 from api.core.settings import Settings
 from geo import LineageCache
 
@@ -49,10 +49,7 @@ def provide_database(state: State) -> Database:
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The signed-in caller; 401 when there is none."""
-    user = request.scope.get("user")
-    if not isinstance(user, Principal):
-        raise Unauthorized("Sign-in is required.", message_vi="Cần đăng nhập.")
-    return user
+    return signed_in(request.scope.get("user"))
 
 
 def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:
