@@ -1,8 +1,10 @@
 """Public area endpoints: which ward answers for a spot, and the area tree.
 
-The lookup is the hot path (every report, every map tap): it borrows the raw asyncpg connection under
-the SQLAlchemy pool (no ORM session, asyncpg keeps the statement prepared), makes one round trip,
-and takes the ward's ancestors from an in-process cache.
+The lookup is a hot route (every report, every map tap): declared once as parse → call → render
+(`LOOKUP`), answered the same by its Litestar handler and by the fast path of `phananh serve`
+(api/core/fastpath.py). It borrows a raw asyncpg connection from the app's pool (no ORM session,
+asyncpg keeps the statement prepared), makes one round trip, and takes the ward's ancestors from an
+in-process cache.
 """
 
 from __future__ import annotations
@@ -94,10 +96,9 @@ async def lookup(state: State, point: LookupIn) -> Assignment:
     """The ward responsible for a point (a 422 when there is none within the snap distance)."""
     settings: Settings = state.settings
     database: Database = state.db
-    async with _gate(state, settings), database.connect() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
+    async with _gate(state, settings), database.driver() as conn:
         found = await assign_fast(
-            raw,
+            conn,
             lineage_cache(state),
             point.lat,
             point.lng,
