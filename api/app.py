@@ -57,9 +57,12 @@ def create_app(
                 raise RuntimeError(
                     "no database URL: run through `phananh serve`, or set PHANANH_DATABASE_URL"
                 )
+            # the pool holds the sessions' connections and the lookups' (Database.driver)
+            pool_size = settings.db_pool_size + settings.lookup_connections
             db = Database(
-                make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow),
+                make_engine(url, pool_size=pool_size, max_overflow=settings.db_max_overflow),
                 sessions_at_once=settings.db_pool_size,
+                drivers_at_once=settings.lookup_connections,
             )
         app.state.db = db
         try:

@@ -11,7 +11,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.access.bearer import authenticate
 from api.core.errors import Unauthorized
-from api.core.fastpath import error_answer, send_answer
+from api.core.fastpath import error_answer, first_headers, send_answer
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -27,8 +27,8 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
                 raise
             # Answered here, inside the request-id middleware: Litestar's outermost exception handler
             # would answer without the x-request-id header, and the access line would say status 0.
-            language = next((v for k, v in scope["headers"] if k == b"accept-language"), b"")
-            await send_answer(send, error_answer(exc, language.decode("latin-1")))
+            language = first_headers(scope).get(b"accept-language", b"").decode("latin-1")
+            await send_answer(send, error_answer(exc, language))
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]

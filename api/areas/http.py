@@ -9,7 +9,6 @@ in-process cache.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -87,7 +86,7 @@ def parse_lookup(request: Incoming) -> LookupIn:
     last counts, as in Litestar). Query values are text, so `lat=10.9` is the number 10.9."""
     values = dict(parse_qsl(request.query.decode("latin-1"), keep_blank_values=True))
     try:
-        return msgspec.convert({k: values[k] for k in _QUERY if k in values}, LookupIn, strict=False)
+        return msgspec.convert(values, LookupIn, strict=False)
     except msgspec.ValidationError as exc:
         raise invalid([validation_problem(exc, source="query")]) from None
 
@@ -96,7 +95,7 @@ async def lookup(state: State, point: LookupIn) -> Assignment:
     """The ward responsible for a point (a 422 when there is none within the snap distance)."""
     settings: Settings = state.settings
     database: Database = state.db
-    async with _gate(state, settings), database.driver() as conn:
+    async with database.driver() as conn:  # at most `lookup_connections` at once
         found = await assign_fast(
             conn,
             lineage_cache(state),
@@ -127,16 +126,6 @@ def render_lookup(found: Assignment) -> Answer:
 
 
 _encode = msgspec.json.Encoder().encode
-
-
-def _gate(state: State, settings: Settings) -> asyncio.Semaphore:
-    """At most `lookup_connections` lookups at once per process, each on a connection from the app's
-    pool. A few busy connections answer more lookups on two cores than many (PostgreSQL backends
-    contending for the CPU), and the pool reuses the same ones, whose statement stays prepared."""
-    gate = state.get("lookup_gate")
-    if gate is None:
-        gate = state["lookup_gate"] = asyncio.Semaphore(max(1, settings.lookup_connections))
-    return gate
 
 
 LOOKUP = HotRoute("GET", "/v1/areas/lookup", None, parse_lookup, lookup, render_lookup)

@@ -73,14 +73,29 @@ class HotRoute(Generic[In, Out]):
     render: Callable[[Out], Answer]
 
 
-def incoming(scope: Mapping[str, Any], body: bytes, principal: Principal | None, state: State) -> Incoming:
+def incoming(
+    scope: Mapping[str, Any],
+    body: bytes,
+    principal: Principal | None,
+    state: State,
+    headers: dict[bytes, bytes] | None = None,
+) -> Incoming:
+    client = scope.get("client")
+    return Incoming(
+        state,
+        scope.get("query_string", b""),
+        first_headers(scope) if headers is None else headers,
+        body,
+        client[0] if client else "unknown",
+        principal,
+    )
+
+
+def first_headers(scope: Mapping[str, Any]) -> dict[bytes, bytes]:
     headers: dict[bytes, bytes] = {}
     for name, value in scope["headers"]:
         headers.setdefault(name, value)  # Litestar's `headers.get` also takes the first
-    client = scope.get("client")
-    return Incoming(
-        state, scope.get("query_string", b""), headers, body, client[0] if client else "unknown", principal
-    )
+    return headers
 
 
 async def answer(route: HotRoute[Any, Any], request: Incoming) -> Answer:
@@ -209,19 +224,23 @@ class FastPaths:
     async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
         route = self.routes[(scope["method"], scope["path"])]
         state = self.app.state
-        request = incoming(scope, b"", None, state)
+        headers = first_headers(scope)
+        language = headers.get(b"accept-language", b"").decode("latin-1")
         try:
             # the order of Litestar's: the token (its middleware), then the body (the handler)
+            authorization = headers.get(b"authorization")
             principal = await authenticate(
-                request.header(b"authorization"), state.settings.jwt_secret, state.db
+                None if authorization is None else authorization.decode("latin-1"),
+                state.settings.jwt_secret,
+                state.db,
             )
             body = b"" if route.max_body is None else await read_body(receive, route.max_body)
-            out = await answer(route, incoming(scope, body, principal, state))
+            out = await answer(route, incoming(scope, body, principal, state, headers))
         except AppError as exc:
-            out = error_answer(exc, request.header(b"accept-language"))
+            out = error_answer(exc, language)
         except Exception:
             log.exception("unhandled error on %s %s", route.method, route.path)
-            out = Answer(500, internal_error_json(prefers_english(request.header(b"accept-language") or "")))
+            out = Answer(500, internal_error_json(prefers_english(language)))
         self.answered[route.path] += 1
         await send_answer(send, out)
 
