@@ -14,6 +14,7 @@ import logging
 import re
 import types
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.app import create_app
 from api.core.db import Database
 from api.core.fastpath import FastPaths, with_fast_paths
-from api.core.logs import access_log
+from api.core.logs import access_log, request_id_var
 from api.core.settings import Settings
 from api.reports.schemas import MAX_BODY
 from tests.conftest import serving
@@ -48,16 +49,23 @@ class Ways:
     tokens: dict[str, dict[str, str]]
 
 
-@pytest.fixture
-async def ways(app: Litestar, db_conn: AsyncConnection) -> AsyncIterator[Ways]:
-    await make_city(db_conn)
+@asynccontextmanager
+async def both_ways(app: Litestar) -> AsyncIterator[Ways]:
+    """The app served alone and behind its fast paths (one lifespan, one database)."""
     paths = with_fast_paths(app)
-    transport = httpx.ASGITransport(app=paths)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=paths)
     async with (
         serving(app) as plain,
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as fast,
     ):
-        _, me = await resident(plain)
+        yield Ways(plain, fast, paths, {})
+
+
+@pytest.fixture
+async def ways(app: Litestar, db_conn: AsyncConnection) -> AsyncIterator[Ways]:
+    await make_city(db_conn)
+    async with both_ways(app) as ways:
+        _, me = await resident(ways.plain)
         _, officer = await make_staff(db_conn, "officer", ["W2"])
         gone, disabled = await make_staff(db_conn, "officer", ["W2"])
         await db_conn.execute(text("UPDATE users SET disabled = true WHERE id = :id"), {"id": gone})
@@ -70,7 +78,8 @@ async def ways(app: Litestar, db_conn: AsyncConnection) -> AsyncIterator[Ways]:
             "basic scheme": {"Authorization": "Basic dXNlcjpwdw=="},
             "bearer, no token": {"Authorization": "Bearer"},
         }
-        yield Ways(plain, fast, paths, tokens)
+        ways.tokens.update(tokens)
+        yield ways
 
 
 def report(**kw: object) -> dict[str, object]:
@@ -324,20 +333,11 @@ async def test_submit_rate_limited(
     monkeypatch.setattr("api.core.ratelimit.time", types.SimpleNamespace(monotonic=lambda: 5000.0))
     app = create_app(settings.with_(report_rate_per_device_hour=2), database=database)
     await make_city(db_conn)
-    paths = with_fast_paths(app)
-    transport = httpx.ASGITransport(app=paths)  # type: ignore[arg-type]
-    async with (
-        serving(app) as plain,
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as fast,
-    ):
-        _, me = await resident(plain)
-        ways = Ways(plain, fast, paths, {})
-        assert (
-            await plain.post(SUBMIT, json=report(), headers=me | {"Idempotency-Key": "key-plain-0001"})
-        ).status_code == 201
-        assert (
-            await fast.post(SUBMIT, json=report(), headers=me | {"Idempotency-Key": "key-fast-0001"})
-        ).status_code == 201
+    async with both_ways(app) as ways:
+        _, me = await resident(ways.plain)
+        for client, key in ((ways.plain, "key-plain-0001"), (ways.fast, "key-fast-0001")):
+            r = await client.post(SUBMIT, json=report(), headers=me | {"Idempotency-Key": key})
+            assert r.status_code == 201
         for language in ("vi", "en"):
             want, got = await through_both(
                 ways, "POST", SUBMIT, me | JSON | {"Accept-Language": language}, raw(report())
@@ -353,31 +353,27 @@ async def test_submit_rate_limited(
 
 
 class Kept(logging.Handler):
+    """The access lines, each with the request id in force when it was written."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.records: list[logging.LogRecord] = []
+        self.lines: list[tuple[str, int, str | None]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        self.lines.append((record.getMessage(), record.__dict__["status"], request_id_var.get()))
 
 
 async def test_access_line_is_the_same(
     settings: Settings, database: Database, db_conn: AsyncConnection
 ) -> None:
-    """One access line per request, the same on both ways, with the request's own id in its context."""
+    """One access line per request, the same on both ways, written under the request's own id."""
     app = create_app(settings.with_(access_log=True), database=database)
     await make_city(db_conn)
-    paths = with_fast_paths(app)
-    transport = httpx.ASGITransport(app=paths)  # type: ignore[arg-type]
     kept = Kept()  # on the logger itself: Litestar's logging set-up replaces the root's handlers
     access_log.addHandler(kept)
     try:
-        async with (
-            serving(app) as plain,
-            httpx.AsyncClient(transport=transport, base_url="http://testserver") as fast,
-        ):
-            ways = Ways(plain, fast, paths, {})
-            _, me = await resident(plain)
+        async with both_ways(app) as ways:
+            _, me = await resident(ways.plain)
             cases = [
                 ("GET", f"{LOOKUP}?{LOOKUPS['inside a ward']}", {}, None),
                 ("GET", f"{LOOKUP}?lat=abc", {}, None),
@@ -385,11 +381,9 @@ async def test_access_line_is_the_same(
                 ("POST", SUBMIT, me | JSON, b"{}"),
             ]
             for method, url, headers, body in cases:
-                kept.records.clear()
+                kept.lines.clear()
                 want, _ = await through_both(ways, method, url, headers | {"x-request-id": "rid-0001"}, body)
-                lines = [(r.getMessage(), r.__dict__["status"]) for r in kept.records]
-                assert (
-                    lines == [(f"{method} {url.partition('?')[0]} {want.status_code}", want.status_code)] * 2
-                )
+                line = (f"{method} {url.partition('?')[0]} {want.status_code}", want.status_code, "rid-0001")
+                assert kept.lines == [line, line]
     finally:
         access_log.removeHandler(kept)
