@@ -1,9 +1,8 @@
 """Hot routes: an endpoint declared once, served by Litestar and by a lean ASGI path in front of it.
 
 Every report asks for a ward and every map tap too; every report is a POST. Through Litestar each
-such request costs about a millisecond of Python (middleware stack, routing, parameter models,
-dependency injection in task groups, response objects) — on two cores as much as the SQL work
-itself. So a hot route is three plain functions — `parse` (the raw request → typed input, or an
+such request costs as much Python (middleware stack, routing, parameter models, dependency injection
+in task groups, response objects) as the SQL work itself, on two cores. So a hot route is three plain functions — `parse` (the raw request → typed input, or an
 `AppError`), `call` (the service) and `render` (the result → status, body, headers) — and both ways
 in run exactly those: `FastPaths` (what `phananh serve` runs) answers the route's requests itself,
 and the route's Litestar handler calls `through_litestar`, which builds the same `Incoming` and runs
