@@ -225,11 +225,14 @@ async def test_reports_closed_past_retention_lose_their_personal_data(
     }
     assert events["created"]["actor_id"] is None and events["created"]["actor_role"] == "resident"
     assert (
-        events["reopened"]["actor_id"] is None and events["reopened"]["reason"] == "Vẫn ngập, gọi [số điện thoại]"
+        events["reopened"]["actor_id"] is None
+        and events["reopened"]["reason"] == "Vẫn ngập, gọi [số điện thoại]"
     )
     assert events["commented"]["actor_id"] == officer  # staff stay named: the city's record of its work
     assert events["commented"]["public_message"] == "Đã liên hệ người phản ánh"
-    assert events["commented"]["internal_note"] == f"Anh {REDACTED} ([số điện thoại]) chỉ chỗ ngập, đội 3 xử lý"
+    assert (
+        events["commented"]["internal_note"] == f"Anh {REDACTED} ([số điện thoại]) chỉ chỗ ngập, đội 3 xử lý"
+    )
     assert await _count(db_conn, "SELECT count(*) FROM report_follows WHERE report_id = :r", r=old.id) == 0
     assert await _count(db_conn, "SELECT count(*) FROM idempotency_keys WHERE report_id = :r", r=old.id) == 0
     assert await _count(db_conn, "SELECT count(*) FROM notifications WHERE report_code = :c", c=old.code) == 0
