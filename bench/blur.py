@@ -38,8 +38,10 @@ def main() -> None:
     samples = [s for s in blurset.build() if args.only in s.name]
     if args.quick:
         samples = samples[::3]
-    print(f"{len(samples)} pictures, {sum(len(s.faces) for s in samples)} faces, "
-          f"{sum(len(s.plates) for s in samples)} plates")
+    print(
+        f"{len(samples)} pictures, {sum(len(s.faces) for s in samples)} faces, "
+        f"{sum(len(s.plates) for s in samples)} plates"
+    )
 
     hits = {"face": [0, 0], "plate": [0, 0]}
     false_total, missed, hashes = 0, [], []
@@ -68,11 +70,15 @@ def main() -> None:
 
     found = sum(h for h, _ in hits.values())
     total = sum(t for _, t in hits.values())
-    print(f"recall: {found}/{total} = {found / max(1, total):.0%}  "
-          + "  ".join(f"{k}s {h}/{t}" for k, (h, t) in hits.items()))
+    print(
+        f"recall: {found}/{total} = {found / max(1, total):.0%}  "
+        + "  ".join(f"{k}s {h}/{t}" for k, (h, t) in hits.items())
+    )
     print(f"false boxes: {false_total} in {len(samples)} pictures")
-    print(f"pipeline: {len(samples) / elapsed:.2f} photos/s ({elapsed / len(samples):.2f} s each, "
-          "one sandboxed child per photo)")
+    print(
+        f"pipeline: {len(samples) / elapsed:.2f} photos/s ({elapsed / len(samples):.2f} s each, "
+        "one sandboxed child per photo)"
+    )
     _detection_alone(samples)
     print("missed: " + (", ".join(missed) or "nothing"))
     _hashes(hashes)
@@ -90,8 +96,10 @@ def _detection_alone(samples: list[blurset.Sample]) -> None:
         t = time.perf_counter()
         for im in pictures:
             detector.detect(im, [c])
-        parts.append(f"{c.file.removeprefix('haarcascade_').removesuffix('.xml')} "
-                     f"{(time.perf_counter() - t) / len(pictures):.2f}")
+        parts.append(
+            f"{c.file.removeprefix('haarcascade_').removesuffix('.xml')} "
+            f"{(time.perf_counter() - t) / len(pictures):.2f}"
+        )
     print("detection alone, s per photo: " + ", ".join(parts))
 
 
@@ -108,12 +116,12 @@ def _hashes(hashes: list[tuple[blurset.Sample, int | None]]) -> None:
         if again is not None:
             same.append(hamming(h, again))
     known = [(s.name, h) for s, h in hashes if h is not None]
-    apart = min(
-        (hamming(a[1], b[1]), a[0], b[0]) for i, a in enumerate(known) for b in known[i + 1 :]
+    apart = min((hamming(a[1], b[1]), a[0], b[0]) for i, a in enumerate(known) for b in known[i + 1 :])
+    print(
+        f"phash: same picture re-encoded at half size, q60: distance ≤ {max(same)} "
+        f"(mean {sum(same) / len(same):.1f}); two different pictures: ≥ {apart[0]} "
+        f"({apart[1]} / {apart[2]}); flagged at ≤ {MAX_PHASH_DISTANCE}"
     )
-    print(f"phash: same picture re-encoded at half size, q60: distance ≤ {max(same)} "
-          f"(mean {sum(same) / len(same):.1f}); two different pictures: ≥ {apart[0]} "
-          f"({apart[1]} / {apart[2]}); flagged at ≤ {MAX_PHASH_DISTANCE}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ The public face:
   capabilities never read the app's settings).
 - `attach_to_report(session, media_ids=…, owner_id=…, report_id=…, event_id=None)`: the report
   lifecycle attaches completed uploads; raises `MediaError` (code, English and Vietnamese text).
-- `list_for_report(session, report_id, base_url=…)`: a report's media as the API shows them.
+- `list_for_report(session, report_id, base_url=…)`: a report's media as the API shows them (the public
+  only ever gets renditions with faces and plates hidden; staff also the unblurred copies).
+- `set_blur_boxes(session, media, boxes)`: a moderator's boxes; the worker's `rebuild_due` makes the
+  public renditions again. `same_as`: other reports on which the same picture was seen.
 - The upload flow (`declare`, `receive`, `complete`) and views (`render`) in `media.uploads` /
   `media.attach`; background work (`process_due`, `cleanup_stale`) in `media.jobs`; stores
   (`LocalStorage`, `S3Storage`) in `media.storage`.
@@ -19,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from media.attach import attach_to_report, list_for_report, render
+    from media.blur import MAX_PHASH_DISTANCE, blurrable, same_as, set_blur_boxes
     from media.config import MediaConfig, MediaError, configure, configured, current
-    from media.jobs import ProcessStats, cleanup_stale, process_due
+    from media.jobs import ProcessStats, cleanup_stale, process_due, rebuild_due
     from media.models import Media
     from media.storage import LocalStorage, S3Config, S3Storage, Storage, StorageError
     from media.uploads import Completed, Ticket, complete, declare, receive
@@ -30,7 +34,8 @@ if TYPE_CHECKING:
 _HOME = {
     **dict.fromkeys(("attach_to_report", "list_for_report", "render"), "media.attach"),
     **dict.fromkeys(("MediaConfig", "MediaError", "configure", "configured", "current"), "media.config"),
-    **dict.fromkeys(("ProcessStats", "cleanup_stale", "process_due"), "media.jobs"),
+    **dict.fromkeys(("MAX_PHASH_DISTANCE", "blurrable", "same_as", "set_blur_boxes"), "media.blur"),
+    **dict.fromkeys(("ProcessStats", "cleanup_stale", "process_due", "rebuild_due"), "media.jobs"),
     "Media": "media.models",
     **dict.fromkeys(("LocalStorage", "S3Config", "S3Storage", "Storage", "StorageError"), "media.storage"),
     **dict.fromkeys(("Completed", "Ticket", "complete", "declare", "receive"), "media.uploads"),
@@ -45,6 +50,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "MAX_PHASH_DISTANCE",
     "Completed",
     "LocalStorage",
     "Media",
@@ -57,6 +63,7 @@ __all__ = [
     "StorageError",
     "Ticket",
     "attach_to_report",
+    "blurrable",
     "cleanup_stale",
     "complete",
     "configure",
@@ -65,6 +72,9 @@ __all__ = [
     "declare",
     "list_for_report",
     "process_due",
+    "rebuild_due",
     "receive",
     "render",
+    "same_as",
+    "set_blur_boxes",
 ]

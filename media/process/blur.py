@@ -90,7 +90,9 @@ def detect(im: Image.Image, cascades: Sequence[Cascade] = CASCADES) -> list[Foun
             for x, y, w, h in hits if len(hits) else ():
                 if mirrored:
                     x = width - x - w
-                found.append(Found(c.label, _with_margin(c.label, x / width, y / height, w / width, h / height)))
+                found.append(
+                    Found(c.label, _with_margin(c.label, x / width, y / height, w / width, h / height))
+                )
     return merge(found)
 
 

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from media.process import Limits, Refused, Rendition
-from media.process import blur
+from media.process import Limits, Refused, Rendition, blur
 from media.process.blurhash import encode as blurhash
 from media.process.polyglot import foreign_payload
 

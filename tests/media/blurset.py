@@ -166,7 +166,9 @@ def _car(scene: Image.Image, at: tuple[int, int], plate_im: Image.Image, colour:
     return (at[0], at[1], pw, ph)
 
 
-def _paste_rotated(scene: Image.Image, im: Image.Image, at: tuple[int, int], degrees: float) -> tuple[int, int, int, int]:
+def _paste_rotated(
+    scene: Image.Image, im: Image.Image, at: tuple[int, int], degrees: float
+) -> tuple[int, int, int, int]:
     """Paste `im` turned by `degrees` at `at`; the bounding box of where it landed."""
     turned = im.convert("RGBA").rotate(degrees, expand=True, resample=Image.Resampling.BICUBIC)
     scene.paste(turned, at, turned)
@@ -195,7 +197,9 @@ def _portrait(name: str) -> Image.Image:
         return im.convert("RGB")
 
 
-def _placed(name: str, face_w: int, seed: int, *, mirror: bool = False, degrees: float = 0.0, dark: bool = False) -> Sample:
+def _placed(
+    name: str, face_w: int, seed: int, *, mirror: bool = False, degrees: float = 0.0, dark: bool = False
+) -> Sample:
     """The portrait scaled so its face is `face_w` pixels wide, standing in a street scene."""
     src = _portrait(name)
     fx, fy, fw, fh = FACES[name]
@@ -216,7 +220,9 @@ def _placed(name: str, face_w: int, seed: int, *, mirror: bool = False, degrees:
         scene = ImageEnhance.Brightness(scene).enhance(0.45)
     tag = "mirrored" if mirror else f"turned{degrees:.0f}" if degrees else "dark" if dark else "placed"
     return Sample(
-        f"{name.split('.')[0]}-{tag}-{face_w}px", scene, faces=[(at[0] + face[0], at[1] + face[1], face[2], face[3])]
+        f"{name.split('.')[0]}-{tag}-{face_w}px",
+        scene,
+        faces=[(at[0] + face[0], at[1] + face[1], face[2], face[3])],
     )
 
 
@@ -225,15 +231,14 @@ def _plate_scene(name: str, seed: int, plates: list[tuple[Image.Image, tuple[int
     rng = np.random.default_rng(seed)
     boxes: list[PX] = []
     for im, at, degrees in plates:
-        colour = tuple(int(c) for c in rng.integers(30, 230, 3))
+        r, g, b = (int(c) for c in rng.integers(30, 230, 3))
+        colour = (r, g, b)
         if degrees:
             blank = Image.new("RGB", im.size, (0, 0, 0))
             box = _car(scene, at, blank, colour)  # the car around where the plate goes
-            x, y, w, h = _paste_rotated(scene, im, (int(box[0]), int(box[1])), degrees)
-            tb = _turn_box((0, 0, im.width, im.height), im.size, degrees)
-            boxes.append((x + tb[0], y + tb[1], tb[2], tb[3]))
+            boxes.append(_paste_rotated(scene, im, (int(box[0]), int(box[1])), degrees))
         else:
-            boxes.append(_car(scene, at, im, colour))  # type: ignore[arg-type]
+            boxes.append(_car(scene, at, im, colour))
     return Sample(name, scene, plates=boxes)
 
 
@@ -260,7 +265,6 @@ def build() -> list[Sample]:
         samples.append(_placed(name, 110, 30 + i, mirror=True))
         samples.append(_placed(name, 130, 40 + i, degrees=25))
         samples.append(_placed(name, 130, 50 + i, dark=True))
-    white = (240, 240, 235)
     yellow, blue = (245, 200, 40), (25, 60, 150)
     for n, width in enumerate((90, 140, 200, 300)):
         samples.append(
