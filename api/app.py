@@ -39,7 +39,7 @@ from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
 from api.reports.http import ReportsController
-from api.review.http import ModerationController
+from api.review.http import MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
 
@@ -67,6 +67,7 @@ ROUTES: list[Any] = [
     Open311Controller,
     UploadsController,
     MediaController,
+    MediaBlurController,
     LocalMediaController,
 ]
 

@@ -1,10 +1,11 @@
-"""Moderation review endpoints (moderators and admins)."""
+"""Moderation review endpoints (moderators and admins): the queue, publish/hide, and blur boxes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,15 @@ from api.access.guards import roles
 from api.access.tokens import Principal
 from api.core.openapi import errors
 from api.review import service as review
-from api.review.schemas import ReviewIn, ReviewItem, ReviewOut, ReviewQueue
+from api.review.schemas import (
+    BlurBoxOut,
+    BlurIn,
+    BlurOut,
+    ReviewIn,
+    ReviewItem,
+    ReviewOut,
+    ReviewQueue,
+)
 
 
 class ModerationController(Controller):
@@ -62,3 +71,31 @@ class ModerationController(Controller):
         """Publish or hide a report; writes a staff-only event."""
         visibility, event_id = await review.decide(session, principal, code, data.action, data.reason)
         return ReviewOut(code, visibility, event_id)
+
+
+class MediaBlurController(Controller):
+    path = "/v1/media"
+    tags = ["moderation"]
+    guards = [roles("moderator", "admin")]
+
+    @put(
+        "/{media_id:uuid}/blur",
+        status_code=202,
+        responses=errors(401, 403, 404, 409, 422),
+        operation_id="setMediaBlur",
+    )
+    async def set_blur(
+        self,
+        media_id: FromPath[uuid.UUID],
+        data: JSONBody[BlurIn],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> BlurOut:
+        """What a photo's public renditions (or a video's poster) hide: every box, `[x, y, w, h]` in
+        fractions of the picture. Boxes found automatically that are sent back unchanged stay; a
+        box left out is shown again. The public renditions are made again by the worker and the
+        public sees none of them until then; staff keep the unblurred copy. Recorded on the report."""
+        done = await review.set_blur(session, principal, media_id, data.boxes)
+        return BlurOut(
+            media_id, [BlurBoxOut(b["box"], b["source"]) for b in done.boxes], "queued", done.event_id
+        )
