@@ -112,7 +112,7 @@ async def test_original_deleted_after_processing(
     key = await db_conn.scalar(text("SELECT storage_key FROM media WHERE id = :i"), {"i": pid})
     assert not (settings.media_dir / str(key)).exists()
     names = sorted(p.name for p in stored_files(settings))
-    assert names == ["large.webp", "thumb.webp"]
+    assert names == ["large.webp", "large_original.webp", "thumb.webp"]
 
 
 async def test_cleanup_of_stale_uploads(
