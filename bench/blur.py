@@ -116,11 +116,12 @@ def _hashes(hashes: list[tuple[blurset.Sample, int | None]]) -> None:
         if again is not None:
             same.append(hamming(h, again))
     known = [(s.name, h) for s, h in hashes if h is not None]
-    apart = min((hamming(a[1], b[1]), a[0], b[0]) for i, a in enumerate(known) for b in known[i + 1 :])
+    pairs = sorted((hamming(a[1], b[1]), a[0], b[0]) for i, a in enumerate(known) for b in known[i + 1 :])
+    near = ", ".join(f"{d} ({a} / {b})" for d, a, b in pairs[:3])
     print(
-        f"phash: same picture re-encoded at half size, q60: distance ≤ {max(same)} "
-        f"(mean {sum(same) / len(same):.1f}); two different pictures: ≥ {apart[0]} "
-        f"({apart[1]} / {apart[2]}); flagged at ≤ {MAX_PHASH_DISTANCE}"
+        f"phash: the same picture re-encoded at half size, q60: distance ≤ {max(same)} "
+        f"(mean {sum(same) / len(same):.1f}); two different pictures, the nearest: {near}; "
+        f"median {pairs[len(pairs) // 2][0]}; flagged at ≤ {MAX_PHASH_DISTANCE}"
     )
 
 

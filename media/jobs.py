@@ -321,8 +321,17 @@ async def _rebuild_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
     public_name = STAFF_RENDITIONS.get(staff_name or "") or next(
         (p for p in STAFF_RENDITIONS.values() if p in old), None
     )
-    if public_name is None:
+    if public_name is None:  # no picture at all (never expected of a ready photo): nothing to hide
         log.error("media %s: no picture to blur (renditions %s)", row.id, sorted(old))
+        async with sessions() as s:
+            await s.execute(
+                text(
+                    "UPDATE media SET blur_requested_at = NULL, blur_boxes = coalesce(blur_boxes, '[]'), "
+                    "lease_until = NULL, claim_id = NULL WHERE id = :id AND claim_id = :claim"
+                ),
+                {"id": row.id, "claim": claim},
+            )
+            await s.commit()
         return False
     source = old[staff_name or public_name]  # legacy: the unblurred public one becomes the staff copy
     boxes = None if row.blur_boxes is None else [b["box"] for b in row.blur_boxes]

@@ -29,21 +29,21 @@ class Cascade:
     min_neighbors: int
     min_width: float  # the smallest box searched for, as a fraction of the picture's shorter side
     aspect: float  # the cascade's window, width / height
+    scale_factor: float  # between searched sizes: smaller finds more, at more time
     mirror: bool = False  # also search the mirrored picture (the profile cascade sees one side only)
 
 
 CASCADES = (
-    Cascade("face", "haarcascade_frontalface_default.xml", 5, 0.03, 1.0),
-    Cascade("face", "haarcascade_profileface.xml", 5, 0.03, 1.0, mirror=True),
-    Cascade("plate", "haarcascade_russian_plate_number.xml", 4, 0.06, 3.0),
-    Cascade("plate", "haarcascade_license_plate_rus_16stages.xml", 6, 0.06, 4.0),
+    Cascade("face", "haarcascade_frontalface_default.xml", 5, 0.03, 1.0, 1.15),
+    Cascade("face", "haarcascade_profileface.xml", 5, 0.03, 1.0, 1.15, mirror=True),
+    Cascade("plate", "haarcascade_russian_plate_number.xml", 4, 0.06, 3.0, 1.1),
+    Cascade("plate", "haarcascade_license_plate_rus_16stages.xml", 6, 0.06, 4.0, 1.1),
 )
 # (left/right, top/bottom) margins as fractions of the box: a face box stops at the brow and the
 # chin (hair and ears identify too); a plate box fits one-line plates tightly, while Vietnamese
 # two-line plates are taller than the cascade's window.
 MARGINS = {"face": (0.2, 0.25), "plate": (0.12, 0.4)}
 DETECT_PX = 1280  # detection runs on the largest public rendition: what the public could look at
-SCALE_FACTOR = 1.15  # between searched scales: 1.1 finds a little more at twice the time
 BLOCKS = 8  # pixelation cells along a box's longer side: no face or plate survives 8 cells
 
 
@@ -85,7 +85,7 @@ def detect(im: Image.Image, cascades: Sequence[Cascade] = CASCADES) -> list[Foun
         views = [(pixels, False)] + ([(np.ascontiguousarray(pixels[:, ::-1]), True)] if c.mirror else [])
         for view, mirrored in views:
             hits = _classifier(c.file).detectMultiScale(
-                view, scaleFactor=SCALE_FACTOR, minNeighbors=c.min_neighbors, minSize=min_size
+                view, scaleFactor=c.scale_factor, minNeighbors=c.min_neighbors, minSize=min_size
             )
             for x, y, w, h in hits if len(hits) else ():
                 if mirrored:

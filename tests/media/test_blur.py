@@ -70,14 +70,15 @@ def assert_hidden_only_inside(
     diff = np.abs(public - staff)
     for box in boxes:
         inside = _mask(public.shape, [box])
-        assert diff[inside].mean() > 4, f"box {box} is not hidden (mean difference {diff[inside].mean():.1f})"
+        assert diff[inside].mean() > 10, f"box {box} is not hidden (mean difference {diff[inside].mean():.1f})"
         rows, cols = np.where(inside)
         region = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
         assert _detail(public[region]) < 0.6 * _detail(staff[region]), f"box {box} keeps its detail"
-    # outside, away from the boxes' edges (the encoder works in 16-pixel blocks): the same picture
+    # outside, away from the boxes' edges (the encoder works in 16-pixel blocks): the same picture, as
+    # far as two lossy encodings agree (each is about 2.5 levels from the source on average)
     outside = ~_mask(public.shape, boxes, grow=16)
-    assert diff[outside].mean() < 1.5, f"outside the boxes, mean difference {diff[outside].mean():.2f}"
-    assert np.percentile(diff[outside], 99.5) < 20
+    assert diff[outside].mean() < 3, f"outside the boxes, mean difference {diff[outside].mean():.2f}"
+    assert np.percentile(diff[outside], 99) < 16
 
 
 @pytest.fixture
@@ -126,11 +127,11 @@ def test_public_renditions_hide_faces_and_plates_and_staff_keep_them(run, sample
     thumb = _pixels(files["thumb"])
     assert thumb.shape == unblurred_thumb.shape
     inside = _mask(thumb.shape, boxes)
-    assert np.abs(thumb - unblurred_thumb)[inside].mean() > 4
+    assert np.abs(thumb - unblurred_thumb)[inside].mean() > 10
 
 
 def test_nothing_to_hide_leaves_the_picture_alone(run, samples) -> None:
-    r, _ = run(samples["street-sign"].jpeg())
+    r, _ = run(samples["street-empty"].jpeg())
     assert r.ok and r.info["blur_boxes"] == []
     files = _by_name(r)
     assert np.abs(_pixels(files["large"]) - _pixels(files["large_original"])).mean() < 0.5
@@ -187,8 +188,8 @@ def test_video_poster_is_treated_like_a_photo(run, samples) -> None:
     assert [b["source"] for b in r.info["blur_boxes"]] == ["face"]
     public, staff = _pixels(files["poster"]), _pixels(files["poster_original"])
     diff = np.abs(public - staff)
-    assert diff[_mask(public.shape, boxes)].mean() > 4
-    assert diff[~_mask(public.shape, boxes, grow=16)].mean() < 1.5  # JPEG, like the WebP above
+    assert diff[_mask(public.shape, boxes)].mean() > 10
+    assert diff[~_mask(public.shape, boxes, grow=16)].mean() < 3  # JPEG, like the WebP above
 
 
 def test_a_small_labelled_subset_is_found(samples) -> None:
