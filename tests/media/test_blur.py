@@ -118,10 +118,11 @@ def test_public_renditions_hide_faces_and_plates_and_staff_keep_them(run, sample
     assert all(blurset.covered(sample, boxes)), f"labelled boxes not all hidden: {boxes}"
     staff, public = _pixels(files["large_original"]), _pixels(files["large"])
     assert_hidden_only_inside(public, staff, boxes)
-    # the staff copy is the picture itself (as far as WebP keeps it)
+    # the staff copy is the picture itself, under the boxes too (as far as WebP keeps it)
     source = np.asarray(sample.image.convert("RGB"), dtype=np.float32)
-    if source.shape == staff.shape:
-        assert np.abs(source - staff).mean() < 4
+    assert source.shape == staff.shape
+    inside = _mask(staff.shape, boxes)
+    assert np.abs(source - staff)[inside].mean() < 6 < 10 < np.abs(public - staff)[inside].mean()
     # the thumbnail is made from the hidden picture
     with Image.open(files["large_original"]) as im:
         im.thumbnail((320, 320))
@@ -151,11 +152,11 @@ def test_rebuild_hides_a_moderators_box(run, samples, tmp_path: Path) -> None:
     assert set(_by_name(again)) == {"large", "thumb"} and "blur_boxes" not in again.info
     assert again.info["phash"] == r.info["phash"]  # the hash is of the unblurred picture
     assert_hidden_only_inside(_pixels(_by_name(again)["large"]), _pixels(staff), [*face, flag])
-    # no boxes at all: the public picture is the staff one
+    # no boxes at all: the public picture is the staff one (encoded once more)
     out = tmp_path / "none"
     out.mkdir()
     bare = rebuild_file("photo", staff, out, [], Limits())
-    assert np.abs(_pixels(_by_name(bare)["large"]) - _pixels(staff)).mean() < 0.5
+    assert np.abs(_pixels(_by_name(bare)["large"]) - _pixels(staff)).mean() < 2
     # None: look for them (photos processed before blurring existed)
     out = tmp_path / "detect"
     out.mkdir()
@@ -327,7 +328,7 @@ async def test_moderator_adds_and_removes_boxes(
     assert r.status_code == 202 and r.json()["boxes"] == []
     await media.rebuild_due(database.session, config_for(settings))
     public = (await client.get(f"/v1/reports/{code}")).json()["media"][0]
-    assert np.abs(await _fetch(client, public["renditions"]["large"]) - original).mean() < 0.5
+    assert np.abs(await _fetch(client, public["renditions"]["large"]) - original).mean() < 2
 
 
 async def test_blur_edits_are_checked(
