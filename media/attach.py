@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from media.blur import same_as
 from media.config import MediaConfig, MediaError, current
 from media.models import Media
-from media.process import STAFF_RENDITIONS
+from media.process import BLURRED_RENDITIONS, PUBLIC_RENDITIONS
 
 PUBLIC_INFO = ("width", "height", "blurhash", "duration_s", "video_codec", "audio_codec")
 
@@ -149,12 +149,11 @@ def public_renditions(m: Media) -> dict[str, Any]:
     """The renditions anyone may be shown: faces and plates hidden, none while being made again."""
     if m.status != "ready":
         return {}
-    hides = set(STAFF_RENDITIONS.values())  # "large", "poster": made from a staff copy
     pending = m.blur_requested_at is not None
     return {
         name: r
         for name, r in m.renditions.items()
-        if name not in STAFF_RENDITIONS and not (pending and (name in hides or name == "thumb"))
+        if name in PUBLIC_RENDITIONS and not (pending and name in BLURRED_RENDITIONS)
     }
 
 

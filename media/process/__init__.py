@@ -74,6 +74,9 @@ class Refused(Exception):
 
 # the unblurred staff copy of each rendition that hides faces and plates
 STAFF_RENDITIONS = {"large_original": "large", "poster_original": "poster"}
+# what anyone may be given: an allow-list, so a rendition added later is staff-only until listed here
+PUBLIC_RENDITIONS = ("thumb", "large", "poster", "video")
+BLURRED_RENDITIONS = ("thumb", "large", "poster")
 RESULT_FILE = "result.json"
 _ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the `media` package
 

@@ -26,10 +26,17 @@ def _limit_self(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _run(kind: str, src: Path, out_dir: Path, limits: Limits, boxes: Any = False) -> dict[str, Any]:
+def _run(
+    kind: str,
+    src: Path,
+    out_dir: Path,
+    limits: Limits,
+    rebuild: tuple[list[list[float]] | None] | None = None,
+) -> dict[str, Any]:
+    """Decode `src`; or, with `rebuild` (the boxes, None to detect them), rebuild from a staff copy."""
     try:
-        if boxes is not False:
-            renditions, info = _rebuild(kind, src, out_dir, limits, boxes)
+        if rebuild is not None:
+            renditions, info = _rebuild(kind, src, out_dir, limits, rebuild[0])
         elif kind == "photo":
             from media.process.photo import process_photo
 
@@ -79,8 +86,8 @@ def main(argv: list[str]) -> int:
     kind, src, out_dir, raw_limits, *rest = argv
     limits = Limits(**json.loads(raw_limits))
     _limit_self(limits)
-    boxes = json.loads(rest[0]) if rest else False
-    result = _run(kind, Path(src), Path(out_dir), limits, boxes)
+    rebuild = (json.loads(rest[0]),) if rest else None
+    result = _run(kind, Path(src), Path(out_dir), limits, rebuild)
     (Path(out_dir) / RESULT_FILE).write_text(json.dumps(result))
     return 0
 
