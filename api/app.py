@@ -42,7 +42,7 @@ from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
 from api.reports.http import SUBMIT, ReportsController
-from api.review.http import FlagController, ModerationController
+from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
 
@@ -71,6 +71,7 @@ ROUTES: list[Any] = [
     Open311Controller,
     UploadsController,
     MediaController,
+    MediaBlurController,
     LocalMediaController,
 ]
 

@@ -9,6 +9,10 @@ The public face:
 - `list_for_report(session, report_id, base_url=…)`: a report's media as the API shows them.
 - `erase_personal_data(session, report_ids, owners=…)`: when a report's personal data goes, its media
   keep only their public renditions (originals, staff-only copies, EXIF position and time erased).
+- `list_for_report(session, report_id, base_url=…)`: a report's media as the API shows them (the public
+  only ever gets renditions with faces and plates hidden; staff also the unblurred copies).
+- `set_blur_boxes(session, media, boxes)`: a moderator's boxes; the worker's `rebuild_due` makes the
+  public renditions again. `same_as`: other reports on which the same picture was seen.
 - The upload flow (`declare`, `receive`, `complete`) and views (`render`) in `media.uploads` /
   `media.attach`; background work (`process_due`, `cleanup_stale`) in `media.jobs`; stores
   (`LocalStorage`, `S3Storage`) in `media.storage`.
@@ -21,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from media.attach import attach_to_report, list_for_report, render
+    from media.blur import MAX_PHASH_DISTANCE, blurrable, same_as, set_blur_boxes
     from media.config import MediaConfig, MediaError, configure, configured, current
     from media.erase import erase_personal_data
-    from media.jobs import ProcessStats, cleanup_stale, process_due
+    from media.jobs import ProcessStats, cleanup_stale, process_due, rebuild_due
     from media.models import Media
     from media.storage import LocalStorage, S3Config, S3Storage, Storage, StorageError
     from media.uploads import Completed, Ticket, complete, declare, receive
@@ -34,7 +39,8 @@ _HOME = {
     **dict.fromkeys(("attach_to_report", "list_for_report", "render"), "media.attach"),
     **dict.fromkeys(("MediaConfig", "MediaError", "configure", "configured", "current"), "media.config"),
     "erase_personal_data": "media.erase",
-    **dict.fromkeys(("ProcessStats", "cleanup_stale", "process_due"), "media.jobs"),
+    **dict.fromkeys(("MAX_PHASH_DISTANCE", "blurrable", "same_as", "set_blur_boxes"), "media.blur"),
+    **dict.fromkeys(("ProcessStats", "cleanup_stale", "process_due", "rebuild_due"), "media.jobs"),
     "Media": "media.models",
     **dict.fromkeys(("LocalStorage", "S3Config", "S3Storage", "Storage", "StorageError"), "media.storage"),
     **dict.fromkeys(("Completed", "Ticket", "complete", "declare", "receive"), "media.uploads"),
@@ -49,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "MAX_PHASH_DISTANCE",
     "Completed",
     "LocalStorage",
     "Media",
@@ -61,6 +68,7 @@ __all__ = [
     "StorageError",
     "Ticket",
     "attach_to_report",
+    "blurrable",
     "cleanup_stale",
     "complete",
     "configure",
@@ -70,6 +78,9 @@ __all__ = [
     "erase_personal_data",
     "list_for_report",
     "process_due",
+    "rebuild_due",
     "receive",
     "render",
+    "same_as",
+    "set_blur_boxes",
 ]

@@ -3,6 +3,11 @@
 What is shown never includes `private` (EXIF GPS and capture time); staff see only whether a photo
 was taken far from the reported spot (`far_from_report`). Renditions are shown as short-lived signed
 URLs; the original upload is never served.
+
+Everyone but staff gets only the renditions that hide faces and plates, and none of those while they
+are being made again (`blur_requested_at`: a moderator's new boxes, or a photo from before blurring).
+Staff also get the unblurred copies ("large_original", "poster_original"), the boxes hidden
+(`blur_boxes`) and, through `list_for_report`, the other reports the same picture was seen on (`same_as`).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from media.blur import same_as
 from media.config import MediaConfig, MediaError, current
 from media.models import Media
+from media.process import BLURRED_RENDITIONS, PUBLIC_RENDITIONS
 
 PUBLIC_INFO = ("width", "height", "blurhash", "duration_s", "video_codec", "audio_codec")
 
@@ -138,23 +145,38 @@ async def update_distances(session: AsyncSession, ids: Sequence[uuid.UUID], far_
         await session.execute(_DISTANCE, {"ids": list(ids), "far": far_m})
 
 
+def public_renditions(m: Media) -> dict[str, Any]:
+    """The renditions anyone may be shown: faces and plates hidden, none while being made again."""
+    if m.status != "ready":
+        return {}
+    pending = m.blur_requested_at is not None
+    return {
+        name: r
+        for name, r in m.renditions.items()
+        if name in PUBLIC_RENDITIONS and not (pending and name in BLURRED_RENDITIONS)
+    }
+
+
 def render(m: Media, cfg: MediaConfig, *, staff: bool = False, owner: bool = False) -> dict[str, Any]:
-    """A media item as the API shows it. `staff`: adds far_from_report; `owner`/`staff`: expires_at."""
+    """A media item as the API shows it. `staff`: adds far_from_report, the unblurred copies and the
+    blur boxes; `owner`/`staff`: attached."""
     out: dict[str, Any] = {"id": str(m.id), "kind": m.kind, "status": m.status}
     if m.status == "rejected":
         out["reason"], out["message"] = m.reason, m.message
     if m.event_id is not None:
         out["event_id"] = str(m.event_id)
-    renditions: dict[str, str] = {}
-    if m.status == "ready":
-        for name, r in sorted(m.renditions.items()):
-            renditions[name] = cfg.storage.read_url(r["key"], r["content_type"], cfg.url_ttl_s)
-    out["renditions"] = renditions
+    shown = (m.renditions if m.status == "ready" else {}) if staff else public_renditions(m)
+    out["renditions"] = {
+        name: cfg.storage.read_url(r["key"], r["content_type"], cfg.url_ttl_s)
+        for name, r in sorted(shown.items())
+    }
     for k in PUBLIC_INFO:
         if m.info.get(k) is not None:
             out[k] = m.info[k]
     if staff:
         out["far_from_report"] = bool(m.far_from_report)
+        out["blur_boxes"] = m.blur_boxes or []
+        out["blur_pending"] = m.blur_requested_at is not None
     if owner or staff:
         out["attached"] = m.report_id is not None
     return out
@@ -175,6 +197,7 @@ async def list_for_report(
 
     `merged` maps the reports merged into this one to their codes: their residents' ready photos and
     videos follow, each marked `from_report`, so the case carries all the evidence it was given.
+    `staff` also gives each item `same_as`: the codes of other reports showing the same picture.
     """
     del base_url  # links are built by the configured storage (its own base URL or the bucket)
     stmt = select(Media).where(Media.report_id == report_id)
@@ -199,10 +222,16 @@ async def list_for_report(
     if not rows and not carried:
         return []
     cfg = config or current()
-    out = [render(m, cfg, staff=staff) for m in rows]
-    out += [
-        {**render(m, cfg, staff=staff), "from_report": merged[m.report_id]} for m in carried if m.report_id
-    ]
+    seen = await same_as(session, [m.id for m in rows + carried]) if staff else {}
+
+    def shown(m: Media) -> dict[str, Any]:
+        item = render(m, cfg, staff=staff)
+        if staff:
+            item["same_as"] = seen.get(m.id, [])
+        return item
+
+    out = [shown(m) for m in rows]
+    out += [{**shown(m), "from_report": merged[m.report_id]} for m in carried if m.report_id]
     return out
 
 

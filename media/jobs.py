@@ -8,6 +8,12 @@ decoder's reason. The **original is deleted** once processed either way: only th
 renditions are kept and served. A worker that dies mid-way leaves the row claimed until the lease runs
 out; after `max_attempts` claims it is rejected (`processing_failed`).
 
+Faces and plates (`rebuild_due`): when a moderator changes what a photo hides, or for photos processed
+before blurring existed, the public renditions are made again from the staff copy ("large_original",
+"poster_original"; the original is gone) in the same sandbox, uploaded under new keys, and the
+replaced objects deleted. Processing and rebuilding both record near perceptual hashes afterwards
+(`media.blur.record_matches`).
+
 Cleanup (`cleanup_stale`): uploads not attached to a report by their `expires_at` (declared time +
 `upload_ttl_s`) are removed: open S3 multipart uploads aborted, objects deleted, rows deleted.
 """
@@ -27,14 +33,16 @@ from typing import Any
 from sqlalchemy import text
 
 from media.attach import update_distances
+from media.blur import record_matches
 from media.config import MediaConfig
-from media.process import Limits, process_file
+from media.process import STAFF_RENDITIONS, Limits, Processed, process_file, rebuild_file
 from media.storage import EXTENSIONS, S3Storage
 from media.uploads import Sessions
 
 log = logging.getLogger("phananh.media")
 
 PRIVATE_INFO = ("gps", "taken_at")
+BLUR_INFO = ("blur_boxes", "phash")  # kept in their own columns, never in the shown `info`
 
 _CLAIM = text(
     """
@@ -72,6 +80,7 @@ def limits_for(cfg: MediaConfig) -> Limits:
 
 
 _process_file = process_file  # the seam tests use to inject a failure after decoding
+_rebuild_file = rebuild_file
 
 
 async def process_due(
@@ -136,28 +145,61 @@ async def _process_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
                 message=result.message or "The file could not be processed.",
             )
             return False
-        token = secrets.token_urlsafe(24)
-        renditions: dict[str, dict[str, Any]] = {}
-        for r in result.renditions:
-            ext = EXTENSIONS.get(r.content_type, "bin")
-            key = f"r/{token}/{r.name}.{ext}"
-            await storage.put_file(key, r.path, r.content_type)
-            renditions[r.name] = {
-                "key": key,
-                "content_type": r.content_type,
-                "size": r.size,
-                "width": r.width,
-                "height": r.height,
-            }
-    info = {k: v for k, v in result.info.items() if k not in PRIVATE_INFO}
+        renditions = await _upload(cfg, result)
+    info = {k: v for k, v in result.info.items() if k not in PRIVATE_INFO + BLUR_INFO}
     private = {k: result.info.get(k) for k in PRIVATE_INFO if result.info.get(k) is not None}
     kept = await _finish(
-        sessions, cfg, row, claim, status="ready", info=info, private=private, renditions=renditions
+        sessions,
+        cfg,
+        row,
+        claim,
+        status="ready",
+        info=info,
+        private=private,
+        renditions=renditions,
+        blur_boxes=result.info.get("blur_boxes", []),
+        phash=result.info.get("phash"),
     )
     if not kept:  # someone else finished it (lease ran out): drop what we uploaded
         for stored in renditions.values():
             await storage.delete(stored["key"])
+    else:
+        await _record_matches(sessions, row.id, result.info.get("phash"))
     return True
+
+
+# a file to store beside the renditions: (path, content type, width, height)
+Extra = tuple[Path, str, int | None, int | None]
+
+
+async def _upload(
+    cfg: MediaConfig, result: Processed, extra: dict[str, Extra] | None = None
+) -> dict[str, Any]:
+    """Upload the renditions (and `extra` files, by rendition name) under a fresh random folder."""
+    token = secrets.token_urlsafe(24)
+    renditions: dict[str, dict[str, Any]] = {}
+    files = [(r.name, r.path, r.content_type, r.size, r.width, r.height) for r in result.renditions]
+    files += [(name, path, ct, path.stat().st_size, w, h) for name, (path, ct, w, h) in (extra or {}).items()]
+    for name, path, content_type, size, width, height in files:
+        key = f"r/{token}/{name}.{EXTENSIONS.get(content_type, 'bin')}"
+        await cfg.storage.put_file(key, path, content_type)
+        renditions[name] = {
+            "key": key,
+            "content_type": content_type,
+            "size": size,
+            "width": width,
+            "height": height,
+        }
+    return renditions
+
+
+async def _record_matches(sessions: Sessions, media_id: uuid.UUID, phash: int | None) -> None:
+    try:
+        async with sessions() as s:
+            await record_matches(s, media_id, phash)
+            await s.commit()
+    except Exception:  # the photo is processed; a missing "same photo" flag must not undo that
+        log.exception("media %s: recording perceptual-hash matches failed", media_id)
 
 
 async def _finish(
@@ -172,6 +214,8 @@ async def _finish(
     info: dict[str, Any] | None = None,
     private: dict[str, Any] | None = None,
     renditions: dict[str, Any] | None = None,
+    blur_boxes: list[dict[str, Any]] | None = None,
+    phash: int | None = None,
 ) -> bool:
     """Record the outcome, only if the row still carries our claim; then delete the original."""
     import json
@@ -183,6 +227,7 @@ async def _finish(
                 UPDATE media SET status = :status, reason = :reason, message = :message,
                        info = CAST(:info AS jsonb), private = CAST(:private AS jsonb),
                        renditions = CAST(:renditions AS jsonb), processed_at = :now,
+                       blur_boxes = CAST(:blur_boxes AS jsonb), phash = :phash, blur_requested_at = NULL,
                        lease_until = NULL, claim_id = NULL
                 WHERE id = :id AND claim_id = :claim AND status = 'processing'
                 RETURNING id
@@ -195,6 +240,8 @@ async def _finish(
                 "info": json.dumps(info or {}),
                 "private": json.dumps(private or {}),
                 "renditions": json.dumps(renditions or {}),
+                "blur_boxes": None if blur_boxes is None else json.dumps(blur_boxes),
+                "phash": phash,
                 "now": datetime.now(UTC),
                 "id": row.id,
                 "claim": claim,
@@ -205,6 +252,124 @@ async def _finish(
         await s.commit()
     if done is not None:
         await cfg.storage.delete(row.storage_key)
+    return done is not None
+
+
+_CLAIM_REBUILD = text(
+    """
+    UPDATE media SET claim_id = :claim, lease_until = clock_timestamp() + make_interval(secs => :lease)
+    WHERE id IN (
+        SELECT id FROM media
+        WHERE status = 'ready' AND blur_requested_at IS NOT NULL
+          AND coalesce(lease_until, blur_requested_at) <= clock_timestamp()
+        ORDER BY coalesce(lease_until, blur_requested_at)
+        LIMIT :n
+        FOR UPDATE SKIP LOCKED)
+    RETURNING id, kind, renditions, blur_boxes, blur_requested_at
+    """
+)
+
+# Only the claim's holder records; the request is cleared only if no newer one came meanwhile (a
+# second moderator edit during the rebuild leaves it due, and the next round applies it). Boxes the
+# worker detected (legacy photos) never overwrite a moderator's.
+_FINISH_REBUILD = text(
+    """
+    UPDATE media SET renditions = CAST(:renditions AS jsonb),
+                     info = info || CAST(:info AS jsonb),
+                     blur_boxes = coalesce(blur_boxes, CAST(:detected AS jsonb)),
+                     phash = :phash,
+                     blur_requested_at = CASE WHEN blur_requested_at = :seen THEN NULL ELSE blur_requested_at END,
+                     lease_until = NULL, claim_id = NULL
+    WHERE id = :id AND claim_id = :claim AND status = 'ready'
+    RETURNING id
+    """
+)
+
+
+async def rebuild_due(
+    sessions: Sessions, cfg: MediaConfig, *, batch: int = 4, lease_s: float = 600.0, limits: Any = None
+) -> ProcessStats:
+    """One round of rebuilding public renditions (new blur boxes, or legacy photos). Safe with any
+    number of workers; a failure is left for the lease to run out and is tried again."""
+    stats = ProcessStats()
+    claim = uuid.uuid4()
+    async with sessions() as s:
+        rows = list(await s.execute(_CLAIM_REBUILD, {"claim": claim, "lease": lease_s, "n": batch}))
+        await s.commit()
+    stats.claimed = len(rows)
+    limits = limits if limits is not None else limits_for(cfg)
+    for row in rows:
+        try:
+            ok = await _rebuild_one(sessions, cfg, row, claim, limits)
+        except Exception:
+            log.exception("media %s: rebuilding the public renditions failed", row.id)
+            stats.failed += 1
+            continue
+        if ok:
+            stats.ready += 1
+        else:
+            stats.failed += 1
+    return stats
+
+
+async def _rebuild_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uuid.UUID, limits: Any) -> bool:
+    import json
+
+    storage = cfg.storage
+    old: dict[str, Any] = dict(row.renditions or {})
+    staff_name = next((n for n in STAFF_RENDITIONS if n in old), None)
+    public_name = STAFF_RENDITIONS.get(staff_name or "") or next(
+        (p for p in STAFF_RENDITIONS.values() if p in old), None
+    )
+    if public_name is None:  # no picture at all (never expected of a ready photo): nothing to hide
+        log.error("media %s: no picture to blur (renditions %s)", row.id, sorted(old))
+        async with sessions() as s:
+            await s.execute(
+                text(
+                    "UPDATE media SET blur_requested_at = NULL, blur_boxes = coalesce(blur_boxes, '[]'), "
+                    "lease_until = NULL, claim_id = NULL WHERE id = :id AND claim_id = :claim"
+                ),
+                {"id": row.id, "claim": claim},
+            )
+            await s.commit()
+        return False
+    source = old[staff_name or public_name]  # legacy: the unblurred public one becomes the staff copy
+    boxes = None if row.blur_boxes is None else [b["box"] for b in row.blur_boxes]
+    with tempfile.TemporaryDirectory(prefix="phananh-media-") as tmp:
+        src = Path(tmp) / "source"
+        out_dir = Path(tmp) / "out"
+        out_dir.mkdir()
+        await storage.fetch_to(source["key"], src)
+        result = await asyncio.to_thread(_rebuild_file, row.kind, src, out_dir, boxes, limits)
+        if not result.ok:
+            log.error("media %s: rebuild refused: %s %s", row.id, result.reason, result.message)
+            return False
+        extra: dict[str, Extra] = {}
+        if staff_name is None:  # copy it under a new key: links to the old public one must die
+            staff_name = next(n for n, p in STAFF_RENDITIONS.items() if p == public_name)
+            extra[staff_name] = (src, source["content_type"], source.get("width"), source.get("height"))
+        made = await _upload(cfg, result, extra)
+    renditions = {**old, **made}
+    info = {k: v for k, v in result.info.items() if k not in BLUR_INFO}
+    async with sessions() as s:
+        done = await s.scalar(
+            _FINISH_REBUILD,
+            {
+                "renditions": json.dumps(renditions),
+                "info": json.dumps(info),
+                "detected": json.dumps(result.info.get("blur_boxes", [])),
+                "phash": result.info.get("phash"),
+                "seen": row.blur_requested_at,
+                "id": row.id,
+                "claim": claim,
+            },
+        )
+        await s.commit()
+    replaced = made if done is None else {n: old[n] for n in made if n in old}
+    for stored in replaced.values():  # ours if we lost the claim; else the ones we replaced
+        await storage.delete(stored["key"])
+    if done is not None:
+        await _record_matches(sessions, row.id, result.info.get("phash"))
     return done is not None
 
 
@@ -239,4 +404,4 @@ async def cleanup_stale(sessions: Sessions, cfg: MediaConfig, *, batch: int = 10
     return len(rows)
 
 
-__all__ = ["ProcessStats", "cleanup_stale", "limits_for", "process_due"]
+__all__ = ["ProcessStats", "cleanup_stale", "limits_for", "process_due", "rebuild_due"]

@@ -1,4 +1,4 @@
-"""The media capability's table (created by migration 0003_media).
+"""The media capability's tables (created by migrations 0003_media and 0011_media_blur).
 
 The model matches the migration column for column, index for index (tests/core/test_schema_drift.py
 compares them with a migrated database). Its foreign keys point at the host application's tables
@@ -14,7 +14,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, Float, Index, Integer, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,6 +57,12 @@ class Media(Base):
         Index("ix_media_report", "report_id", "position", postgresql_where=text("report_id IS NOT NULL")),
         # per-user quotas (uploads in the last hour, pending uploads)
         Index("ix_media_owner_created", "owner_id", "created_at"),
+        # the worker: public renditions to make again (new blur boxes, or photos from before blurring)
+        Index(
+            "ix_media_blur_due",
+            text("coalesce(lease_until, blur_requested_at)"),
+            postgresql_where=text("status = 'ready' AND blur_requested_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -84,3 +103,27 @@ class Media(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # removed unless attached by then
+    # what the public renditions hide: [{"box": [x, y, w, h] (fractions), "source": "face" | "plate" |
+    # "moderator"}]; NULL until faces and plates were looked for
+    blur_boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    blur_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # rebuild due
+    phash: Mapped[int | None] = mapped_column(BigInteger)  # imagehash.phash, 64 bits as a signed bigint
+
+
+class MediaMatch(Base):
+    """Two photos (or posters) whose perceptual hashes are within `MAX_PHASH_DISTANCE`: most likely the
+    same picture. Which reports they are on is read when shown (they may be attached later)."""
+
+    __tablename__ = "media_matches"
+    __table_args__ = (
+        CheckConstraint("media_id < other_id", name="ck_media_matches_order"),  # each pair once
+        Index("ix_media_matches_other", "other_id"),
+    )
+
+    media_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    distance: Mapped[int] = mapped_column(SmallInteger)

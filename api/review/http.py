@@ -1,11 +1,12 @@
-"""Moderation over HTTP: the review queue and moderators' decisions (moderators and admins); flags
-from officers and leaders."""
+"""Moderation over HTTP: the review queue and moderators' decisions (moderators and admins), blur boxes
+of photos; flags from officers and leaders."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,17 @@ from api.access.tokens import Principal
 from api.core.openapi import errors
 from api.core.pagination import Cursor
 from api.review import service as review
-from api.review.schemas import FlagIn, FlagOut, ReviewIn, ReviewItem, ReviewOut, ReviewQueue
+from api.review.schemas import (
+    BlurBoxOut,
+    BlurIn,
+    BlurOut,
+    FlagIn,
+    FlagOut,
+    ReviewIn,
+    ReviewItem,
+    ReviewOut,
+    ReviewQueue,
+)
 
 
 class ModerationController(Controller):
@@ -108,3 +119,31 @@ class FlagController(Controller):
         its messages (`event_id`: that message alone)."""
         d = await review.flag(session, principal, code, data.reason, data.event_id)
         return FlagOut(code.strip().upper(), d.visibility, d.event_id, d.text_status)
+
+
+class MediaBlurController(Controller):
+    path = "/v1/media"
+    tags = ["moderation"]
+    guards = [roles("moderator", "admin")]
+
+    @put(
+        "/{media_id:uuid}/blur",
+        status_code=202,
+        responses=errors(401, 403, 404, 409, 422),
+        operation_id="setMediaBlur",
+    )
+    async def set_blur(
+        self,
+        media_id: FromPath[uuid.UUID],
+        data: JSONBody[BlurIn],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> BlurOut:
+        """What a photo's public renditions (or a video's poster) hide: every box, `[x, y, w, h]` in
+        fractions of the picture. Boxes found automatically that are sent back unchanged stay; a
+        box left out is shown again. The public renditions are made again by the worker and the
+        public sees none of them until then; staff keep the unblurred copy. Recorded on the report."""
+        done = await review.set_blur(session, principal, media_id, data.boxes)
+        return BlurOut(
+            media_id, [BlurBoxOut(b["box"], b["source"]) for b in done.boxes], "queued", done.event_id
+        )

@@ -68,3 +68,23 @@ class ReviewItem(msgspec.Struct):
 class ReviewQueue(msgspec.Struct):
     items: list[ReviewItem]
     next_cursor: str | None = None
+
+
+# [x, y, w, h]: fractions (0 to 1) of the picture as shown; `media` checks they lie inside it
+BlurBox = Annotated[list[float], msgspec.Meta(min_length=4, max_length=4)]
+
+
+class BlurIn(msgspec.Struct, forbid_unknown_fields=True):
+    boxes: Annotated[list[BlurBox], msgspec.Meta(max_length=50)]
+
+
+class BlurBoxOut(msgspec.Struct):
+    box: list[float]
+    source: str  # face | plate (found automatically, kept) | moderator
+
+
+class BlurOut(msgspec.Struct):
+    media_id: uuid.UUID
+    boxes: list[BlurBoxOut]
+    rebuild: str  # "queued": the public renditions are made again by the worker, hidden until then
+    event_id: uuid.UUID | None = None  # the report event recording the change, when on a report

@@ -20,6 +20,10 @@ person flagged keeps waiting even when the resident edits the text.
 Moderators with areas (or agencies) review the reports in their scope, moderators without any review
 everything, admins review everything; out of scope is "not found". A flag follows the caller's
 staff scope.
+
+`set_blur`: what a photo's (or a video poster's) public renditions hide, on a report the moderator may
+review (unattached media: admins only). A non-public `media_blurred` event records the boxes before and
+after; the worker makes the renditions again.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import media
 from api.access.scope import review_scope
 from api.access.tokens import Principal
 from api.core import pagination
@@ -394,3 +399,55 @@ async def flag(
 
 def _json(values: list[str]) -> str:
     return json.dumps(values)
+
+
+def media_not_found(media_id: uuid.UUID) -> NotFound:
+    return NotFound(
+        f"No media with id {media_id}.", message_vi=f"Không tìm thấy tệp {media_id}.", code="media_not_found"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BlurSet:
+    boxes: list[dict[str, Any]]
+    event_id: uuid.UUID | None
+
+
+async def set_blur(
+    session: AsyncSession, viewer: Principal, media_id: uuid.UUID, boxes: list[list[float]]
+) -> BlurSet:
+    """Replace what the media's public renditions hide and queue their rebuild. Commits."""
+    m = await session.get(media.Media, media_id, with_for_update=True)
+    if m is None:
+        raise media_not_found(media_id)
+    report = None
+    if m.report_id is not None:
+        cond, params = review_scope(viewer)
+        report = (
+            await session.execute(
+                text(f"SELECT r.id, r.status FROM reports r WHERE r.id = :rid AND {cond}"),
+                {"rid": m.report_id, **params},
+            )
+        ).first()
+        if report is None:
+            raise media_not_found(media_id)
+    elif viewer.role != "admin":  # not on any report: nobody's case to review
+        raise media_not_found(media_id)
+    before = list(m.blur_boxes or [])
+    stored = await media.set_blur_boxes(session, m, boxes)
+    event_id = None
+    if report is not None:
+        event = await append_event(
+            session,
+            report.id,
+            "media_blurred",
+            actor_id=viewer.id,
+            actor_role=viewer.role,
+            from_status=report.status,
+            to_status=report.status,
+            data={"media_id": str(media_id), "before": before, "after": stored},
+            is_public=False,
+        )
+        event_id = event.id
+    await session.commit()
+    return BlurSet(stored, event_id)

@@ -29,8 +29,8 @@ from api.core.media import config_for
 from api.core.openapi import BEARER, PUBLIC, errors
 from api.core.settings import Settings
 from api.reports.models import Report
-from api.reports.visibility import in_staff_scope
 from api.uploads.schemas import CompleteIn, CompleteOut, PartOut, ReceivedOut, UploadIn, UploadOut
+from api.uploads.service import sees_as_staff
 from media.storage import CONTENT_TYPES, LocalStorage
 
 
@@ -159,18 +159,15 @@ class MediaController(Controller):
     ) -> dict[str, Any]:
         """A photo or video: status (`processing`, `ready`, `rejected` with `reason`), facts (size,
         duration, blurhash) and signed links to its renditions. Its uploader and staff covering its
-        report see it in every state; everyone else only ready media of a public report."""
+        report see it in every state; everyone else only ready media of a public report. Only staff
+        covering the report (and moderators who may review it) get the unblurred copies and the blur
+        boxes; everyone else, the uploader too, gets the renditions with faces and plates hidden."""
         row = await session.get(media.Media, media_id)
         if row is None:
             raise _media_not_found(media_id)
         cfg = config_for(settings)
         owner = viewer is not None and viewer.id == row.owner_id
-        staff = (
-            viewer is not None
-            and viewer.is_staff
-            and row.report_id is not None
-            and await in_staff_scope(session, viewer, row.report_id)
-        )
+        staff = await sees_as_staff(session, viewer, row.report_id)
         if owner or staff:
             return media.render(row, cfg, staff=staff, owner=owner)
         if row.status == "ready" and row.report_id is not None:

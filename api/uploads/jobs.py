@@ -1,4 +1,5 @@
-"""Worker steps: process completed uploads; remove uploads left unattached past their expiry."""
+"""Worker steps: process completed uploads (and make public renditions again where blur boxes changed);
+remove uploads left unattached past their expiry."""
 
 from __future__ import annotations
 
@@ -13,13 +14,18 @@ log = logging.getLogger("phananh.media")
 
 
 async def process_media(db: Database, settings: Settings) -> int:
-    """One round of media processing (a few files: decoding is slow and CPU-bound)."""
-    stats = await media.process_due(db.session, config_for(settings), batch=2)
+    """One round of media processing (a few files: decoding is slow and CPU-bound), then one of
+    rebuilding public renditions whose blur boxes changed."""
+    cfg = config_for(settings)
+    stats = await media.process_due(db.session, cfg, batch=2)
     if stats.claimed:
         log.info(
             "media processed: %d ready, %d rejected, %d to retry", stats.ready, stats.rejected, stats.failed
         )
-    return stats.done
+    rebuilt = await media.rebuild_due(db.session, cfg, batch=2)
+    if rebuilt.claimed:
+        log.info("media blur rebuilt: %d done, %d to retry", rebuilt.ready, rebuilt.failed)
+    return stats.done + rebuilt.ready
 
 
 async def cleanup_media(db: Database, settings: Settings) -> int:

@@ -10,7 +10,10 @@ machine `reason` and an English `message`. It never raises for a bad file; a cra
 memory blow-up of the child process becomes a refusal too.
 
 Renditions: photos "thumb" (320 px) and "large" (1280 px); videos "video" (remuxed, metadata
-stripped) and "poster" (a JPEG frame).
+stripped) and "poster" (a JPEG frame). Faces and plates are hidden in "large", "thumb" and "poster";
+"large_original" and "poster_original" are the unblurred staff copies (`STAFF_RENDITIONS`), and
+`info["blur_boxes"]` says what was hidden. `rebuild_file` makes the public ones again from a staff
+copy with other boxes (a moderator's).
 
 Why a child process: decoders are C code fed with strangers' bytes. A crash, a hang or a memory
 blow-up must cost one file, not the worker; the child runs under RLIMIT_AS/RLIMIT_CPU and a wall
@@ -40,14 +43,9 @@ class Limits:
     memory_mb: int = 1536  # address-space limit of the child process
 
 
-# The renditions made to be shown. Anything else stored for a media item (the original upload, a copy
-# kept for staff only) is not public, and goes when its report's personal data is erased.
-PUBLIC_RENDITIONS = frozenset({"thumb", "large", "poster", "video"})
-
-
 @dataclass(frozen=True)
 class Rendition:
-    name: str  # one of PUBLIC_RENDITIONS
+    name: str  # one of PUBLIC_RENDITIONS, or of STAFF_RENDITIONS
     path: Path
     content_type: str
     size: int
@@ -74,26 +72,39 @@ class Refused(Exception):
         self.reason, self.message = reason, message
 
 
+# the unblurred staff copy of each rendition that hides faces and plates
+STAFF_RENDITIONS = {"large_original": "large", "poster_original": "poster"}
+# What anyone may be given: an allow-list, so a rendition added later is staff-only until listed here.
+# Anything else stored for a media item (the original upload, the staff copies) is not public, and goes
+# when its report's personal data is erased.
+PUBLIC_RENDITIONS = frozenset({"thumb", "large", "poster", "video"})
+BLURRED_RENDITIONS = ("thumb", "large", "poster")
 RESULT_FILE = "result.json"
 _ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the `media` package
 
 
 def process_file(kind: Kind, src: Path, out_dir: Path, limits: Limits) -> Processed:
     """Decode `src` in a sandboxed child process; never raises for a bad file (see the module doc)."""
+    return _in_child([kind, str(src), str(out_dir), json.dumps(asdict(limits))], out_dir, limits)
+
+
+def rebuild_file(
+    kind: Kind, src: Path, out_dir: Path, boxes: list[list[float]] | None, limits: Limits
+) -> Processed:
+    """The public renditions of a photo ("large", "thumb") or a video ("poster") made again from its
+    staff copy at `src`, hiding `boxes` (None: detect them). `info` has the blurhash and phash, and
+    `blur_boxes` when they were detected. In the sandbox like any decoding."""
+    args = [kind, str(src), str(out_dir), json.dumps(asdict(limits)), json.dumps(boxes)]
+    return _in_child(args, out_dir, limits)
+
+
+def _in_child(args: list[str], out_dir: Path, limits: Limits) -> Processed:
     result_path = out_dir / RESULT_FILE
     result_path.unlink(missing_ok=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
     env["OPENBLAS_NUM_THREADS"] = "1"  # numpy's BLAS threads reserve address space we do not use
-    cmd = [
-        sys.executable,
-        "-m",
-        "media.process.child",
-        kind,
-        str(src),
-        str(out_dir),
-        json.dumps(asdict(limits)),
-    ]
+    cmd = [sys.executable, "-m", "media.process.child", *args]
     try:
         done = subprocess.run(cmd, env=env, capture_output=True, timeout=limits.timeout_s, check=False)
     except subprocess.TimeoutExpired:  # subprocess.run has killed the child

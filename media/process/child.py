@@ -1,4 +1,6 @@
-"""The sandboxed decoder: `python -m media.process.child KIND SRC OUT_DIR LIMITS_JSON`.
+"""The sandboxed decoder: `python -m media.process.child KIND SRC OUT_DIR LIMITS_JSON [BOXES_JSON]`.
+
+With BOXES_JSON it rebuilds the public renditions from a staff copy instead (`rebuild_file`).
 
 Limits itself first (address space, CPU seconds), then decodes and writes `OUT_DIR/result.json`.
 A refusal is a normal result (exit 0); anything unexpected exits non-zero and the parent reports it.
@@ -24,9 +26,18 @@ def _limit_self(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _run(kind: str, src: Path, out_dir: Path, limits: Limits) -> dict[str, Any]:
+def _run(
+    kind: str,
+    src: Path,
+    out_dir: Path,
+    limits: Limits,
+    rebuild: tuple[list[list[float]] | None] | None = None,
+) -> dict[str, Any]:
+    """Decode `src`; or, with `rebuild` (the boxes, None to detect them), rebuild from a staff copy."""
     try:
-        if kind == "photo":
+        if rebuild is not None:
+            renditions, info = _rebuild(kind, src, out_dir, limits, rebuild[0])
+        elif kind == "photo":
             from media.process.photo import process_photo
 
             renditions, info = process_photo(src, out_dir, limits)
@@ -44,6 +55,23 @@ def _run(kind: str, src: Path, out_dir: Path, limits: Limits) -> dict[str, Any]:
     return {"ok": True, "renditions": [_describe(r) for r in renditions], "info": info}
 
 
+def _rebuild(
+    kind: str, src: Path, out_dir: Path, limits: Limits, boxes: list[list[float]] | None
+) -> tuple[list[Rendition], dict[str, Any]]:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels  # our own copy, but a decoder is a decoder
+    if kind == "photo":
+        from media.process.photo import rebuild_photo
+
+        return rebuild_photo(src, out_dir, boxes)
+    if kind == "video":
+        from media.process.video import rebuild_poster
+
+        return rebuild_poster(src, out_dir, boxes)
+    raise Refused("unsupported_kind", f"Unknown media kind {kind!r}.")
+
+
 def _describe(r: Rendition) -> dict[str, Any]:
     return {
         "name": r.name,
@@ -55,10 +83,11 @@ def _describe(r: Rendition) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    kind, src, out_dir, raw_limits = argv
+    kind, src, out_dir, raw_limits, *rest = argv
     limits = Limits(**json.loads(raw_limits))
     _limit_self(limits)
-    result = _run(kind, Path(src), Path(out_dir), limits)
+    rebuild = (json.loads(rest[0]),) if rest else None
+    result = _run(kind, Path(src), Path(out_dir), limits, rebuild)
     (Path(out_dir) / RESULT_FILE).write_text(json.dumps(result))
     return 0
 

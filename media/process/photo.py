@@ -2,6 +2,10 @@
 
 Runs inside the sandboxed child process (`media.process.child`). Every refusal is a `Refused` with
 a machine reason and an English message naming the limit or the fault.
+
+The public renditions ("large", "thumb") have faces and plates hidden (`media.process.blur`); staff
+get "large_original", the same picture unblurred, which is also what a moderator's new boxes are
+applied to later (`rebuild_photo`): the uploaded original is not kept.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from media.process import Limits, Refused, Rendition
+from media.process import Limits, Refused, Rendition, blur
 from media.process.blurhash import encode as blurhash
 from media.process.polyglot import foreign_payload
 
 SIZES = (("large", 1280), ("thumb", 320))
+STAFF = "large_original"  # unblurred, the size of "large"
 FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
 QUALITY = 80
 
@@ -73,16 +78,49 @@ def _process(im: Image.Image, src: Path, out_dir: Path) -> tuple[list[Rendition]
     work = _shrink(im)
     ImageOps.exif_transpose(work, in_place=True)
     current = _to_srgb(work)
+    current.thumbnail((SIZES[0][1], SIZES[0][1]), Image.Resampling.LANCZOS)
+    staff = _save(current, STAFF, out_dir)
+    found = blur.detect(current)
+    facts["blur_boxes"] = blur.boxes_of(found)
+    facts["phash"] = blur.phash(current)
+    renditions, facts["blurhash"] = public_renditions(current, [f.box for f in found], out_dir)
+    return [staff, *renditions], facts
 
+
+def public_renditions(
+    picture: Image.Image, boxes: list[list[float]], out_dir: Path
+) -> tuple[list[Rendition], str]:
+    """The "large" and "thumb" renditions with `boxes` hidden, and the blurhash (made from the hidden
+    picture too)."""
+    current = blur.apply(picture, boxes)
     renditions = []
     for name, px in SIZES:  # in place, large first: each rendition is made from the one before
         current.thumbnail((px, px), Image.Resampling.LANCZOS)
-        path = out_dir / f"{name}.webp"
-        current.save(path, "WEBP", quality=QUALITY, method=4)  # no exif=/xmp=/icc: nothing carried over
-        renditions.append(Rendition(name, path, "image/webp", path.stat().st_size, *current.size))
+        renditions.append(_save(current, name, out_dir))
     small = current.copy()
     small.thumbnail((32, 32))
-    facts["blurhash"] = blurhash(np.asarray(small))
+    return renditions, blurhash(np.asarray(small))
+
+
+def _save(im: Image.Image, name: str, out_dir: Path) -> Rendition:
+    path = out_dir / f"{name}.webp"
+    im.save(path, "WEBP", quality=QUALITY, method=4)  # no exif=/xmp=/icc: nothing carried over
+    return Rendition(name, path, "image/webp", path.stat().st_size, *im.size)
+
+
+def rebuild_photo(
+    src: Path, out_dir: Path, boxes: list[list[float]] | None
+) -> tuple[list[Rendition], dict[str, Any]]:
+    """The public renditions again from the staff copy at `src`, hiding `boxes` (None: detect them,
+    for photos processed before blurring existed)."""
+    with Image.open(src) as opened:
+        picture = opened.convert("RGB")
+    facts: dict[str, Any] = {"phash": blur.phash(picture)}
+    if boxes is None:
+        found = blur.detect(picture)
+        facts["blur_boxes"] = blur.boxes_of(found)
+        boxes = [f.box for f in found]
+    renditions, facts["blurhash"] = public_renditions(picture, boxes, out_dir)
     return renditions, facts
 
 

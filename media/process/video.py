@@ -2,6 +2,9 @@
 
 Runs inside the sandboxed child process. The remux copies the compressed streams (no re-encoding,
 so it is fast and lossless) and writes none of the source's metadata: GPS, device, creation time go.
+
+The poster is treated like a photo: "poster" has faces and plates hidden, "poster_original" is the
+staff copy. The video itself is not blurred (that would mean re-encoding every frame).
 """
 
 from __future__ import annotations
@@ -9,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from media.process import Limits, Refused, Rendition
+from media.process import Limits, Refused, Rendition, blur
 
 CONTAINERS = {"mov", "mp4", "3gp", "3g2"}  # the names in FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2" demuxer
 VIDEO_CODECS = {"h264", "hevc", "mpeg4", "h263"}
 AUDIO_CODECS = {"aac", "amr_nb", "amr_wb", "mp3", "opus"}
 MP4_AUDIO = {"aac", "mp3", "opus"}  # what the MP4 muxer takes; AMR (old 3GP phones) stays in 3GP
 POSTER_PX = 1280
+STAFF = "poster_original"
 _DECODER_NAMES = {"amrnb": "amr_nb", "amrwb": "amr_wb", "mp3float": "mp3"}  # FFmpeg decoder → codec name
 
 
@@ -36,12 +40,12 @@ def process_video(src: Path, out_dir: Path, limits: Limits) -> tuple[list[Rendit
     try:
         with av.open(str(src), metadata_errors="ignore") as box:
             facts, keep = _probe(box, limits)
-            poster = _poster(box, out_dir)
+            posters = _poster(box, out_dir, facts)
         with av.open(str(src), metadata_errors="ignore") as box:
             video = _remux(box, keep, out_dir, facts)
     except av.FFmpegError as exc:
         raise Refused("unplayable", f"The video could not be read: {exc}") from exc
-    return [video, poster], facts
+    return [video, *posters], facts
 
 
 def _probe(box: Any, limits: Limits) -> tuple[dict[str, Any], list[int]]:
@@ -88,8 +92,9 @@ def _probe(box: Any, limits: Limits) -> tuple[dict[str, Any], list[int]]:
     return facts, [v.index] + ([audio.index] if audio is not None else [])
 
 
-def _poster(box: Any, out_dir: Path) -> Rendition:
-    """The first frame, turned as the phone shows it, as a metadata-free JPEG."""
+def _poster(box: Any, out_dir: Path, facts: dict[str, Any]) -> list[Rendition]:
+    """The first frame, turned as the phone shows it, as metadata-free JPEGs: the staff copy and the
+    public one with faces and plates hidden."""
     from PIL import Image
 
     frame = next(box.decode(video=0), None)
@@ -99,9 +104,37 @@ def _poster(box: Any, out_dir: Path) -> Rendition:
     if frame.rotation:
         image = image.rotate(frame.rotation, expand=True)
     image.thumbnail((POSTER_PX, POSTER_PX), Image.Resampling.LANCZOS)
-    path = out_dir / "poster.jpg"
-    image.convert("RGB").save(path, "JPEG", quality=82, optimize=True)
-    return Rendition("poster", path, "image/jpeg", path.stat().st_size, *image.size)
+    image = image.convert("RGB")
+    found = blur.detect(image)
+    facts["blur_boxes"] = blur.boxes_of(found)
+    facts["phash"] = blur.phash(image)
+    return [_save(image, STAFF, out_dir), public_poster(image, [f.box for f in found], out_dir)]
+
+
+def public_poster(image: Any, boxes: list[list[float]], out_dir: Path) -> Rendition:
+    return _save(blur.apply(image, boxes), "poster", out_dir)
+
+
+def _save(image: Any, name: str, out_dir: Path) -> Rendition:
+    path = out_dir / f"{name}.jpg"
+    image.save(path, "JPEG", quality=82, optimize=True)
+    return Rendition(name, path, "image/jpeg", path.stat().st_size, *image.size)
+
+
+def rebuild_poster(
+    src: Path, out_dir: Path, boxes: list[list[float]] | None
+) -> tuple[list[Rendition], dict[str, Any]]:
+    """The public poster again from the staff copy at `src` (None: detect the boxes anew)."""
+    from PIL import Image
+
+    with Image.open(src) as opened:
+        image = opened.convert("RGB")
+    facts: dict[str, Any] = {"phash": blur.phash(image)}
+    if boxes is None:
+        found = blur.detect(image)
+        facts["blur_boxes"] = blur.boxes_of(found)
+        boxes = [f.box for f in found]
+    return [public_poster(image, boxes, out_dir)], facts
 
 
 def _remux(box: Any, keep: list[int], out_dir: Path, facts: dict[str, Any]) -> Rendition:

@@ -51,7 +51,7 @@ def test_every_photo_format_gives_clean_renditions_and_private_facts(run, fmt: s
     r = run("photo", data)
     assert r.ok, r
     sizes = {x.name: (x.width, x.height) for x in r.renditions}
-    assert sizes == {"large": (1280, 960), "thumb": (320, 240)}
+    assert sizes == {"large_original": (1280, 960), "large": (1280, 960), "thumb": (320, 240)}
     for x in r.renditions:
         assert x.content_type == "image/webp" and x.size == x.path.stat().st_size
         _no_metadata(x.path)
@@ -175,14 +175,15 @@ def test_phone_videos_are_remuxed_without_metadata(
     r = run("video", data)
     assert r.ok, r
     by_name = {x.name: x for x in r.renditions}
-    video, poster = by_name["video"], by_name["poster"]
+    video, poster, staff = by_name["video"], by_name["poster"], by_name["poster_original"]
     assert video.content_type == stored
     _clean_video(video.path)
     with av.open(str(video.path)) as box:  # still playable: every frame decodes
         frames = sum(1 for _ in box.decode(video=0))
     assert frames == 20
-    assert poster.content_type == "image/jpeg" and (poster.width, poster.height) == (176, 144)
-    _no_metadata(poster.path)
+    for p in (poster, staff):
+        assert p.content_type == "image/jpeg" and (p.width, p.height) == (176, 144)
+        _no_metadata(p.path)
     assert r.info["duration_s"] == pytest.approx(2.0, abs=0.2)
     assert (r.info["width"], r.info["height"]) == (176, 144)
     assert r.info["video_codec"] == {"libx264": "h264", "libx265": "hevc"}.get(codec, codec)

@@ -97,7 +97,7 @@ async def test_original_deleted_after_processing(
     key = await db_conn.scalar(text("SELECT storage_key FROM media WHERE id = :i"), {"i": pid})
     assert not (settings.media_dir / str(key)).exists()
     names = sorted(p.name for p in stored_files(settings))
-    assert names == ["large.webp", "thumb.webp"]
+    assert names == ["large.webp", "large_original.webp", "thumb.webp"]
 
 
 async def test_cleanup_of_stale_uploads(
@@ -118,7 +118,7 @@ async def test_cleanup_of_stale_uploads(
     await run_worker()
     pid, _ = await ready_photo(client, db_conn, run_worker)
     before = len(stored_files(settings))
-    assert before == 1 + 2 + 2  # the half upload, two renditions each for the processed photos
+    assert before == 1 + 3 + 3  # the half upload, three renditions each for the processed photos
     assert await media.cleanup_stale(database.session, cfg) == 0  # nothing expired yet
     await db_conn.execute(text("UPDATE media SET expires_at = clock_timestamp() - interval '1 second'"))
     removed = await media.cleanup_stale(database.session, cfg, batch=2)
@@ -127,7 +127,7 @@ async def test_cleanup_of_stale_uploads(
     assert await media.cleanup_stale(database.session, cfg) == 0
     left = await db_conn.scalars(text("SELECT id FROM media"))
     assert list(left) == [pid]
-    assert len(stored_files(settings)) == 2  # the attached photo's renditions
+    assert len(stored_files(settings)) == 3  # the attached photo's renditions (public and staff)
     for gone in (never["id"], half["id"], str(unattached)):
         assert (await client.get(f"/v1/media/{gone}", headers=me)).status_code == 404
     # an expired upload can no longer be sent or completed
