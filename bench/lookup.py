@@ -39,8 +39,9 @@ from sqlalchemy import text
 from api.core import migrate
 from api.core.db import make_engine, plain_url
 from api.core.embedded_pg import free_port, port_open
-from geo import ASSIGN_SQL, assign_params
+from geo import assign_params
 from geo.importer import ImportOptions, import_file
+from geo.sql import ASSIGN
 from tests.support.database import create_database, drop_database, server_url, unique_name
 from tests.support.sockets import LISTEN, tcp_inodes
 
@@ -134,16 +135,12 @@ async def sql_run(url: str, points: list[tuple[float, float]], connections: int,
             lat, lng = points[k % len(points)]
             k += connections
             t = time.perf_counter()
-            await conn.fetchrow(
-                ASSIGN_SQL, *assign_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"])
-            )
+            await ASSIGN.fetchrow(conn, assign_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"]))
             latencies.append((time.perf_counter() - t) * 1000)
 
     try:
         for c in conns:  # warm up: prepare the statement
-            await c.fetchrow(
-                ASSIGN_SQL, *assign_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"])
-            )
+            await ASSIGN.fetchrow(c, assign_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"]))
         t0 = time.perf_counter()
         await asyncio.gather(*(client(i, c) for i, c in enumerate(conns)))
         elapsed = time.perf_counter() - t0

@@ -8,9 +8,9 @@
   or has passed (see `jobs.py`).
 
 The actor of an event is never told about their own action. Reads use plain SQL over the
-documented schema (docs/domain.md) so this module depends on tables, not on another feature's
-model classes. `event_facts_sql` reads an event, its case and its recipients in one statement;
-the events module runs it over the row it has just inserted (one round trip per case change).
+documented schema (docs/domain.md, api/notifications/sql.py) so this module depends on tables, not on
+another feature's model classes. `sql.EVENT_FACTS` reads an event, its case and its recipients in one
+statement; the events module ends its insert with it (one round trip per case change).
 """
 
 from __future__ import annotations
@@ -22,52 +22,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
-from api.core.db import raw_connection
+from api.notifications import sql
 from api.notifications import texts as t
-
-RESIDENT_KINDS = frozenset(t.RESIDENT)
-OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
-
-
-def _officers(ward: str, agency: str) -> str:
-    """SQL: the ids (an array, NULL for none) of the officers working a case of `ward` routed to
-    `agency` (SQL expressions): the agency's officers if it has any, otherwise the ward's."""
-    return f"""COALESCE(
-        (SELECT array_agg(DISTINCT u.id) FROM user_agencies ug JOIN users u ON u.id = ug.user_id
-         WHERE ug.agency_code = {agency} AND u.role = 'officer' AND NOT u.disabled),
-        (SELECT array_agg(DISTINCT u.id) FROM areas wa
-         JOIN user_areas ua ON ua.area_code = ANY(wa.lineage) JOIN users u ON u.id = ua.user_id
-         WHERE wa.code = {ward} AND u.role = 'officer' AND NOT u.disabled))"""
-
-
-def _kinds(kinds: frozenset[str]) -> str:
-    return ", ".join(f"'{k}'" for k in sorted(kinds))
-
-
-def event_facts_sql(events: str, reports: str = "reports") -> str:
-    """SQL: for each event in `events` (the report_events table, or the rows an INSERT … RETURNING
-    just wrote), what its notifications say about the case and who may get one: `officers` for
-    kinds that reach officers, `followers` for public events of a public case. `reports`: where the
-    case is read from (the table, or a report written by the same statement)."""
-    return f"""
-    SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
-           r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
-           c.name_vi AS category_vi, c.name_en AS category_en,
-           w.name AS ward_name,
-           CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)})
-                THEN {_officers("r.ward_code", "r.agency_code")} END AS officers,
-           CASE WHEN e.kind IN ({_kinds(RESIDENT_KINDS)}) AND e.is_public AND r.visibility = 'public'
-                THEN ARRAY(SELECT f.user_id FROM report_follows f WHERE f.report_id = r.id) END AS followers
-    FROM {events} e
-    JOIN {reports} r ON r.id = e.report_id
-    LEFT JOIN categories c ON c.code = r.category_code
-    LEFT JOIN areas w ON w.code = r.ward_code
-    """
-
-
-_EVENT_SQL = event_facts_sql("report_events") + " WHERE e.id = $1 AND e.report_id = $2"
-_CASE_OFFICERS_SQL = f"SELECT {_officers('$1', '$2')}"
-_REPORT_CODE_SQL = "SELECT code FROM reports WHERE id = $1"
+from api.notifications.sql import OFFICER_KINDS, RESIDENT_KINDS
 
 
 async def case_officers(
@@ -75,7 +32,7 @@ async def case_officers(
 ) -> list[uuid.UUID]:
     """Who works a case: the officers of the agency it is routed to (power company…), if it has
     any; otherwise the officers of its ward."""
-    found = await (await raw_connection(session)).fetchval(_CASE_OFFICERS_SQL, ward_code, agency_code)
+    found = await sql.CASE_OFFICERS.fetchval(session, {"ward_code": ward_code, "agency_code": agency_code})
     return list(found or [])
 
 
@@ -90,19 +47,19 @@ async def _merged_into(session: AsyncSession, data: dict[str, Any]) -> str:
         report_id = uuid.UUID(ref)
     except ValueError:
         return ref or "?"
-    code = await (await raw_connection(session)).fetchval(_REPORT_CODE_SQL, report_id)
+    code = await sql.REPORT_CODE.fetchval(session, {"report_id": report_id})
     return str(code or ref)
 
 
 async def on_report_event(session: AsyncSession, report_id: uuid.UUID, event_id: uuid.UUID) -> None:
     """Write the notifications an event already in the table causes, in the caller's transaction."""
-    facts = await (await raw_connection(session)).fetchrow(_EVENT_SQL, event_id, report_id)
+    facts = await sql.EVENT.fetchrow(session, {"event_id": event_id, "report_id": report_id})
     if facts is not None:
         await notify_event(session, facts)
 
 
 async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
-    """Write the notifications an event causes (`ev`: a row of `event_facts_sql`), in the caller's
+    """Write the notifications an event causes (`ev`: a row of `sql.EVENT_FACTS`), in the caller's
     transaction (the caller commits)."""
     kind: str = ev["kind"]
     data: dict[str, Any] = dict(ev["data"] or {})

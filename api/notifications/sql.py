@@ -1,0 +1,63 @@
+"""The notifications' hand-written SQL: who is told about a case, read over the documented schema
+(docs/domain.md) so that this module depends on tables, not on another feature's model classes.
+
+`EVENT_FACTS` is a fragment other statements end with: for each row of a CTE `events` (report events)
+joined to a CTE `report` (its case), what the notifications say and who may get one. The events
+module ends its inserts with it (one round trip per case change); `EVENT` reads a stored event.
+"""
+
+from __future__ import annotations
+
+from api.core.db import Sql
+from api.notifications import texts as t
+
+RESIDENT_KINDS = frozenset(t.RESIDENT)
+OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
+
+# The ids (an array, NULL for none) of the officers working a case `r` (its ward_code, agency_code):
+# the officers of the agency it is routed to if it has any, otherwise those of its ward.
+OFFICERS = """COALESCE(
+    (SELECT array_agg(DISTINCT u.id) FROM user_agencies ug JOIN users u ON u.id = ug.user_id
+     WHERE ug.agency_code = r.agency_code AND u.role = 'officer' AND NOT u.disabled),
+    (SELECT array_agg(DISTINCT u.id) FROM areas wa
+     JOIN user_areas ua ON ua.area_code = ANY(wa.lineage) JOIN users u ON u.id = ua.user_id
+     WHERE wa.code = r.ward_code AND u.role = 'officer' AND NOT u.disabled))"""
+
+
+def _kinds(kinds: frozenset[str]) -> str:
+    """SQL literals: fixed words of this module (the planner sees constants, not parameters)."""
+    return ", ".join(f"'{k}'" for k in sorted(kinds))
+
+
+# `officers` for kinds that reach officers, `followers` for public events of a public case.
+EVENT_FACTS = f"""
+SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
+       r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
+       c.name_vi AS category_vi, c.name_en AS category_en,
+       w.name AS ward_name,
+       CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)}) THEN {OFFICERS} END AS officers,
+       CASE WHEN e.kind IN ({_kinds(RESIDENT_KINDS)}) AND e.is_public AND r.visibility = 'public'
+            THEN ARRAY(SELECT f.user_id FROM report_follows f WHERE f.report_id = r.id) END AS followers
+FROM events e
+JOIN report r ON r.id = e.report_id
+LEFT JOIN categories c ON c.code = r.category_code
+LEFT JOIN areas w ON w.code = r.ward_code
+"""
+
+# A stored event's facts.
+EVENT = Sql(
+    f"""
+WITH events AS (SELECT * FROM report_events WHERE id = :event_id AND report_id = :report_id),
+report AS (SELECT * FROM reports WHERE id = :report_id)
+{EVENT_FACTS}"""
+)
+
+# Who works a case of a ward routed to an agency (either may be NULL).
+CASE_OFFICERS = Sql(
+    f"""
+SELECT {OFFICERS}
+FROM (SELECT CAST(:ward_code AS text) AS ward_code, CAST(:agency_code AS text) AS agency_code) r
+"""
+)
+
+REPORT_CODE = Sql("SELECT code FROM reports WHERE id = :report_id")
