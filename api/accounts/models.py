@@ -42,6 +42,17 @@ class UserArea(Base):
     area_code: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
+class UserAgency(Base):
+    """A staff member's scope: the cases routed to these agencies."""
+
+    __tablename__ = "user_agencies"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_code: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
 class AppInstall(Base):
     """One install of the resident app; its device id maps to one resident user."""
 

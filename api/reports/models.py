@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from api.core.base import Base
 
@@ -90,6 +90,11 @@ class Report(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# The report as `r`, for statements that embed hand-written fragments naming it so (the staff scope
+# rule, api/casework/sql.py); one object, so that every condition over it means the same FROM entry.
+ReportAsR = aliased(Report, name="r")
 
 
 class ReportEvent(Base):
