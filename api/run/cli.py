@@ -116,8 +116,8 @@ def _migrate_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
 @command("worker", "run the background worker (push delivery, media processing, timers)")
 def _worker_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     from api.core import migrate
-    from api.run import worker
     from api.core.db import Database, make_engine
+    from api.run import worker
 
     async def main() -> None:
         db = Database(make_engine(url, pool_size=4, max_overflow=4))
