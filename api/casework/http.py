@@ -272,15 +272,13 @@ async def _export_filter(
         since=since,
         q=_nfc(q),
     )
-    conds, params = queries.where(listed)
     return CaseFilter(
         area=area,
         date_from=date_from,
         date_to=date_to,
         overdue=overdue,
         near_boundary=near_boundary,
-        extra_conds=conds,
-        extra_params=params,
+        extra_conds=list(queries.where(listed)),
     )
 
 

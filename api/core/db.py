@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -96,7 +96,7 @@ class Database:
     async def ping(self, timeout_s: float = 3.0) -> None:
         async def _ping() -> None:
             async with self.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                await conn.execute(select(1))
 
         await asyncio.wait_for(_ping(), timeout_s)
 

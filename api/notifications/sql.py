@@ -61,3 +61,42 @@ FROM (SELECT CAST(:ward_code AS text) AS ward_code, CAST(:agency_code AS text) A
 )
 
 REPORT_CODE = Sql("SELECT code FROM reports WHERE id = :report_id")
+
+
+def _deadline_candidates(due: str) -> Sql:
+    """Open reports whose deadline (`due`, one of two fixed column names) is within :near seconds or
+    past, and not yet warned at this stage, soonest first."""
+    return Sql(
+        f"""
+SELECT r.id, r.code, r.ward_code, r.agency_code, r.{due} AS due_at,
+       CASE WHEN r.{due} <= now() THEN 'passed' ELSE 'near' END AS stage
+FROM reports r
+WHERE r.status = ANY(CAST(:statuses AS text[])) AND r.{due} IS NOT NULL
+  AND r.{due} <= now() + make_interval(secs => :near)
+  AND NOT EXISTS (
+      SELECT 1 FROM report_deadline_alerts a
+      WHERE a.report_id = r.id AND a.deadline = :deadline AND a.due_at = r.{due}
+        AND a.stage = CASE WHEN r.{due} <= now() THEN 'passed' ELSE 'near' END)
+ORDER BY r.{due}
+LIMIT :n
+"""
+    )
+
+
+# The deadline warnings' candidates, by deadline.
+DEADLINE_CANDIDATES = {
+    "ack": _deadline_candidates("ack_due_at"),
+    "resolve": _deadline_candidates("resolve_due_at"),
+}
+
+# A warning recorded once (primary key: report, deadline, stage, due time); no row when it already was.
+RECORD_DEADLINE_ALERT = Sql(
+    """
+INSERT INTO report_deadline_alerts (report_id, deadline, stage, due_at)
+VALUES (:report_id, :deadline, :stage, :due_at)
+ON CONFLICT DO NOTHING
+RETURNING report_id
+"""
+)
+
+REPORTS_TABLE_EXISTS = Sql("SELECT to_regclass('reports') IS NOT NULL")

@@ -1,4 +1,5 @@
-"""The reports' hand-written SQL: the submission's statements and the events' insert.
+"""The reports' hand-written SQL: the submission's statements, the events' insert, and a fragment
+over `reports r` (`models.ReportAsR`) for statements built with SQLAlchemy expressions.
 
 A submission is the hottest write path (bench/submit.py): one statement claims the idempotency key and
 reads everything the rules need (the category's rules and holidays, the ward, the agency route, nearby
@@ -8,6 +9,8 @@ whole statement, so an embedded statement shares them (`:category`, `:lat`, `:ln
 """
 
 from __future__ import annotations
+
+from sqlalchemy import Boolean, literal_column
 
 from api.catalogue import sql as catalogue
 from api.core.db import Sql
@@ -110,3 +113,7 @@ answered AS (
 {INSERT_EVENT}
 {EVENT_FACTS}"""
 )
+
+# Public reports, as a literal: the planner uses the partial index ix_reports_public_list (migration
+# 0002) only for a condition it can prove from the statement's text.
+PUBLIC = literal_column("r.visibility = 'public'", Boolean)

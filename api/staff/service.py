@@ -24,17 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from anyio import to_thread
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import ARRAY, ColumnElement, Text, any_, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
 from api.access.tokens import Principal
-from api.accounts.models import STAFF_ROLES, RefreshToken, User, UserArea
+from api.accounts.models import STAFF_ROLES, RefreshToken, User, UserAgency, UserArea
 from api.accounts.service import IssuedTokens, issue_tokens
+from api.catalogue.service import agencies
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
+from geo import Area
 
 SCOPED_ROLES = ("officer", "leader")
 USERNAME = re.compile(r"[a-z0-9._@\-]{3,64}")
@@ -72,10 +73,9 @@ async def _check_codes(session: AsyncSession, table: str, codes: Sequence[str]) 
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return []
+    column = Area.code if table == "areas" else agencies.c.code
     found = set(
-        (
-            await session.execute(text(f"SELECT code FROM {table} WHERE code = ANY(:c)"), {"c": wanted})
-        ).scalars()
+        (await session.scalars(select(column).where(column == any_(literal(wanted, ARRAY(Text)))))).all()
     )
     unknown = [c for c in wanted if c not in found]
     if unknown:
@@ -106,12 +106,9 @@ async def _set_scope(
         for code in areas:
             session.add(UserArea(user_id=user_id, area_code=code))
     if agencies is not None:
-        await session.execute(text("DELETE FROM user_agencies WHERE user_id = :u"), {"u": user_id})
+        await session.execute(delete(UserAgency).where(UserAgency.user_id == user_id))
         for code in agencies:
-            await session.execute(
-                text("INSERT INTO user_agencies (user_id, agency_code) VALUES (:u, :a)"),
-                {"u": user_id, "a": code},
-            )
+            session.add(UserAgency(user_id=user_id, agency_code=code))
     await session.flush()
 
 
@@ -129,8 +126,9 @@ async def _scopes(
     ):
         areas[uid].append(code)
     for uid, code in await session.execute(
-        text("SELECT user_id, agency_code FROM user_agencies WHERE user_id = ANY(:ids) ORDER BY agency_code"),
-        {"ids": list(ids)},
+        select(UserAgency.user_id, UserAgency.agency_code)
+        .where(UserAgency.user_id.in_(ids))
+        .order_by(UserAgency.agency_code)
     ):
         agencies[uid].append(code)
     return areas, agencies
@@ -242,16 +240,14 @@ async def login(session: AsyncSession, settings: Settings, username: str, passwo
     return issued
 
 
-def _scoped_user_ids_clause(viewer: Principal) -> TextClause:
+def _scoped_user_ids_clause(viewer: Principal) -> ColumnElement[bool]:
     """Users a leader may see: those with an area at or under one of the leader's areas."""
-    return text(
-        """
-        users.id IN (
-            SELECT ua.user_id FROM user_areas ua JOIN areas a ON a.code = ua.area_code
-            WHERE a.lineage && ARRAY(SELECT area_code FROM user_areas WHERE user_id = :viewer_id)
-        )
-        """
-    ).bindparams(viewer_id=viewer.id)
+    theirs = select(func.array_agg(UserArea.area_code)).where(UserArea.user_id == viewer.id).scalar_subquery()
+    return User.id.in_(
+        select(UserArea.user_id)
+        .join(Area, Area.code == UserArea.area_code)
+        .where(Area.lineage.op("&&")(theirs))  # the GIN index on lineage serves `&&`
+    )
 
 
 async def list_users(
@@ -274,10 +270,9 @@ async def list_users(
     if area:
         stmt = stmt.where(
             User.id.in_(
-                text(
-                    "SELECT ua.user_id FROM user_areas ua JOIN areas a ON a.code = ua.area_code "
-                    "WHERE :area = ANY(a.lineage)"
-                ).bindparams(area=area)
+                select(UserArea.user_id)
+                .join(Area, Area.code == UserArea.area_code)
+                .where(literal(area) == any_(Area.lineage))
             )
         )
     if q:
