@@ -24,10 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import delete
 
+from media import sql
 from media.attach import update_distances
 from media.config import MediaConfig
+from media.models import Media
 from media.process import Limits, process_file
 from media.storage import EXTENSIONS, S3Storage
 from media.uploads import Sessions
@@ -35,20 +37,6 @@ from media.uploads import Sessions
 log = logging.getLogger("phananh.media")
 
 PRIVATE_INFO = ("gps", "taken_at")
-
-_CLAIM = text(
-    """
-    UPDATE media SET attempts = attempts + 1, claim_id = :claim,
-                     lease_until = clock_timestamp() + make_interval(secs => :lease)
-    WHERE id IN (
-        SELECT id FROM media
-        WHERE status = 'processing' AND coalesce(lease_until, completed_at) <= clock_timestamp()
-        ORDER BY coalesce(lease_until, completed_at)
-        LIMIT :n
-        FOR UPDATE SKIP LOCKED)
-    RETURNING id, kind, storage_key, sniffed_type, attempts, report_id
-    """
-)
 
 
 @dataclass
@@ -87,7 +75,7 @@ async def process_due(
     stats = ProcessStats()
     claim = uuid.uuid4()
     async with sessions() as s:
-        rows = list(await s.execute(_CLAIM, {"claim": claim, "lease": lease_s, "n": batch}))
+        rows = list(await s.execute(sql.CLAIM, {"claim": claim, "lease": lease_s, "n": batch}))
         await s.commit()
     stats.claimed = len(rows)
     limits = limits if limits is not None else limits_for(cfg)
@@ -178,16 +166,7 @@ async def _finish(
 
     async with sessions() as s:
         done = await s.scalar(
-            text(
-                """
-                UPDATE media SET status = :status, reason = :reason, message = :message,
-                       info = CAST(:info AS jsonb), private = CAST(:private AS jsonb),
-                       renditions = CAST(:renditions AS jsonb), processed_at = :now,
-                       lease_until = NULL, claim_id = NULL
-                WHERE id = :id AND claim_id = :claim AND status = 'processing'
-                RETURNING id
-                """
-            ),
+            sql.RECORD_OUTCOME,
             {
                 "status": status,
                 "reason": reason,
@@ -208,23 +187,11 @@ async def _finish(
     return done is not None
 
 
-_STALE = text(
-    """
-    SELECT id, storage_key, multipart_upload_id, renditions
-    FROM media
-    WHERE report_id IS NULL AND expires_at <= clock_timestamp()
-    ORDER BY expires_at
-    LIMIT :n
-    FOR UPDATE SKIP LOCKED
-    """
-)
-
-
 async def cleanup_stale(sessions: Sessions, cfg: MediaConfig, *, batch: int = 100) -> int:
     """Remove one batch of uploads that expired unattached (objects first, then rows)."""
     storage = cfg.storage
     async with sessions() as s:
-        rows = list(await s.execute(_STALE, {"n": batch}))
+        rows = list(await s.execute(sql.STALE, {"n": batch}))
         if not rows:
             return 0
         for r in rows:
@@ -233,7 +200,11 @@ async def cleanup_stale(sessions: Sessions, cfg: MediaConfig, *, batch: int = 10
             await storage.delete(r.storage_key)
             for rendition in (r.renditions or {}).values():
                 await storage.delete(rendition["key"])
-        await s.execute(text("DELETE FROM media WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]})
+        await s.execute(
+            delete(Media)
+            .where(Media.id.in_([r.id for r in rows]))
+            .execution_options(synchronize_session=False)
+        )
         await s.commit()
     log.info("media cleanup: removed %d stale uploads", len(rows))
     return len(rows)

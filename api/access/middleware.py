@@ -13,13 +13,12 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
-from sqlalchemy import text
+from sqlalchemy import select
 
+from api.access.models import User
 from api.access.tokens import InvalidToken, Principal, decode_access
 from api.core.db import Database
 from api.core.errors import Unauthorized
-
-_STAFF_STILL_VALID = text("SELECT 1 FROM users WHERE id = :id AND role = :role AND NOT disabled")
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -59,5 +58,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 
 async def _staff_still_valid(db: Database, principal: Principal) -> bool:
     async with db.connect() as conn:
-        row = await conn.execute(_STAFF_STILL_VALID, {"id": principal.id, "role": principal.role})
-        return row.first() is not None
+        found = await conn.execute(
+            select(User.id).where(User.id == principal.id, User.role == principal.role, ~User.disabled)
+        )
+        return found.first() is not None

@@ -14,17 +14,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, TextClause, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.access.scope import review_scope
+from api.access.scope import review_clause
 from api.access.tokens import Principal
 from api.core import pagination
 from api.core.errors import Conflict, NotFound, Unprocessable
 from api.core.pagination import Instant
 from api.reports.events import append_event
+from api.reports.models import Report, ReportAsR, ReportEvent
 
 ALLOWED_FROM = {"publish": ("pending_review", "hidden"), "hide": ("pending_review", "public")}
 TARGET = {"publish": "public", "hide": "hidden"}
@@ -54,27 +54,36 @@ async def queue(
     session: AsyncSession, viewer: Principal, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[QueueItem], str | None]:
     """Reports waiting for review in the viewer's scope, oldest first; and the next page's cursor."""
-    cond, scope_params = review_scope(viewer)
-    params: dict[str, Any] = {**scope_params, "limit": limit + 1}
-    keyset = ""
+    r, e = ReportAsR, ReportEvent
+    conds: list[ColumnElement[bool] | TextClause] = [r.visibility == "pending_review", review_clause(viewer)]
     if cursor:
-        params["at"], params["code"] = pagination.decode(cursor, tuple[Instant, str])
-        keyset = "AND (r.created_at, r.code) > (:at, :code)"
+        at, code = pagination.decode(cursor, tuple[Instant, str])
+        conds.append(tuple_(r.created_at, r.code) > tuple_(literal(at), literal(code)))
+    held = (
+        select(e.data["held"])
+        .where(e.report_id == r.id, e.kind == "created")
+        .order_by(e.created_at)
+        .limit(1)
+        .scalar_subquery()
+    )
     rows = await session.execute(
-        text(
-            f"""
-            SELECT r.id, r.code, r.category_code, r.description, r.address, r.ward_code, r.status,
-                   r.visibility, r.created_at, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng,
-                   coalesce((SELECT e.data -> 'held' FROM report_events e
-                             WHERE e.report_id = r.id AND e.kind = 'created'
-                             ORDER BY e.created_at LIMIT 1), '[]'::jsonb) AS held
-            FROM reports r
-            WHERE r.visibility = 'pending_review' AND {cond} {keyset}
-            ORDER BY r.created_at, r.code
-            LIMIT :limit
-            """
-        ),
-        params,
+        select(
+            r.id,
+            r.code,
+            r.category_code,
+            r.description,
+            r.address,
+            r.ward_code,
+            r.status,
+            r.visibility,
+            r.created_at,
+            func.ST_Y(r.geom).label("lat"),
+            func.ST_X(r.geom).label("lng"),
+            held.label("held"),
+        )
+        .where(*conds)
+        .order_by(r.created_at, r.code)
+        .limit(limit + 1)
     )
     items = [
         QueueItem(**{k: v for k, v in row._mapping.items() if k != "held"}, held_for=list(row.held or []))
@@ -89,17 +98,12 @@ async def decide(
     """Publish or hide a report; returns (new visibility, event id). Commits."""
     if action not in TARGET:
         raise Unprocessable("Unknown action.", message_vi="Thao tác không hợp lệ.", code="invalid_action")
-    cond, params = review_scope(viewer)
+    r = ReportAsR
     row = (
         await session.execute(
-            text(
-                f"""
-                SELECT r.id, r.visibility, r.status, r.version FROM reports r
-                WHERE r.code = :code AND {cond}
-                FOR UPDATE OF r
-                """
-            ),
-            {"code": code, **params},
+            select(r.id, r.visibility, r.status, r.version)
+            .where(r.code == code, review_clause(viewer))
+            .with_for_update(of=r)
         )
     ).first()
     if row is None:
@@ -115,8 +119,10 @@ async def decide(
     new = TARGET[action]
     now = datetime.now(UTC)
     await session.execute(
-        text("UPDATE reports SET visibility = :v, version = version + 1, updated_at = :now WHERE id = :id"),
-        {"v": new, "now": now, "id": row.id},
+        update(Report)
+        .where(Report.id == row.id)
+        .values(visibility=new, version=Report.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     event = await append_event(
         session,
