@@ -18,6 +18,7 @@ import media
 from api import worker
 from api.access import deps as access_deps
 from api.access.middleware import BearerAuthMiddleware
+from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
 from api.areas.http import AreasController
 from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
@@ -29,11 +30,11 @@ from api.catalogue.http import (
 )
 from api.core import clock, migrate
 from api.core import deps as core_deps
-from api.core.db import Database, make_engine
+from api.core.db import Database, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS
 from api.core.logs import request_id_middleware_factory
 from api.core.media import config_for
-from api.core.ratelimit import ReportLimiter
+from api.core.ratelimit import AddressLimiter, ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
@@ -88,6 +89,16 @@ def create_app(
             "report_limiter": ReportLimiter(
                 settings.report_rate_per_device_hour, settings.report_rate_per_ip_hour
             ),
+            "register_limiter": AddressLimiter(
+                settings.register_rate_per_ip_minute,
+                "registrations from this network",
+                "lượt đăng ký từ mạng này",
+            ),
+            "login_limiter": AddressLimiter(
+                settings.login_rate_per_ip_minute,
+                "sign-in attempts from this network",
+                "lượt đăng nhập từ mạng này",
+            ),
         }
     )
 
@@ -108,6 +119,13 @@ def create_app(
         try:
             if check_schema:
                 await migrate.check(db.engine)
+            # revocations younger than a token's lifetime (and a margin for clocks) can still matter
+            revocations = RevocationListener(
+                plain_url(db.engine.url.render_as_string(hide_password=False)),
+                settings.access_token_ttl_s + 60,
+            )
+            await revocations.start()
+            app.state.revocations = revocations
             stop = asyncio.Event()
             task = (
                 asyncio.create_task(worker.run_forever(db, settings, stop), name="worker")
@@ -120,6 +138,7 @@ def create_app(
                 stop.set()
                 if task is not None:
                     await task
+                await revocations.stop()
         finally:
             if database is None:
                 await db.dispose()

@@ -28,7 +28,7 @@ from sqlalchemy import text
 from api.access.tokens import Principal, encode_access
 from api.core import migrate
 from api.core.db import make_engine
-from tests.support.areas import make_city
+from tests.factories import make_city
 from tests.support.database import create_database, drop_database, server_url, unique_name
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,6 +38,7 @@ import json
 import os
 import random
 import re
+import secrets
 import sys
 import time
 import uuid
@@ -219,7 +220,12 @@ async def register(port: int, n: int) -> tuple[list[str], list[uuid.UUID]]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         for i in range(n):
             r = await client.post(
-                "/v1/auth/device", json={"device_id": f"bench-device-{i:05d}", "platform": "android"}
+                "/v1/auth/device",
+                json={
+                    "device_id": f"bench-device-{i:05d}",
+                    "device_secret": secrets.token_urlsafe(32),
+                    "platform": "android",
+                },
             )
             r.raise_for_status()
             tokens.append(r.json()["access_token"])
@@ -266,6 +272,7 @@ async def main(args: argparse.Namespace) -> None:
     # the devices' tokens are issued once and must outlive every run
     os.environ["PHANANH_REPORT_RATE_PER_DEVICE_HOUR"] = "10000000"
     os.environ["PHANANH_REPORT_RATE_PER_IP_HOUR"] = "10000000"
+    os.environ["PHANANH_REGISTER_RATE_PER_IP_MINUTE"] = "10000000"  # every device registers from here
     os.environ["PHANANH_ACCESS_TOKEN_TTL_S"] = str(24 * 3600)
     settings = load_settings()  # what the API processes read, from the same environment
     budget = args.api_workers * settings.db_pool_size

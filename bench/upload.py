@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -116,7 +117,12 @@ async def upload_run(mb: int) -> None:
                         pass
                     await asyncio.sleep(0.1)
                 r = await client.post(
-                    "/v1/auth/device", json={"device_id": "bench-upload-0001", "platform": "ios"}
+                    "/v1/auth/device",
+                    json={
+                        "device_id": "bench-upload-0001",
+                        "device_secret": secrets.token_urlsafe(32),
+                        "platform": "ios",
+                    },
                 )
                 r.raise_for_status()
                 me = {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -21,11 +21,16 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.app import create_app
-from api.core import migrate
 from api.core.db import Database, make_engine
 from api.core.fastpath import FastPaths
 from api.core.settings import Settings
-from tests.support.database import create_database, drop_database, server_url, unique_name
+from tests.support.database import (
+    create_database,
+    create_migrated_database,
+    drop_database,
+    server_url,
+    unique_name,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 WARDS = SHARED / "data" / "wards"
@@ -58,12 +63,7 @@ def pg_admin_url() -> Iterator[str]:
 async def template_db(pg_admin_url: str) -> AsyncIterator[str]:
     """Name of a database migrated to head, used as the template for every test database."""
     name = unique_name("phananh_tpl")
-    url = await create_database(pg_admin_url, name)
-    engine = make_engine(url, pool_size=1, max_overflow=0)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
+    await create_migrated_database(pg_admin_url, name)
     yield name
     await drop_database(pg_admin_url, name)
 

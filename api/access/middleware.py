@@ -1,9 +1,10 @@
 """Fills `connection.user` with the caller's `Principal` (or None when no token is sent).
 
-Residents are stateless: their access token is verified without touching the database, so the hot
-paths stay cheap. Staff tokens are checked against `users` on every request (one primary-key read):
-an account that was disabled or given another role loses its powers at once, not when its token
-runs out. A token that is present but bad is a 401, so the app knows to refresh or sign in again.
+An access token is checked without the database, for residents and staff alike (`decode_access`):
+its signature, its expiry, and the account's not-before time, which every API process keeps in
+memory (api/access/revocation.py). Erasing an account, disabling a staff account, changing its role
+or resetting its password ends its tokens in every process within moments, not when they expire.
+A token that is present but bad is a 401, so the app knows to refresh or sign in again.
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
-from sqlalchemy import select
 
-from api.access.models import User
-from api.access.tokens import InvalidToken, Principal, decode_access
-from api.core.db import Database
+from api.access.tokens import InvalidToken, RevokedToken, decode_access
 from api.core.errors import Unauthorized
 
 
@@ -41,24 +39,16 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
             )
         try:
             principal = decode_access(token.strip(), self.secret)
+        except RevokedToken:
+            raise Unauthorized(
+                "This sign-in has ended (the account was disabled or changed); sign in again.",
+                message_vi="Phiên đăng nhập đã kết thúc (tài khoản đã bị khoá hoặc thay đổi); vui lòng đăng nhập lại.",
+                code="invalid_token",
+            ) from None
         except InvalidToken:
             raise Unauthorized(
                 "The access token is invalid or expired.",
                 message_vi="Mã truy cập không hợp lệ hoặc đã hết hạn.",
                 code="invalid_token",
             ) from None
-        if principal.is_staff and not await _staff_still_valid(connection.app.state.db, principal):
-            raise Unauthorized(
-                "This account was disabled or changed; sign in again.",
-                message_vi="Tài khoản đã bị khoá hoặc thay đổi; vui lòng đăng nhập lại.",
-                code="invalid_token",
-            )
         return AuthenticationResult(user=principal, auth=token)
-
-
-async def _staff_still_valid(db: Database, principal: Principal) -> bool:
-    async with db.connect() as conn:
-        found = await conn.execute(
-            select(User.id).where(User.id == principal.id, User.role == principal.role, ~User.disabled)
-        )
-        return found.first() is not None

@@ -54,6 +54,11 @@ class User(Base):
         CheckConstraint("role = 'resident' OR username IS NOT NULL", name="ck_users_staff_username"),  # 0005
         Index("ux_users_username_lower", func.lower(column("username")), unique=True),  # 0005
         Index("ix_users_role", "role", postgresql_where=column("role") != "resident"),  # 0005
+        Index(  # 0008: the revocations each API process loads when its listener (re)connects
+            "ix_users_tokens_not_before",
+            "tokens_not_before",
+            postgresql_where=column("tokens_not_before").is_not(None),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -68,6 +73,8 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 0005
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 0005
+    # access tokens issued before this are refused (api.access.revocation)
+    tokens_not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 0008
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -12,10 +12,11 @@ from api.access.models import User
 from api.access.tokens import Principal
 from api.accounts import service
 from api.accounts.export import export_resident
-from api.accounts.schemas import DeviceIn, MeOut, MePatch, RefreshIn, ResidentExport, TokensOut
+from api.accounts.schemas import DeviceIn, LogoutIn, MeOut, MePatch, RefreshIn, ResidentExport, TokensOut
 from api.core import clock
 from api.core.errors import Unauthorized, wants_english
 from api.core.openapi import PUBLIC, errors
+from api.core.ratelimit import AddressLimiter
 from api.core.settings import Settings
 
 
@@ -27,21 +28,29 @@ class AuthController(Controller):
     path = "/v1/auth"
     tags = ["auth"]
 
-    @post("/device", status_code=200, security=PUBLIC, responses=errors(401), operation_id="registerDevice")
+    @post(
+        "/device", status_code=200, security=PUBLIC, responses=errors(401, 429), operation_id="registerDevice"
+    )
     async def register_install(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[DeviceIn],
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> TokensOut:
-        """Register an app install (no password, no personal data) and get tokens."""
+        """Register an app install (no password, no personal data) with its device id and the secret
+        the app generated at install, and get tokens. The same id and secret again: the same resident."""
+        limiter: AddressLimiter = request.app.state.register_limiter
+        client_ip = request.client.host if request.client else "unknown"
         issued = await service.register_install(
             session,
             settings,
             device_id=data.device_id,
+            device_secret=data.device_secret,
             platform=data.platform,
             locale=data.locale,
             app_version=data.app_version,
+            admit=lambda: limiter.check(client_ip),
         )
         return tokens_out(issued)
 
@@ -52,11 +61,12 @@ class AuthController(Controller):
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> TokensOut:
-        """Trade a refresh token for new tokens; the old refresh token stops working."""
-        return tokens_out(await service.refresh(session, settings, data.refresh_token))
+        """Trade a refresh token for new tokens; the old refresh token stops working. An app install
+        registered without a device secret sends its new one here."""
+        return tokens_out(await service.refresh(session, settings, data.refresh_token, data.device_secret))
 
     @post("/logout", status_code=204, security=PUBLIC, operation_id="logout")
-    async def logout(self, data: JSONBody[RefreshIn], session: NamedDependency[AsyncSession]) -> None:
+    async def logout(self, data: JSONBody[LogoutIn], session: NamedDependency[AsyncSession]) -> None:
         """Revoke the refresh token's session."""
         await service.revoke_family(session, data.refresh_token)
 

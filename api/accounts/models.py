@@ -1,4 +1,4 @@
-"""Users, their scopes, app installs and refresh tokens (migrations 0001_foundation, 0005_staff).
+"""Users, their scopes, app installs and refresh tokens (migrations 0001_foundation, 0005_staff, 0009_device_secrets).
 
 The models match the migrations column for column, index for index (tests/core/test_schema_drift.py).
 Foreign keys to the geo capability's `areas`, whose table lives in geo's own metadata, are written
@@ -35,6 +35,9 @@ class AppInstall(Base):
     platform: Mapped[str] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(Text)
     app_version: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the secret the app generated at install (0008); NULL: registered before secrets,
+    # set on the install's next refresh (api.accounts.service)
+    secret_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

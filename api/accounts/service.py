@@ -1,9 +1,18 @@
-"""Issuing and rotating tokens, registering resident app installs, erasing a resident. Callable without HTTP."""
+"""Issuing and rotating tokens, registering resident app installs, erasing a resident. Callable without HTTP.
+
+An app install proves itself with its device id and the secret the app generated at install: the id
+alone signs nobody in. Installs registered before secrets existed have none stored; such an install
+gets one on its next refresh, its refresh token vouching for it, and until then its id cannot be
+registered again by anyone.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
 from api.access.models import User
+from api.access.revocation import revoke_tokens
 from api.access.tokens import Principal, encode_access, hash_refresh_token, new_refresh_token
 from api.accounts.models import AppInstall, RefreshToken
 from api.core.errors import AppError, Forbidden, Unauthorized
@@ -50,19 +60,51 @@ async def issue_tokens(
     return IssuedTokens(access, token, settings.access_token_ttl_s, user.id, user.role)
 
 
+def hash_device_secret(secret: str) -> bytes:
+    """What is stored of a device secret. SHA-256, neither slow nor keyed: the app draws the secret
+    at random, at least 32 characters of it, so a leaked hash cannot be reversed by guessing (slow
+    hashes such as argon2 protect guessable passwords, and would cost a core's time per
+    registration); unkeyed, so rotating PHANANH_JWT_SECRET does not lock out every install."""
+    return hashlib.sha256(secret.encode()).digest()
+
+
+_NO_SECRET = b"\0" * 32  # stands in for a missing stored hash: compared all the same, never equal
+
+
+def invalid_device_credentials() -> Unauthorized:
+    return Unauthorized(
+        "This device could not be signed in: its id or secret is not right.",
+        message_vi="Không thể đăng nhập thiết bị này: mã thiết bị hoặc khoá bí mật không đúng.",
+        code="invalid_device_credentials",
+    )
+
+
+def _same_secret(stored: bytes | None, digest: bytes) -> bool:
+    return hmac.compare_digest(stored or _NO_SECRET, digest) and stored is not None
+
+
 async def register_install(
     session: AsyncSession,
     settings: Settings,
     *,
     device_id: str,
+    device_secret: str | None,
     platform: str,
     locale: str,
     app_version: str | None,
+    admit: Callable[[], None] = lambda: None,
 ) -> IssuedTokens:
     """Register (or re-register, after a lost response) an app install and sign it in.
 
-    The same device id always maps to the same resident, so a retried registration is harmless.
+    A new device id becomes a new resident, its secret stored. The same id with the same secret is
+    the same resident, so a retried registration is harmless. The same id with another secret, or
+    without one, or an install that has no secret stored yet, is `invalid_device_credentials`: one
+    answer for all, which does not say whether the id exists. `admit` runs first (the rate limit).
     """
+    admit()
+    if device_secret is None:
+        raise invalid_device_credentials()  # before any lookup: nothing to tell about the id
+    digest = hash_device_secret(device_secret)
     install = await session.get(AppInstall, device_id, with_for_update=True)
     if install is None:
         try:
@@ -77,6 +119,7 @@ async def register_install(
                         platform=platform,
                         locale=locale,
                         app_version=app_version,
+                        secret_hash=digest,
                     )
                 )
                 await session.flush()
@@ -85,6 +128,8 @@ async def register_install(
             if install is None:
                 raise
     if install is not None:
+        if not _same_secret(install.secret_hash, digest):
+            raise invalid_device_credentials()
         user_or_none = await session.get(User, install.user_id)
         if user_or_none is None or user_or_none.disabled:
             raise Unauthorized("This device is blocked.", message_vi="Thiết bị này đã bị khóa.")
@@ -97,8 +142,29 @@ async def register_install(
     return issued
 
 
-async def refresh(session: AsyncSession, settings: Settings, token: str) -> IssuedTokens:
-    """Rotate a refresh token. Presenting one already used revokes its whole family (theft signal)."""
+async def _prove_installs(session: AsyncSession, user_id: uuid.UUID, device_secret: str) -> None:
+    """At a refresh with a device secret: an install of the user that has none takes this one (the
+    refresh token vouches for the caller); one that has a secret must be sent the same."""
+    digest = hash_device_secret(device_secret)
+    installs = (
+        await session.execute(select(AppInstall).where(AppInstall.user_id == user_id).with_for_update())
+    ).scalars()
+    for install in installs:
+        if install.secret_hash is None:
+            install.secret_hash = digest
+        elif not _same_secret(install.secret_hash, digest):
+            raise invalid_device_credentials()
+
+
+async def refresh(
+    session: AsyncSession, settings: Settings, token: str, device_secret: str | None = None
+) -> IssuedTokens:
+    """Rotate a refresh token. Presenting one already used revokes its whole family (theft signal).
+
+    With `device_secret`, the resident's install takes it if it has none yet (an install registered
+    before secrets existed); one that has a secret must be sent the same one, else
+    `invalid_device_credentials` and the refresh token stays unused.
+    """
     now = datetime.now(UTC)
     row = (
         await session.execute(
@@ -123,6 +189,8 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Issu
     user = await session.get(User, row.user_id)
     if user is None or user.disabled:
         raise invalid
+    if device_secret is not None:
+        await _prove_installs(session, user.id, device_secret)
     row.used_at = now
     issued = await issue_tokens(session, settings, user, family_id=row.family_id)
     await session.commit()
@@ -175,7 +243,8 @@ async def erase_resident(session: AsyncSession, user_id: uuid.UUID) -> None:
 
     Name and phone are cleared, every report they made becomes anonymous, their push tokens and app
     installs are forgotten (the same phone registering again starts a new, unrelated resident), their
-    refresh tokens are revoked and the account is disabled. Reports are kept because the ward's work
+    refresh tokens are revoked, the account is disabled and its access tokens are refused from now on
+    in every API process (api/access/revocation.py). Reports are kept because the ward's work
     on them (and other residents following them) does not end with the reporter's account.
     """
     user = await session.get(User, user_id, with_for_update=True)
@@ -197,4 +266,5 @@ async def erase_resident(session: AsyncSession, user_id: uuid.UUID) -> None:
         .values(revoked_at=datetime.now(UTC))
     )
     await push.remove_all_devices(session, user_id=user_id)
+    await revoke_tokens(session, user_id)
     await session.commit()

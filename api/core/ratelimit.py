@@ -59,6 +59,15 @@ class SlidingWindow:
             self._hits.popitem(last=False)
 
 
+def _too_many(window: SlidingWindow, wait: int, what_en: str, what_vi: str) -> TooManyRequests:
+    return TooManyRequests(
+        f"Too many {what_en}; try again in {wait} s.",
+        message_vi=f"Quá nhiều {what_vi}; vui lòng thử lại sau {wait} giây.",
+        details={"limit": window.limit, "window_s": int(window.window_s), "retry_after_s": wait},
+        headers={"Retry-After": str(wait)},
+    )
+
+
 class ReportLimiter:
     """Reports per user per hour, and per client address per hour (carriers share addresses: generous)."""
 
@@ -76,11 +85,24 @@ class ReportLimiter:
         for window, key, what_en, what_vi in checks:
             wait = window.retry_after(key, now)
             if wait:
-                raise TooManyRequests(
-                    f"Too many {what_en}; try again in {wait} s.",
-                    message_vi=f"Quá nhiều {what_vi}; vui lòng thử lại sau {wait} giây.",
-                    details={"limit": window.limit, "window_s": int(window.window_s), "retry_after_s": wait},
-                    headers={"Retry-After": str(wait)},
-                )
+                raise _too_many(window, wait, what_en, what_vi)
         for window, key, _en, _vi in checks:
             window.hit(key, now)
+
+
+class AddressLimiter:
+    """Attempts per client address per minute, for the doors anyone may knock on (registering an
+    app install, staff sign-in). Many phones share a carrier's address: set generously, it stops a
+    flood from one address, not a busy network."""
+
+    def __init__(self, per_minute: int, what_en: str, what_vi: str) -> None:
+        self.window = SlidingWindow(per_minute, 60)
+        self.what_en, self.what_vi = what_en, what_vi
+
+    def check(self, ip: str) -> None:
+        """Count one attempt, or raise 429 with Retry-After (counting nothing)."""
+        now = time.monotonic()
+        wait = self.window.retry_after(ip, now)
+        if wait:
+            raise _too_many(self.window, wait, self.what_en, self.what_vi)
+        self.window.hit(ip, now)

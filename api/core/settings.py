@@ -33,10 +33,10 @@ class Settings:
     database_url: str = ""  # empty: the embedded cluster under data_dir/pg
     embedded_pg_port: int = 54329
     # Connections kept per process, and sessions (requests, worker steps) open at once: more wait
-    # their turn (api.core.db.Database). Overflow connections serve the rest (a streaming export, the
-    # staff-token check) and are closed again on return; a new connection is dear (a PostgreSQL
-    # backend, PostGIS set-up, every statement prepared again), so the pool is sized for the
-    # requests in flight rather than kept small and refilled by overflow.
+    # their turn (api.core.db.Database). Overflow connections serve the rest (a streaming export) and
+    # are closed again on return; a new connection is dear (a PostgreSQL backend, PostGIS set-up,
+    # every statement prepared again), so the pool is sized for the requests in flight rather than
+    # kept small and refilled by overflow.
     db_pool_size: int = 20
     db_max_overflow: int = 10
     # --- auth ---
@@ -45,6 +45,9 @@ class Settings:
     refresh_token_ttl_s: int = 60 * 24 * 3600
     login_max_failures: int = 5  # staff sign-in: wrong passwords in a row before the account is locked
     login_lockout_minutes: int = 15  # … for this long
+    # attempts per client address per minute; phones behind one carrier address share them
+    register_rate_per_ip_minute: int = 60  # POST /v1/auth/device
+    login_rate_per_ip_minute: int = 20  # POST /v1/auth/login
     # --- areas ---
     snap_distance_m: float = 200.0
     near_boundary_m: float = 15.0
@@ -143,6 +146,10 @@ def _validate(s: Settings) -> None:
     if s.login_max_failures < 1 or s.login_lockout_minutes < 1:
         raise SettingsError(
             f"{PREFIX}LOGIN_MAX_FAILURES and {PREFIX}LOGIN_LOCKOUT_MINUTES must be at least 1"
+        )
+    if s.register_rate_per_ip_minute < 1 or s.login_rate_per_ip_minute < 1:
+        raise SettingsError(
+            f"{PREFIX}REGISTER_RATE_PER_IP_MINUTE and {PREFIX}LOGIN_RATE_PER_IP_MINUTE must be at least 1"
         )
     if not (1 <= s.push_batch_size <= 500):
         raise SettingsError(f"{PREFIX}PUSH_BATCH_SIZE must be between 1 and 500, got {s.push_batch_size}")

@@ -3,8 +3,8 @@
 The same service call as the controller (`submit.submit`: idempotency, rate limit, every rule), the
 same body and headers, and the service's own errors (`AppError`: 409, 422, 429…) rendered in the
 one error shape. Left to Litestar: a body that does not decode into `ReportIn` (its validation
-error names the field), a missing or bad token, staff callers (their token is checked against the
-database), a non-JSON content type, an Idempotency-Key of the wrong length, an oversized body.
+error names the field), a missing, bad or revoked token (the same `decode_access` as the middleware),
+staff callers, a non-JSON content type, an Idempotency-Key of the wrong length, an oversized body.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +14,10 @@ from api.access.guards import admin_only, roles
 from api.access.tokens import Principal
 from api.accounts.http import tokens_out
 from api.accounts.schemas import TokensOut
+from api.core.db import Database
 from api.core.openapi import PUBLIC, errors
 from api.core.pagination import Cursor
+from api.core.ratelimit import AddressLimiter
 from api.core.settings import Settings
 from api.staff import service
 from api.staff.schemas import LoginIn, PasswordIn, StaffRole, UserIn, UserList, UserOut, UserPatch
@@ -41,16 +43,24 @@ class StaffLoginController(Controller):
     path = "/v1/auth"
     tags = ["auth"]
 
-    @post("/login", status_code=200, security=PUBLIC, responses=errors(401), operation_id="staffLogin")
+    @post("/login", status_code=200, security=PUBLIC, responses=errors(401, 429), operation_id="staffLogin")
     async def login(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[LoginIn],
-        session: NamedDependency[AsyncSession],
+        database: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> TokensOut:
         """Staff sign-in with username and password. Every failure answers the same 401
         (`invalid_credentials`); repeated failures lock the account for a while."""
-        return tokens_out(await service.login(session, settings, data.username, data.password))
+        # the database, not a session: the service opens its own around the password check
+        limiter: AddressLimiter = request.app.state.login_limiter
+        client_ip = request.client.host if request.client else "unknown"
+        return tokens_out(
+            await service.login(
+                database, settings, data.username, data.password, admit=lambda: limiter.check(client_ip)
+            )
+        )
 
 
 class UsersController(Controller):

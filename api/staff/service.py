@@ -2,7 +2,8 @@
 
 Rules:
 - Usernames are case-free (stored lower-case, NFC). Passwords are argon2id hashes, computed off the
-  event loop.
+  event loop and with no database connection held: a hash takes tens of milliseconds of a core, and
+  a burst of sign-ins holding connections meanwhile would starve every other request.
 - Sign-in failures all give the same answer (`invalid_credentials`), whether the user does not exist,
   the password is wrong, the account is disabled or it is locked, so the answer reveals nothing.
   `login_max_failures` wrong passwords in a row lock the account for `login_lockout_minutes`;
@@ -10,7 +11,9 @@ Rules:
 - Officers and leaders need a scope (at least one area or agency); moderators without any review
   everything; admins are unscoped (the rule itself: api/access/scope.py).
 - Disabling a user or setting their password signs them out everywhere (refresh tokens revoked);
-  access tokens already issued expire on their own (`access_token_ttl_s`).
+  disabling, a role change or a new password ends the access tokens already issued too, in every
+  API process within moments (api/access/revocation.py). A role change keeps the refresh tokens:
+  the next refresh gives a token of the new role.
 - A leader may read the staff whose areas lie under their own areas.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,12 +31,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.models import STAFF_ROLES, User, UserAgency, UserArea
+from api.access.revocation import revoke_tokens
 from api.access.scope import NEEDS_GRANT, holding_area_under_clause, staff_clause
 from api.access.tokens import Principal
 from api.accounts.models import RefreshToken
 from api.accounts.service import IssuedTokens, issue_tokens
 from api.catalogue.models import Agency
 from api.core import pagination
+from api.core.db import Database
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings
 from api.core.text import nfc
@@ -177,6 +182,7 @@ async def create_user(
             message_vi=f"Tên đăng nhập 3-64 ký tự (chữ, số, . _ @ -); mật khẩu {MIN_LENGTH}-{MAX_LENGTH} ký tự.",
             code="invalid_credentials_format",
         )
+    digest = await to_thread.run_sync(hash_password, password)  # before the session's first statement
     area_codes = await _check_codes(session, "areas", areas)
     agency_codes = await _check_codes(session, "agencies", agencies)
     _check_scope(role, area_codes, agency_codes)
@@ -185,7 +191,6 @@ async def create_user(
     )
     if await session.scalar(select(User.id).where(func.lower(User.username) == name)) is not None:
         raise taken
-    digest = await to_thread.run_sync(hash_password, password)
     now = datetime.now(UTC)
     user = User(
         id=uuid.uuid4(),
@@ -209,36 +214,59 @@ async def create_user(
     return StaffUser(user, area_codes, agency_codes)
 
 
-async def login(session: AsyncSession, settings: Settings, username: str, password: str) -> IssuedTokens:
-    """Check a staff member's password and issue tokens; every failure is `invalid_credentials`."""
-    now = datetime.now(UTC)
-    user = (
-        await session.execute(
-            select(User)
-            .where(func.lower(User.username) == normalise_username(username), User.role != "resident")
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    stored = user.password_hash if user is not None else None
+async def login(
+    db: Database,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    admit: Callable[[], None] = lambda: None,
+) -> IssuedTokens:
+    """Check a staff member's password and issue tokens; every failure is `invalid_credentials`.
+
+    Three steps, so that no session (nor its connection) is held while argon2 runs: read the hash,
+    verify it in a thread, then lock the row and write the outcome, unless the password was changed
+    in between. `admit` runs first (the rate limit).
+    """
+    admit()
+    async with db.session() as session:
+        found = (
+            await session.execute(
+                select(User.id, User.password_hash).where(
+                    func.lower(User.username) == normalise_username(username), User.role != "resident"
+                )
+            )
+        ).one_or_none()
+    stored = found.password_hash if found is not None else None
     ok = await to_thread.run_sync(verify_password, stored, password)
-    if user is None or user.disabled:
+    if found is None:
         raise invalid_credentials()
-    if user.locked_until is not None and user.locked_until > now:
-        raise invalid_credentials()  # not counted: the lock does not grow while it holds
-    if not ok:
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
+    rehashed = None
+    if ok and stored is not None and needs_rehash(stored):
+        rehashed = await to_thread.run_sync(hash_password, password)
+    async with db.session() as session:
+        now = datetime.now(UTC)
+        user = (
+            await session.execute(select(User).where(User.id == found.id).with_for_update())
+        ).scalar_one_or_none()
+        if user is None or user.disabled or user.password_hash != stored:
+            raise invalid_credentials()  # a password changed meanwhile was checked against the old one
+        if user.locked_until is not None and user.locked_until > now:
+            raise invalid_credentials()  # not counted: the lock does not grow while it holds
+        if not ok:
+            user.failed_logins += 1
+            if user.failed_logins >= settings.login_max_failures:
+                user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+                user.failed_logins = 0
+            await session.commit()
+            raise invalid_credentials()
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        if rehashed is not None:
+            user.password_hash = rehashed
+        issued = await issue_tokens(session, settings, user)
         await session.commit()
-        raise invalid_credentials()
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    if stored is not None and needs_rehash(stored):
-        user.password_hash = await to_thread.run_sync(hash_password, password)
-    issued = await issue_tokens(session, settings, user)
-    await session.commit()
     return issued
 
 
@@ -323,11 +351,13 @@ async def update_user(
         user.display_name = display_name
     if locale is not None:
         user.locale = locale
-    if role is not None:
+    if role is not None and role != user.role:
         user.role = role
+        await revoke_tokens(session, user.id)  # tokens carry the role: the old ones must go
     if disabled is not None:
         if disabled and not user.disabled:
             await _revoke_sessions(session, user.id, now)
+            await revoke_tokens(session, user.id)
         user.disabled = disabled
     await _set_scope(session, user.id, new_areas, new_agencies)
     await session.commit()
@@ -336,6 +366,7 @@ async def update_user(
 
 async def set_password(session: AsyncSession, user_id: uuid.UUID, password: str) -> None:
     """Set a new password (admin reset): unlocks the account and signs it out everywhere."""
+    digest = await to_thread.run_sync(hash_password, password)  # before the row is locked
     user = (
         await session.execute(
             select(User).where(User.id == user_id, User.role != "resident").with_for_update()
@@ -344,9 +375,10 @@ async def set_password(session: AsyncSession, user_id: uuid.UUID, password: str)
     if user is None:
         raise user_not_found()
     now = datetime.now(UTC)
-    user.password_hash = await to_thread.run_sync(hash_password, password)
+    user.password_hash = digest
     user.password_changed_at = now
     user.failed_logins = 0
     user.locked_until = None
     await _revoke_sessions(session, user.id, now)
+    await revoke_tokens(session, user.id)
     await session.commit()

@@ -30,9 +30,8 @@ from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.support.areas import centre, make_city
-from tests.support.staff import make_resident, make_staff
-from tests.support.world import Report, any_category, seed_reports
+from api.access.tokens import NOT_BEFORE
+from tests.factories import Report, any_category, centre, make_city, resident, seed_reports, staff
 
 ROLES = (
     "anonymous",
@@ -403,7 +402,7 @@ async def world(db_conn: AsyncConnection, client: httpx.AsyncClient) -> World:
     await upsert_area(db_conn, AreaIn(code="X1", name="Xã Khác", level="commune", parent_code="X"))
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     users: dict[str, uuid.UUID] = {}
-    users["resident"], headers["resident"] = await make_resident(db_conn)
+    users["resident"], headers["resident"] = await resident(db_conn)
     for role, (kind, areas, agencies) in {
         "officer_w1": ("officer", ["W1"], []),
         "officer_w2": ("officer", ["W2"], []),
@@ -416,7 +415,7 @@ async def world(db_conn: AsyncConnection, client: httpx.AsyncClient) -> World:
         "moderator_evn": ("moderator", [], ["evn"]),
         "admin": ("admin", [], []),
     }.items():
-        users[role], headers[role] = await make_staff(
+        users[role], headers[role] = await staff(
             db_conn, kind, areas, agencies=agencies, username=role.replace("_", "-")
         )
     reports: dict[str, Report] = {}
@@ -460,12 +459,15 @@ async def call(
     headers: dict[str, str],
     body: Any,
 ) -> httpx.Response:
-    """One request inside a savepoint that is rolled back afterwards."""
+    """One request inside a savepoint that is rolled back afterwards, with the revocations it made
+    (erasing one's account, a password reset) in this process's table."""
     sp = await db_conn.begin_nested()
+    revoked = NOT_BEFORE.snapshot()
     try:
         return await client.request(method, url, headers=headers, json=body)
     finally:
         await sp.rollback()
+        NOT_BEFORE.restore(revoked)
 
 
 def leaks(text: str, w: World, scope: set[str]) -> list[str]:

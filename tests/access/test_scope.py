@@ -1,7 +1,7 @@
 """The staff scope rule (api/access/scope.py): its SQL fragments and its Python predicates agree, on a
 small world in the real database, and both say what the rule says.
 
-World: province T1 with wards W1..W3 (tests/support/areas.py); province P with district D (wards X1,
+World: province T1 with wards W1..W3 (tests/factories/city.py); province P with district D (wards X1,
 X2) and ward Y1 directly under P. Reports in each, some routed to an agency.
 """
 
@@ -42,9 +42,7 @@ from api.access.scope import (
 from api.access.tokens import Principal
 from api.reports.models import ReportAsR
 from geo import Area, AreaIn, upsert_area
-from tests.support.areas import make_city
-from tests.support.staff import make_resident, make_staff
-from tests.support.world import insert_report
+from tests.factories import insert_report, make_city, resident, staff
 
 # name: (role, areas, agencies)
 STAFF: dict[str, tuple[str, list[str], list[str]]] = {
@@ -139,14 +137,13 @@ async def world(db_conn: AsyncConnection) -> World:
         await upsert_area(db_conn, AreaIn(code=code, name=f"Xã {code}", level="ward", parent_code=parent))
     users: dict[str, Principal] = {}
     for name, (role, areas, agencies) in STAFF.items():
-        uid, _ = await make_staff(db_conn, role, areas, agencies=agencies)
+        uid, _ = await staff(db_conn, role, areas, agencies=agencies)
         users[name] = Principal(uid, role)
     await db_conn.execute(
         text("UPDATE users SET disabled = true WHERE id = ANY(:ids)"),
         {"ids": [users[n].id for n in DISABLED]},
     )
-    resident, _ = await make_resident(db_conn)
-    users["resident"] = Principal(resident, "resident")
+    users["resident"] = Principal((await resident(db_conn)).id, "resident")
     reports: dict[str, uuid.UUID] = {}
     for name, (ward, agency) in REPORTS.items():
         report = await insert_report(db_conn, "W1")  # then moved: its point does not matter here

@@ -14,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import push
 from api.core.db import Database
-from tests.core.test_service import assert_error_shape
-from tests.reports.helpers import resident, set_state
-from tests.support.areas import centre, make_city
-from tests.support.staff import make_staff
+from tests.assertions import assert_error_shape
+from tests.factories import centre, make_city, resident, set_state, staff
 
 
 async def _report(client: httpx.AsyncClient, headers: dict[str, str], description: str) -> dict[str, str]:
@@ -180,7 +178,7 @@ async def test_export_holds_the_residents_data_and_nobody_elses(
 
 async def test_export_is_for_residents(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     await make_city(db_conn)
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     r = await client.get("/v1/me/export", headers=officer)
     assert_error_shape(r, 403, "staff_account")
     assert (await client.get("/v1/me/export")).status_code == 401

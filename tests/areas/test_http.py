@@ -17,8 +17,9 @@ from api.core.db import make_engine
 from api.core.fastpath import with_fast_paths
 from api.core.settings import Settings
 from geo.importer import ImportOptions, import_file
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
+from tests.factories import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
 
 DEMO = ImportOptions(parent_code_field="provinceCode", parent_name_field="provinceName")
 
@@ -63,9 +64,7 @@ async def test_outside_the_service_area(
         params={"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.003},  # ~330 m out, snap is 200 m
         headers={"Accept-Language": lang},
     )
-    assert r.status_code == 422
-    err = r.json()["error"]
-    assert err["code"] == "outside_service_area"
+    err = assert_error_shape(r, 422, "outside_service_area")
     expected = "ngoài khu vực phục vụ" if lang == "vi" else "outside the service area"
     assert expected in err["message"]
     assert err["details"]["snap_distance_m"] == 200.0
@@ -85,8 +84,7 @@ async def test_outside_the_service_area(
 )
 async def test_malformed_coordinates_are_400(client: httpx.AsyncClient, params: dict[str, str]) -> None:
     r = await client.get("/v1/areas/lookup", params=params)
-    assert r.status_code == 400, r.text
-    assert r.json()["error"]["code"] == "validation_error"
+    assert_error_shape(r, 400, "validation_error")
 
 
 async def test_demo_wards_answer_the_sanity_points(
@@ -140,8 +138,7 @@ async def test_one_area_with_geometry(db_conn: AsyncConnection, client: httpx.As
     assert {(round(x, 6), round(y, 6)) for x, y in ring} == {(round(x, 6), round(y, 6)) for x, y in corners}
     province = (await client.get("/v1/areas/T1")).json()
     assert province["children"] == 3 and province["ancestors"] == []
-    r = await client.get("/v1/areas/ZZ")
-    assert r.status_code == 404 and r.json()["error"]["code"] == "area_not_found"
+    assert_error_shape(await client.get("/v1/areas/ZZ"), 404, "area_not_found")
 
 
 async def test_lookup_is_public_and_documented(client: httpx.AsyncClient) -> None:

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.casework.conftest import City, case
+from tests.assertions import assert_error_shape
+from tests.casework.conftest import City
 from tests.casework.transitions import PAIRS, TRANSITIONS, allowed, pair_id
-from tests.support.staff import make_resident
+from tests.factories import insert_report, resident
 
 BODIES: dict[str, dict[str, Any]] = {
     "acknowledge": {},
@@ -60,11 +61,11 @@ async def test_transition(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City, status: str, action: str
 ) -> None:
     officer_id, officer = city.officer_w1
-    r = await case(db_conn, "W1", status=status)
+    r = await insert_report(db_conn, "W1", status=status)
     v0 = await db_conn.scalar(text("SELECT version FROM reports WHERE id = :i"), {"i": r.id})
     body = {"action": action, **BODIES[action]}
     if action == "merge":
-        body["into"] = (await case(db_conn, "W1")).code
+        body["into"] = (await insert_report(db_conn, "W1")).code
     if action == "assign":
         body["assignee"] = str(city.officer_w1b[0])
     resp = await wf_client.post(f"/v1/reports/{r.code}/actions", json=body, headers=officer)
@@ -84,9 +85,7 @@ async def test_transition(
         assert ev.kind == EVENT_KIND[action]
         assert (ev.actor_id, ev.from_status, ev.to_status) == (officer_id, status, expected)
     else:
-        assert resp.status_code == 409, resp.text
-        err = resp.json()["error"]
-        assert err["code"] == "invalid_transition"
+        err = assert_error_shape(resp, 409, "invalid_transition")
         assert err["details"]["allowed"] == allowed(status)
         assert events == []
         row = (
@@ -98,11 +97,11 @@ async def test_transition(
 async def test_out_of_scope_is_404(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W2")
+    r = await insert_report(db_conn, "W2")
     resp = await wf_client.post(
         f"/v1/reports/{r.code}/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
     )
-    assert resp.status_code == 404 and resp.json()["error"]["code"] == "report_not_found"
+    assert_error_shape(resp, 404, "report_not_found")
     missing = await wf_client.post(
         "/v1/reports/PA-NONE-0000/actions", json={"action": "acknowledge"}, headers=city.officer_w1[1]
     )
@@ -117,16 +116,16 @@ async def test_out_of_scope_is_404(
 async def test_residents_cannot_act(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1")
-    _, resident = await make_resident(db_conn)
-    resp = await wf_client.post(f"/v1/reports/{r.code}/actions", json={"action": "start"}, headers=resident)
+    r = await insert_report(db_conn, "W1")
+    _, someone = await resident(db_conn)
+    resp = await wf_client.post(f"/v1/reports/{r.code}/actions", json={"action": "start"}, headers=someone)
     assert resp.status_code == 403
 
 
 async def test_resolve_records_public_message_and_internal_note(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1", status="in_progress")
+    r = await insert_report(db_conn, "W1", status="in_progress")
     resp = await wf_client.post(
         f"/v1/reports/{r.code}/actions",
         json={"action": "resolve", "message": "Đã vá ổ gà", "note": "đội 3"},
@@ -142,7 +141,7 @@ async def test_resolve_records_public_message_and_internal_note(
 async def test_reject_needs_a_listed_reason(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1")
+    r = await insert_report(db_conn, "W1")
     resp = await wf_client.post(
         f"/v1/reports/{r.code}/actions",
         json={"action": "reject", "reason": "because"},
@@ -163,7 +162,7 @@ async def test_transfer_returns_to_new_in_the_other_ward(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
-    r = await case(
+    r = await insert_report(
         db_conn,
         "W1",
         status="in_progress",
@@ -210,7 +209,7 @@ async def test_transfer_returns_to_new_in_the_other_ward(
 
 
 async def test_transfer_checks(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
-    r = await case(db_conn, "W1")
+    r = await insert_report(db_conn, "W1")
     h = city.officer_w1[1]
     url = f"/v1/reports/{r.code}/actions"
     for body, code in (
@@ -220,7 +219,7 @@ async def test_transfer_checks(wf_client: httpx.AsyncClient, db_conn: AsyncConne
         ({"action": "transfer", "ward": "NOPE", "reason": "x"}, "unknown_ward"),
     ):
         resp = await wf_client.post(url, json=body, headers=h)
-        assert (resp.status_code, resp.json()["error"]["code"]) == (422, code), body
+        assert_error_shape(resp, 422, code)
 
 
 async def test_leaders_transfer_only_within_their_area(
@@ -230,12 +229,12 @@ async def test_leaders_transfer_only_within_their_area(
 
     await upsert_area(db_conn, AreaIn(code="X", name="Tỉnh Khác", level="province"))
     await upsert_area(db_conn, AreaIn(code="X1", name="Xã Khác", level="commune", parent_code="X"))
-    r = await case(db_conn, "W1")
+    r = await insert_report(db_conn, "W1")
     url = f"/v1/reports/{r.code}/actions"
     out = await wf_client.post(
         url, json={"action": "transfer", "ward": "X1", "reason": "x"}, headers=city.leader[1]
     )
-    assert out.status_code == 422 and out.json()["error"]["code"] == "ward_out_of_scope"
+    assert_error_shape(out, 422, "ward_out_of_scope")
     inside = await wf_client.post(
         url, json={"action": "transfer", "ward": "W3", "reason": "x"}, headers=city.leader[1]
     )
@@ -245,9 +244,9 @@ async def test_leaders_transfer_only_within_their_area(
 async def test_merge_carries_followers(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    dup = await case(db_conn, "W1")
-    parent = await case(db_conn, "W1")
-    fans = [(await make_resident(db_conn))[0] for _ in range(3)]
+    dup = await insert_report(db_conn, "W1")
+    parent = await insert_report(db_conn, "W1")
+    fans = [(await resident(db_conn))[0] for _ in range(3)]
     for fan in fans:
         await db_conn.execute(
             text("INSERT INTO report_follows (report_id, user_id) VALUES (:r, :u)"), {"r": dup.id, "u": fan}
@@ -296,15 +295,15 @@ async def test_merge_carries_followers(
 async def test_merge_target_must_be_in_scope_and_live(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    dup = await case(db_conn, "W1")
-    foreign = await case(db_conn, "W2")
-    dead = await case(db_conn, "W1", status="rejected")
+    dup = await insert_report(db_conn, "W1")
+    foreign = await insert_report(db_conn, "W2")
+    dead = await insert_report(db_conn, "W1", status="rejected")
     url = f"/v1/reports/{dup.code}/actions"
     h = city.officer_w1[1]
     r1 = await wf_client.post(url, json={"action": "merge", "into": foreign.code}, headers=h)
-    assert r1.status_code == 404 and r1.json()["error"]["code"] == "merge_target_not_found"
+    assert_error_shape(r1, 404, "merge_target_not_found")
     r2 = await wf_client.post(url, json={"action": "merge", "into": dead.code}, headers=h)
-    assert r2.status_code == 409 and r2.json()["error"]["code"] == "invalid_merge_target"
+    assert_error_shape(r2, 409, "invalid_merge_target")
     r3 = await wf_client.post(url, json={"action": "merge", "into": dup.code}, headers=h)
     assert r3.status_code == 422
 
@@ -312,11 +311,11 @@ async def test_merge_target_must_be_in_scope_and_live(
 async def test_assign_only_to_staff_in_scope(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1")
+    r = await insert_report(db_conn, "W1")
     url = f"/v1/reports/{r.code}/actions"
     h = city.officer_w1[1]
     bad = await wf_client.post(url, json={"action": "assign", "assignee": str(city.officer_w2[0])}, headers=h)
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "assignee_out_of_scope"
+    assert_error_shape(bad, 422, "assignee_out_of_scope")
     good = await wf_client.post(
         url, json={"action": "assign", "assignee": str(city.officer_w1b[0])}, headers=h
     )
@@ -328,7 +327,7 @@ async def test_assign_only_to_staff_in_scope(
 async def test_comment_needs_text_and_note_only_is_private(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1", status="resolved")
+    r = await insert_report(db_conn, "W1", status="resolved")
     url = f"/v1/reports/{r.code}/actions"
     h = city.officer_w1[1]
     empty = await wf_client.post(url, json={"action": "comment"}, headers=h)
@@ -342,20 +341,20 @@ async def test_comment_needs_text_and_note_only_is_private(
 async def test_stale_version_is_409(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1")
+    r = await insert_report(db_conn, "W1")
     url = f"/v1/reports/{r.code}/actions"
     h = city.officer_w1[1]
     v0 = await db_conn.scalar(text("SELECT version FROM reports WHERE id = :i"), {"i": r.id})
     first = await wf_client.post(url, json={"action": "acknowledge", "version": v0}, headers=h)
     assert first.status_code == 200 and first.json()["version"] == v0 + 1
     stale = await wf_client.post(url, json={"action": "start", "version": v0}, headers=h)
-    assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
+    assert_error_shape(stale, 409, "version_conflict")
 
 
 async def test_unknown_field_is_400(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1")
+    r = await insert_report(db_conn, "W1")
     resp = await wf_client.post(
         f"/v1/reports/{r.code}/actions", json={"action": "start", "bogus": 1}, headers=city.officer_w1[1]
     )
@@ -365,7 +364,7 @@ async def test_unknown_field_is_400(
 async def test_bad_media_leaves_no_trace(
     wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
 ) -> None:
-    r = await case(db_conn, "W1", status="in_progress")
+    r = await insert_report(db_conn, "W1", status="in_progress")
     resp = await wf_client.post(
         f"/v1/reports/{r.code}/actions",
         json={"action": "resolve", "message": "xong", "media_ids": [str(uuid.uuid4())]},

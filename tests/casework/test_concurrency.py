@@ -11,9 +11,7 @@ from api.app import create_app
 from api.core.db import make_engine
 from api.core.settings import Settings
 from tests.conftest import serving
-from tests.support.areas import make_city
-from tests.support.staff import make_staff
-from tests.support.world import insert_report
+from tests.factories import insert_report, make_city, staff
 
 
 async def test_two_officers_resolve_at_once(settings: Settings, fresh_db: str) -> None:
@@ -21,8 +19,8 @@ async def test_two_officers_resolve_at_once(settings: Settings, fresh_db: str) -
     try:
         async with engine.begin() as conn:
             await make_city(conn)
-            _, a = await make_staff(conn, "officer", ["W1"])
-            _, b = await make_staff(conn, "officer", ["W1"])
+            _, a = await staff(conn, "officer", ["W1"])
+            _, b = await staff(conn, "officer", ["W1"])
             cases = [await insert_report(conn, "W1", status="in_progress") for _ in range(5)]
 
         app = create_app(settings, database_url=fresh_db)

@@ -10,34 +10,19 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.casework.conftest import City
-from tests.support.areas import centre
-from tests.support.world import any_category
-
-
-async def resident(client: httpx.AsyncClient) -> dict[str, str]:
-    r = await client.post(
-        "/v1/auth/device",
-        json={"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": "vi"},
-    )
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+from tests.factories import any_category, resident, submit_report
 
 
 async def test_report_to_resolution(client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
-    me = await resident(client)
-    lat, lng = centre("W1")
-    r = await client.post(
-        "/v1/reports",
-        json={
-            "category": await any_category(db_conn),
-            "description": "Cây đổ chắn ngang đường",
-            "lat": lat,
-            "lng": lng,
-        },
-        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    _, me = await resident(client, locale="vi")
+    created = await submit_report(
+        client,
+        {**me, "Idempotency-Key": str(uuid.uuid4())},
+        "W1",
+        category=await any_category(db_conn),
+        description="Cây đổ chắn ngang đường",
     )
-    assert r.status_code == 201, r.text
-    code = r.json()["code"]
+    code = created["code"]
 
     w1, w2 = city.officer_w1[1], city.officer_w2[1]
     queue = (await client.get("/v1/officer/queue", headers=w1)).json()

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,17 +22,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.casework import export
-from tests.casework.conftest import City, case
-from tests.support.world import any_category
+from tests.casework.conftest import City
+from tests.factories import any_category, insert_report, resident, staff
 
 
 async def seed(db_conn: AsyncConnection) -> dict[str, str]:
     now = datetime.now(UTC)
     return {
-        "w1_new": (await case(db_conn, "W1", ack_due_at=now - timedelta(hours=1))).code,
-        "w1_done": (await case(db_conn, "W1", status="resolved")).code,
-        "w2_new": (await case(db_conn, "W2")).code,
-        "w3_new": (await case(db_conn, "W3", description='Dấu "ngoặc", phẩy\nxuống dòng')).code,
+        "w1_new": (await insert_report(db_conn, "W1", ack_due_at=now - timedelta(hours=1))).code,
+        "w1_done": (await insert_report(db_conn, "W1", status="resolved")).code,
+        "w2_new": (await insert_report(db_conn, "W2")).code,
+        "w3_new": (await insert_report(db_conn, "W3", description='Dấu "ngoặc", phẩy\nxuống dòng')).code,
     }
 
 
@@ -73,9 +72,8 @@ async def test_csv_content_filters_scope(
     assert await codes(f"from={today + timedelta(days=2)}") == set()
 
     # a leader of W1 only: W1's cases; another area is 404
-    from tests.support.staff import make_staff
 
-    _, lw1 = await make_staff(db_conn, "leader", ["W1"])
+    _, lw1 = await staff(db_conn, "leader", ["W1"])
     assert await codes("", lw1) == {c["w1_new"], c["w1_done"]}
     assert (await wf_client.get("/v1/export.csv?area=W2", headers=lw1)).status_code == 404
     assert (await wf_client.get("/v1/export.csv?ward=W2", headers=lw1)).status_code == 404
@@ -98,7 +96,6 @@ async def test_geojson(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, c
 
 
 async def test_tiles_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
-    from tests.support.staff import make_staff
 
     c = await seed(db_conn)
     # zoom 12 tile containing the synthetic city (lng 106.70–106.73, lat 10.77–10.78)
@@ -107,7 +104,7 @@ async def test_tiles_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnectio
     assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     assert all(code.encode() in r.content for code in c.values())
     assert b"overdue" in r.content and b"status" in r.content
-    _, lw2 = await make_staff(db_conn, "leader", ["W2"])
+    _, lw2 = await staff(db_conn, "leader", ["W2"])
     mine = await wf_client.get(f"/v1/tiles/{z}/{x}/{y}.mvt", headers=lw2)
     assert c["w2_new"].encode() in mine.content and c["w1_new"].encode() not in mine.content
     far = await wf_client.get(f"/v1/tiles/{z}/0/0.mvt", headers=city.leader[1])
@@ -132,8 +129,7 @@ SEEDED_CODE = re.compile(rb"PA-STRM-\d{5}")
 
 async def seed_many(db_conn: AsyncConnection, n: int) -> set[str]:
     """`n` new cases in W1 by one INSERT … SELECT, codes PA-STRM-00001…"""
-    reporter = uuid.uuid4()
-    await db_conn.execute(text("INSERT INTO users (id, role) VALUES (:id, 'resident')"), {"id": reporter})
+    reporter = (await resident(db_conn)).id
     await db_conn.execute(
         text(
             """

@@ -12,10 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.casework.conftest import City
+from tests.factories import centre, resident, submit_report, upload
 from tests.media.files import jpeg, png
-from tests.media.helpers import upload
-from tests.reports.helpers import resident
-from tests.support.areas import centre
 
 LAT, LNG = centre("W1")
 RENDITIONS = {
@@ -25,16 +23,8 @@ RENDITIONS = {
 
 
 async def _report(client: httpx.AsyncClient, headers: dict[str, str], media_ids: list[uuid.UUID]) -> str:
-    body = {
-        "category": "ngap-nuoc",
-        "description": "Đường ngập sâu",
-        "lat": LAT,
-        "lng": LNG,
-        "media_ids": [str(i) for i in media_ids],
-    }
-    r = await client.post("/v1/reports", json=body, headers=headers)
-    assert r.status_code == 201, r.text
-    return str(r.json()["code"])
+    body = await submit_report(client, headers, "W1", description="Đường ngập sâu", media_ids=media_ids)
+    return str(body["code"])
 
 
 async def _ready(db_conn: AsyncConnection, *ids: uuid.UUID) -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.casework.conftest import City, case
+from tests.casework.conftest import City
+from tests.factories import insert_report
 
 NOW = datetime.now(UTC)
 
@@ -19,17 +20,17 @@ def h(n: float) -> datetime:
 async def seed(db_conn: AsyncConnection, city: City) -> dict[str, str]:
     codes = {}
     # new: the acknowledge deadline counts; started: the resolve deadline
-    codes["new_late"] = (await case(db_conn, "W1", ack_due_at=h(-2), resolve_due_at=h(40))).code
-    codes["new_soon"] = (await case(db_conn, "W1", ack_due_at=h(1), resolve_due_at=h(50))).code
+    codes["new_late"] = (await insert_report(db_conn, "W1", ack_due_at=h(-2), resolve_due_at=h(40))).code
+    codes["new_soon"] = (await insert_report(db_conn, "W1", ack_due_at=h(1), resolve_due_at=h(50))).code
     codes["prog_late"] = (
-        await case(db_conn, "W1", status="in_progress", ack_due_at=h(-90), resolve_due_at=h(-1))
+        await insert_report(db_conn, "W1", status="in_progress", ack_due_at=h(-90), resolve_due_at=h(-1))
     ).code
     codes["ack_later"] = (
-        await case(db_conn, "W1", status="acknowledged", ack_due_at=h(-90), resolve_due_at=h(30))
+        await insert_report(db_conn, "W1", status="acknowledged", ack_due_at=h(-90), resolve_due_at=h(30))
     ).code
-    codes["undated"] = (await case(db_conn, "W1")).code
+    codes["undated"] = (await insert_report(db_conn, "W1")).code
     codes["near"] = (
-        await case(
+        await insert_report(
             db_conn,
             "W1",
             ack_due_at=h(5),
@@ -38,8 +39,8 @@ async def seed(db_conn: AsyncConnection, city: City) -> dict[str, str]:
             assignee_id=city.officer_w1[0],
         )
     ).code
-    codes["done"] = (await case(db_conn, "W1", status="resolved", resolve_due_at=h(-100))).code
-    codes["other_ward"] = (await case(db_conn, "W2", ack_due_at=h(-50))).code
+    codes["done"] = (await insert_report(db_conn, "W1", status="resolved", resolve_due_at=h(-100))).code
+    codes["other_ward"] = (await insert_report(db_conn, "W2", ack_due_at=h(-50))).code
     return codes
 
 
@@ -88,9 +89,9 @@ async def test_keyset_pages_cover_everything_once(
 ) -> None:
     await seed(db_conn, city)
     for i in range(7):  # ties on the deadline, and more undated ones
-        await case(db_conn, "W1", ack_due_at=h(3), resolve_due_at=h(70))
+        await insert_report(db_conn, "W1", ack_due_at=h(3), resolve_due_at=h(70))
         if i % 2:
-            await case(db_conn, "W1")
+            await insert_report(db_conn, "W1")
     full = (await wf_client.get("/v1/officer/queue?limit=200", headers=city.officer_w1[1])).json()["items"]
     seen: list[str] = []
     cursor = None

@@ -10,7 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core import clock
-from tests.casework.conftest import City, case
+from tests.assertions import assert_error_shape
+from tests.casework.conftest import City
+from tests.factories import insert_report, staff
 
 VN = clock.local_zone()
 
@@ -37,7 +39,7 @@ async def seed(db_conn: AsyncConnection) -> None:
             if name in kw:
                 cols[col] = t0 + timedelta(hours=kw.pop(name))
         cols.update(kw)
-        await case(db_conn, ward, category=cat, status=status, **cols)
+        await insert_report(db_conn, ward, category=cat, status=status, **cols)
 
     # W1
     await put("W1", "wf-a", "2031-03-02T08:00", "closed", ack=2, res=10, due=24, rating=5)  # a: on time
@@ -103,14 +105,13 @@ async def test_by_day_uses_local_days(
 
 
 async def test_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
-    from tests.support.staff import make_staff
 
     await seed(db_conn)
-    _, leader_w1 = await make_staff(db_conn, "leader", ["W1"])
+    _, leader_w1 = await staff(db_conn, "leader", ["W1"])
     groups = await stats(wf_client, leader_w1, "group_by=ward")
     assert set(groups) == {"W1"}
     for area in ("W2", "T1", "NOPE"):
         r = await wf_client.get(f"/v1/stats?area={area}", headers=leader_w1)
-        assert r.status_code == 404 and r.json()["error"]["code"] == "area_not_found"
+        assert_error_shape(r, 404, "area_not_found")
     officer = await wf_client.get("/v1/stats", headers=city.officer_w1[1])
     assert officer.status_code == 403

@@ -8,10 +8,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.core.test_service import assert_error_shape
-from tests.support.areas import centre, make_city
-from tests.support.staff import make_staff
-from tests.support.world import any_category, insert_report
+from tests.assertions import assert_error_shape
+from tests.factories import any_category, insert_report, make_city, resident, staff, submit_report
 
 CATEGORY = {
     "code": "thu-nghiem",
@@ -30,7 +28,7 @@ CATEGORY = {
 
 async def test_categories_routes_and_agencies(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     await make_city(db_conn)
-    _, admin = await make_staff(db_conn, "admin")
+    _, admin = await staff(db_conn, "admin")
     r = await client.post("/v1/admin/categories", json=CATEGORY, headers=admin)
     assert r.status_code == 201, r.text
     cat = r.json()
@@ -119,7 +117,7 @@ async def test_categories_routes_and_agencies(client: httpx.AsyncClient, db_conn
 
 
 async def test_holidays(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
-    _, admin = await make_staff(db_conn, "admin")
+    _, admin = await staff(db_conn, "admin")
     for day, name in (
         ("2031-04-30", "Giải phóng miền Nam"),
         ("2031-05-01", "Quốc tế Lao động"),
@@ -155,8 +153,8 @@ async def test_moderation_review(client: httpx.AsyncClient, db_conn: AsyncConnec
     r1 = await insert_report(db_conn, "W1", visibility="pending_review", created_at=t0)
     r2 = await insert_report(db_conn, "W2", visibility="pending_review", created_at=t0 + timedelta(minutes=5))
     shown = await insert_report(db_conn, "W2", visibility="public")
-    mod_id, mod = await make_staff(db_conn, "moderator")
-    _, mod_w2 = await make_staff(db_conn, "moderator", ["W2"])
+    mod_id, mod = await staff(db_conn, "moderator")
+    _, mod_w2 = await staff(db_conn, "moderator", ["W2"])
 
     def codes(r: httpx.Response) -> list[str]:
         assert r.status_code == 200, r.text
@@ -218,18 +216,14 @@ async def test_screened_report_is_reviewed_then_public(
 ) -> None:
     """A report whose text carries a phone number is held back; a moderator publishes it."""
     await make_city(db_conn)
-    _, mod = await make_staff(db_conn, "moderator")
+    _, mod = await staff(db_conn, "moderator")
     category = await any_category(db_conn)
-    device = {"device_id": "android-screened-01", "platform": "android", "locale": "vi"}
-    tokens = (await client.post("/v1/auth/device", json=device)).json()
-    lat, lng = centre("W1")
-    body = {"category": category, "description": "Cống nghẹt, gọi tôi 0903 123 456", "lat": lat, "lng": lng}
-    r = await client.post(
-        "/v1/reports", json=body, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    _, me = await resident(client, locale="vi")
+    held = await submit_report(
+        client, me, "W1", category=category, description="Cống nghẹt, gọi tôi 0903 123 456"
     )
-    assert r.status_code == 201, r.text
-    code = r.json()["code"]
-    assert r.json()["visibility"] == "pending_review"
+    code = held["code"]
+    assert held["visibility"] == "pending_review"
     assert code not in (await client.get("/v1/reports")).text
     items = (await client.get("/v1/moderation/queue", headers=mod)).json()["items"]
     assert [(i["code"], i["held_for"]) for i in items] == [(code, ["phone_number"])]

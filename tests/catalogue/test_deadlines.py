@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.catalogue import deadlines
 from api.core import clock
 from api.core.db import Database
-from tests.support.staff import make_staff
+from tests.factories import staff
 
 VN = clock.local_zone()
 
@@ -54,7 +54,7 @@ async def resolve_by(database: Database, code: str, start: datetime) -> datetime
 
 @pytest.fixture
 async def admin(db_conn: AsyncConnection) -> dict[str, str]:
-    return (await make_staff(db_conn, "admin"))[1]
+    return (await staff(db_conn, "admin"))[1]
 
 
 # March 2031: Mon 3, Tue 4, Wed 5, Thu 6, Fri 7, Sat 8, Sun 9, Mon 10, Tue 11, Wed 12.

@@ -11,7 +11,7 @@ from api.core.settings import Settings
 from api.reports.schemas import ReportIn
 from api.reports.service import submit
 from geo import LineageCache
-from tests.support.areas import centre, make_city
+from tests.factories import centre, make_city
 from tests.support.wire import counting_round_trips
 
 _INSERT_USER = Sql("INSERT INTO users (id, role) VALUES (:id, 'resident') RETURNING id")

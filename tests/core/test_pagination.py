@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core import pagination
 from api.core.errors import AppError
 from api.core.pagination import Instant
-from tests.core.test_service import assert_error_shape
-from tests.support.staff import make_resident, make_staff
+from tests.assertions import assert_error_shape
+from tests.factories import resident, staff
 
 
 def b64(raw: str) -> str:
@@ -110,11 +110,11 @@ BAD = [
 
 @pytest.fixture
 async def lists(db_conn: AsyncConnection) -> dict[str, tuple[str, dict[str, str]]]:
-    _, admin = await make_staff(db_conn, "admin")
-    _, resident = await make_resident(db_conn)
+    _, admin = await staff(db_conn, "admin")
+    _, someone = await resident(db_conn)
     return {
         "reports": ("/v1/reports", {}),
-        "notifications": ("/v1/me/notifications", resident),
+        "notifications": ("/v1/me/notifications", someone),
         "users": ("/v1/admin/users", admin),
         "holidays": ("/v1/admin/holidays", admin),
         "moderation": ("/v1/moderation/queue", admin),
@@ -149,9 +149,9 @@ async def test_bad_cursor_speaks_both_languages(
 
 async def test_every_list_pages_by_cursor(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     """An empty cursor is the first page; each list answers `next_cursor`, null at the end."""
-    _, admin = await make_staff(db_conn, "admin", username="a-admin")
+    _, admin = await staff(db_conn, "admin", username="a-admin")
     for i in range(3):
-        await make_staff(db_conn, "officer", username=f"b-officer-{i}")
+        await staff(db_conn, "officer", username=f"b-officer-{i}")
     for i in range(3):
         r = await client.post(
             "/v1/admin/holidays",

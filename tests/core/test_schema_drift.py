@@ -29,19 +29,14 @@ from sqlalchemy.engine import Connection
 from api.core import migrate
 from api.core.db import make_engine
 from api.schema import schema_metadata
-from tests.support.database import create_database, drop_database, unique_name
+from tests.support.database import create_database, create_migrated_database, drop_database, unique_name
 
 
 @pytest.fixture(scope="module")
 async def migrated_url(pg_admin_url: str) -> AsyncIterator[str]:
     """A database of its own, migrated to head (not the shared template: nothing may connect to it)."""
     name = unique_name("phananh_drift")
-    url = await create_database(pg_admin_url, name)
-    engine = make_engine(url, pool_size=1, max_overflow=0)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
+    url = await create_migrated_database(pg_admin_url, name)
     yield url
     await drop_database(pg_admin_url, name)
 

@@ -9,6 +9,7 @@ from litestar import get
 from api.app import create_app
 from api.core.migrate import NotMigrated
 from api.core.settings import Settings
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
 from tests.support.database import create_database, drop_database, unique_name
 
@@ -25,16 +26,6 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     assert r.headers["x-request-id"] == "abc-123"
     r = await client.get("/health")
     assert len(r.headers["x-request-id"]) == 32
-
-
-def assert_error_shape(r: httpx.Response, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 async def test_error_shape_404_and_405(client: httpx.AsyncClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from geo import assign
-from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
+from tests.factories import ORIGIN_LAT, ORIGIN_LNG, SIZE, centre, make_city
 
 KW = {"snap_distance_m": 200.0, "near_boundary_m": 15.0}
 

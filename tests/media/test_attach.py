@@ -9,13 +9,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.settings import Settings
-from tests.core.test_service import assert_error_shape
+from tests.assertions import assert_error_shape
+from tests.factories import centre, declare, make_city, resident, staff, upload
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4, png
-from tests.media.helpers import declare, upload
-from tests.reports.helpers import resident
-from tests.support.areas import centre, make_city
-from tests.support.staff import make_staff
 
 LAT, LNG = centre("W1")
 
@@ -77,13 +74,13 @@ async def test_far_from_report_flag_for_staff_only(
     r = await client.post("/v1/reports", json=report(media_ids=[str(far)]), headers=me)
     assert r.status_code == 201, r.text
     code = r.json()["code"]
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     staff_view = (await client.get(f"/v1/media/{far}", headers=officer)).json()
     assert staff_view["far_from_report"] is True
     assert "gps" not in str(staff_view)
     assert (await client.get(f"/v1/reports/{code}", headers=officer)).json()["media"][0]["far_from_report"]
     assert "far_from_report" not in (await client.get(f"/v1/media/{far}")).json()
-    _, officer_w2 = await make_staff(db_conn, "officer", ["W2"])  # out of scope: the public view
+    _, officer_w2 = await staff(db_conn, "officer", ["W2"])  # out of scope: the public view
     assert "far_from_report" not in (await client.get(f"/v1/media/{far}", headers=officer_w2)).json()
 
 
@@ -175,7 +172,7 @@ async def test_officer_resolves_with_photos(
     resident_photo = await upload(client, me, jpeg())
     r = await client.post("/v1/reports", json=report(media_ids=[str(resident_photo)]), headers=me)
     code = r.json()["code"]
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     proof = await upload(client, officer, jpeg(800, 600))
     assert (
         await client.post(f"/v1/reports/{code}/actions", json={"action": "start"}, headers=officer)
@@ -214,7 +211,7 @@ async def test_media_visibility(client: httpx.AsyncClient, db_conn: AsyncConnect
     assert (await client.get(f"/v1/media/{pid}", headers=me)).status_code == 200
     assert_error_shape(await client.get(f"/v1/media/{pid}", headers=other), 404, "media_not_found")
     assert_error_shape(await client.get(f"/v1/media/{pid}"), 404, "media_not_found")
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     assert (await client.get(f"/v1/media/{pid}", headers=officer)).status_code == 404
     r = await client.post("/v1/reports", json=report(media_ids=[str(pid)]), headers=me)
     assert r.status_code == 201
@@ -237,7 +234,7 @@ async def test_merge_carries_the_duplicates_media_to_the_case(
     parent = (await client.post("/v1/reports", json=report(media_ids=[str(mine)]), headers=first)).json()
     dup = (await client.post("/v1/reports", json=report(media_ids=[str(theirs)]), headers=second)).json()
     assert (await run_worker()).ready == 2
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     r = await client.post(
         f"/v1/reports/{dup['code']}/actions",
         json={"action": "merge", "into": parent["code"]},

@@ -14,13 +14,11 @@ from api.core.db import Database
 from api.core.media import config_for
 from api.core.settings import Settings
 from media.storage import LocalStorage
-from tests.core.test_service import assert_error_shape
+from tests.assertions import assert_error_shape
+from tests.factories import declare, make_city, photo_report, resident, upload
 from tests.media.conftest import Worker
 from tests.media.files import jpeg
-from tests.media.helpers import declare, upload
 from tests.media.test_uploads_local import stored_files
-from tests.reports.helpers import resident
-from tests.support.areas import centre, make_city
 
 
 async def ready_photo(
@@ -28,20 +26,7 @@ async def ready_photo(
 ) -> tuple[uuid.UUID, dict[str, str]]:
     await make_city(db_conn)
     _, me = await resident(client)
-    pid = await upload(client, me, jpeg(1600, 1200))
-    lat, lng = centre("W1")
-    r = await client.post(
-        "/v1/reports",
-        json={
-            "category": "ngap-nuoc",
-            "description": "Ngập",
-            "lat": lat,
-            "lng": lng,
-            "media_ids": [str(pid)],
-        },
-        headers=me,
-    )
-    assert r.status_code == 201, r.text
+    pid, _ = await photo_report(client, me, "W1", photo=jpeg(1600, 1200))
     await run_worker()
     got = (await client.get(f"/v1/media/{pid}")).json()
     assert got["status"] == "ready", got

@@ -7,7 +7,6 @@ the policy the app generates and show that the app's own completion checks catch
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,12 +25,11 @@ from api.core.db import Database
 from api.core.media import config_for
 from api.core.settings import Settings
 from media.storage import MULTIPART_THRESHOLD, PART_SIZE, S3Storage
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.core.test_service import assert_error_shape
+from tests.factories import centre, declare, make_city, resident
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4, png
-from tests.reports.helpers import resident
-from tests.support.areas import centre, make_city
 
 BUCKET = "phananh-media-test"
 
@@ -96,26 +94,6 @@ def keys(store: S3Storage) -> list[str]:
     return sorted(o["Key"] for o in out.get("Contents", []))
 
 
-async def declare(
-    client: httpx.AsyncClient,
-    me: dict[str, str],
-    data: bytes,
-    kind: str = "photo",
-    ct: str = "image/jpeg",
-    **kw: Any,
-) -> dict[str, Any]:
-    body = {
-        "kind": kind,
-        "content_type": ct,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        **kw,
-    }
-    r = await client.post("/v1/uploads", json=body, headers=me)
-    assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
 async def post_form(ticket: dict[str, Any], data: bytes) -> httpx.Response:
     async with httpx.AsyncClient() as http:
         # the file field must come last: httpx sends `data` fields first, then `files`
@@ -163,7 +141,7 @@ async def test_completion_checks_catch_what_s3_let_in(s3_client: httpx.AsyncClie
     assert keys(store) == []
     # not the declared type (and the signed Content-Type does not stop it on moto)
     p = png()
-    t = await declare(s3_client, me, p, ct="image/jpeg")
+    t = await declare(s3_client, me, p, content_type="image/jpeg")
     assert (await post_form(t, p)).status_code == 204
     assert_error_shape(
         await s3_client.post(f"/v1/uploads/{t['id']}/complete", headers=me), 422, "type_mismatch"
@@ -194,7 +172,7 @@ async def test_multipart_upload_with_presigned_parts(
 ) -> None:
     _, me = await resident(s3_client)
     data = big_video()
-    t = await declare(s3_client, me, data, kind="video", ct="video/mp4")
+    t = await declare(s3_client, me, data, kind="video", content_type="video/mp4")
     parts = t["parts"]
     assert t["part_size"] == PART_SIZE and len(parts) == 3
     assert [p["part_number"] for p in parts] == [1, 2, 3]
@@ -268,7 +246,7 @@ async def test_cleanup_aborts_multipart_and_deletes(
 ) -> None:
     _, me = await resident(s3_client)
     data = big_video()
-    t = await declare(s3_client, me, data, kind="video", ct="video/mp4")
+    t = await declare(s3_client, me, data, kind="video", content_type="video/mp4")
     async with httpx.AsyncClient(timeout=60) as http:  # one part sent, then the phone gives up
         p = t["parts"][0]
         assert (await http.put(p["url"], content=data[: p["size"]])).status_code == 200

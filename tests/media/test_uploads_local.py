@@ -11,10 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.settings import Settings
-from tests.core.test_service import assert_error_shape
+from tests.assertions import assert_error_shape
+from tests.factories import declare, resident, upload
 from tests.media.files import jpeg, mp4, png
-from tests.media.helpers import declare, upload
-from tests.reports.helpers import resident
 
 
 def stored_files(settings: Settings) -> list[Path]:

@@ -18,11 +18,9 @@ from api.core.db import Database
 from api.core.media import config_for
 from api.core.settings import Settings
 from media.process import Limits, Processed
+from tests.factories import centre, make_city, resident, submit_report, upload
 from tests.media.conftest import Worker
 from tests.media.files import jpeg, mp4
-from tests.media.helpers import upload
-from tests.reports.helpers import resident
-from tests.support.areas import centre, make_city
 
 
 def test_worker_has_the_media_steps() -> None:
@@ -98,18 +96,7 @@ async def test_real_decoder_end_to_end(
     lat, lng = centre("W1")
     photo = await upload(client, me, jpeg(1600, 1200, gps=(lat, lng)))
     video = await upload(client, me, mp4(1.0), kind="video", content_type="video/mp4")
-    r = await client.post(
-        "/v1/reports",
-        json={
-            "category": "ngap-nuoc",
-            "description": "Ngập",
-            "lat": lat,
-            "lng": lng,
-            "media_ids": [str(photo), str(video)],
-        },
-        headers=me,
-    )
-    assert r.status_code == 201, r.text
+    await submit_report(client, me, "W1", description="Ngập", media_ids=[photo, video])
     stats = await run_worker()
     assert (stats.ready, stats.rejected, stats.failed) == (2, 0, 0), stats
     got = (await client.get(f"/v1/media/{photo}")).json()

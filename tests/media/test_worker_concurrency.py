@@ -20,6 +20,7 @@ from api.core.db import Database, make_engine
 from api.core.media import config_for
 from api.core.settings import Settings
 from media.process import Processed, process_file
+from tests.factories import resident
 from tests.media.files import jpeg
 
 
@@ -38,10 +39,9 @@ async def test_concurrent_workers_split_the_work(
     cfg = config_for(settings)
     db = Database(make_engine(fresh_db, pool_size=4, max_overflow=0))
     try:
-        owner = uuid.uuid4()
         now = datetime.now(UTC)
         async with db.session() as s:
-            await s.execute(text("INSERT INTO users (id, role) VALUES (:i, 'resident')"), {"i": owner})
+            owner = (await resident(s)).id
             for i in range(8):
                 key = media.storage.new_key("o")
                 data = jpeg(40 + i, 30)

@@ -10,8 +10,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.support.areas import make_city
-from tests.support.world import insert_report
+from tests.factories import insert_report, make_city
 
 BASE = "/open311/v2"
 

@@ -1,15 +1,12 @@
-"""Fixtures for the push tests: the fake FCM (real firebase-admin code pointed at it) and users."""
+"""Fixtures for the push tests: the fake FCM (real firebase-admin code pointed at it)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from firebase_admin import messaging
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from push import FcmSender
 from tests.support.fake_fcm import FakeFcm, service_account
@@ -32,14 +29,3 @@ async def sender(fcm_credentials: Path) -> AsyncIterator[FcmSender]:
     s = FcmSender(str(fcm_credentials), timeout_s=2.0)
     yield s
     await s.aclose()
-
-
-async def make_user(
-    conn: AsyncConnection | AsyncSession, role: str = "resident", locale: str = "vi"
-) -> uuid.UUID:
-    uid = uuid.uuid4()
-    await conn.execute(
-        text("INSERT INTO users (id, role, locale) VALUES (:id, :role, :locale)"),
-        {"id": uid, "role": role, "locale": locale},
-    )
-    return uid

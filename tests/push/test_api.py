@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
 from push import Text
-from tests.core.test_service import assert_error_shape
-
-
-async def resident(
-    client: httpx.AsyncClient, device_id: str | None = None
-) -> tuple[uuid.UUID, dict[str, str]]:
-    r = await client.post(
-        "/v1/auth/device",
-        json={"device_id": device_id or f"android-{uuid.uuid4().hex[:12]}", "platform": "android"},
-    )
-    assert r.status_code == 200, r.text
-    body = r.json()
-    return uuid.UUID(body["user_id"]), {"Authorization": f"Bearer {body['access_token']}"}
+from tests.assertions import assert_error_shape
+from tests.factories import resident
 
 
 def texts(n: int) -> dict[str, Text]:

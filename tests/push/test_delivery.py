@@ -19,7 +19,7 @@ import push
 from api.core.db import Database, make_engine
 from push import FcmSender, Text
 from push.fcm import classify
-from tests.push.conftest import make_user
+from tests.factories import resident
 from tests.support.fake_fcm import Error, FakeFcm, Ok, Slow
 
 TEXTS = {
@@ -52,7 +52,7 @@ async def devices_of(session: AsyncSession, user_id: uuid.UUID, *tokens_locales:
 async def test_sends_localised_push_with_data_and_marks_sent(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-vi", "vi"), ("tok-en", "en-US"))
     ids = await push.notify(
         session,
@@ -85,7 +85,7 @@ async def test_sends_localised_push_with_data_and_marks_sent(
 async def test_unregistered_and_sender_mismatch_prune_the_device(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-gone", "vi"), ("tok-other-project", "vi"), ("tok-ok", "vi"))
     fake_fcm.script("tok-gone", Error(404, "UNREGISTERED"))
     fake_fcm.script("tok-other-project", Error(403, "SENDER_ID_MISMATCH"))
@@ -116,7 +116,7 @@ async def test_unregistered_and_sender_mismatch_prune_the_device(
 async def test_invalid_argument_for_a_bad_registration_token_drops_the_device(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-garbled", "vi"), ("tok-ok", "vi"))
     # what FCM answers for a token that is not one of its registration tokens at all
     fake_fcm.script(
@@ -150,7 +150,7 @@ async def test_invalid_argument_for_a_bad_registration_token_drops_the_device(
 async def test_invalid_argument_about_the_message_fails_it_and_keeps_the_device(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-1", "vi"))
     fake_fcm.script(
         "tok-1", Error(400, "INVALID_ARGUMENT", message="Invalid value at 'message.data[0].value'"), Ok()
@@ -177,7 +177,7 @@ def http_date(seconds_from_now: float) -> str:
 async def test_retry_after_as_an_http_date_is_honoured(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-429", "vi"), ("tok-503", "vi"), ("tok-past", "vi"))
     fake_fcm.script("tok-429", Error(429, "QUOTA_EXCEEDED", retry_after=http_date(300)))
     fake_fcm.script("tok-503", Error(503, retry_after=http_date(120)))
@@ -241,7 +241,7 @@ def test_retry_after_seconds_and_nonsense(value: str, expected: float | None) ->
 async def test_429_waits_at_least_retry_after_then_sends(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-busy", "vi"))
     fake_fcm.script("tok-busy", Error(429, "QUOTA_EXCEEDED", retry_after=120))
     await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
@@ -267,7 +267,7 @@ async def test_429_waits_at_least_retry_after_then_sends(
 async def test_5xx_backs_off_and_fails_after_max_attempts(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-500", "vi"), ("tok-503", "vi"))
     fake_fcm.script("tok-500", Error(500))
     fake_fcm.script("tok-503", Error(503), Error(503))  # then repeats 503
@@ -297,7 +297,7 @@ async def test_5xx_backs_off_and_fails_after_max_attempts(
 async def test_timeout_is_retried(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-slow", "vi"), ("tok-fast", "vi"))
     fake_fcm.script("tok-slow", Slow(4.0), Slow(0))  # sender timeout is 2 s
     await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
@@ -316,7 +316,7 @@ async def test_timeout_is_retried(
 async def test_without_credentials_the_inbox_still_gets_it(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, ("tok-1", "vi"))
     await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS, report_code="PA-TEST-0001")
     await session.commit()
@@ -334,7 +334,7 @@ async def test_without_credentials_the_inbox_still_gets_it(
 async def test_a_token_that_moved_to_another_user_is_not_sent_the_old_users_push(
     session: AsyncSession, database: Database, fake_fcm: FakeFcm, sender: FcmSender
 ) -> None:
-    alice, bob = await make_user(session), await make_user(session)
+    alice, bob = (await resident(session)).id, (await resident(session)).id
     await devices_of(session, alice, ("shared-phone", "vi"))
     await push.notify(session, user_ids=[alice], kind="started", texts=TEXTS)
     await devices_of(session, bob, ("shared-phone", "en"))  # the phone now signs in as Bob
@@ -352,7 +352,7 @@ async def test_concurrent_workers_never_send_a_row_twice(
     db = Database(make_engine(fresh_db, pool_size=6, max_overflow=0))
     try:
         async with db.session() as s:
-            users = [await make_user(s) for _ in range(60)]
+            users = [(await resident(s)).id for _ in range(60)]
             for i, uid in enumerate(users):
                 await devices_of(s, uid, (f"tok-{i}-a", "vi"), (f"tok-{i}-b", "en"))
             await push.notify(s, user_ids=users, kind="started", texts=TEXTS)

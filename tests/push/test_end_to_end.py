@@ -9,41 +9,31 @@ from pathlib import Path
 
 import httpx
 from litestar import Litestar
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 import push
 from api import worker
-from api.access.tokens import Principal, encode_access
 from api.core.db import Database
 from api.core.settings import Settings
-from tests.support.areas import centre, make_city
+from tests.factories import (
+    any_category,
+    insert_report,
+    make_city,
+    report_event,
+    resident,
+    staff,
+    submit_report,
+)
 from tests.support.fake_fcm import FakeFcm
-from tests.support.world import any_category, insert_report
 
 
-async def officer_of(
-    conn: AsyncConnection, settings: Settings, area: str
-) -> tuple[uuid.UUID, dict[str, str]]:
-    uid = uuid.uuid4()
-    await conn.execute(
-        text("INSERT INTO users (id, role, username, locale) VALUES (:id, 'officer', :u, 'vi')"),
-        {"id": uid, "u": f"officer-{uid.hex[:8]}"},
-    )
-    await conn.execute(
-        text("INSERT INTO user_areas (user_id, area_code) VALUES (:id, :a)"), {"id": uid, "a": area}
-    )
-    token = encode_access(Principal(uid, "officer"), settings.jwt_secret, 600)
-    return uid, {"Authorization": f"Bearer {token}"}
-
-
-async def resident(client: httpx.AsyncClient, locale: str) -> tuple[uuid.UUID, dict[str, str]]:
-    r = await client.post(
-        "/v1/auth/device",
-        json={"device_id": f"android-{uuid.uuid4().hex[:12]}", "platform": "android", "locale": locale},
-    )
-    assert r.status_code == 200, r.text
-    return uuid.UUID(r.json()["user_id"]), {"Authorization": f"Bearer {r.json()['access_token']}"}
+async def work_until_idle(database: Database, settings: Settings) -> None:
+    """Worker rounds until one finds nothing to do; then the FCM senders are closed."""
+    try:
+        while await worker.run_once(database, settings):
+            pass
+    finally:
+        await push.close_senders()
 
 
 async def test_resident_reports_officer_resolves_phone_gets_the_push(
@@ -56,9 +46,9 @@ async def test_resident_reports_officer_resolves_phone_gets_the_push(
     fcm_credentials: Path,
 ) -> None:
     await make_city(db_conn)
-    _, officer = await officer_of(db_conn, settings, "W1")
-    _, other_ward = await officer_of(db_conn, settings, "W2")
-    _, me = await resident(client, "en")
+    _, officer = await staff(db_conn, "officer", ["W1"], settings=settings)
+    _, other_ward = await staff(db_conn, "officer", ["W2"], settings=settings)
+    _, me = await resident(client, locale="en")
 
     # phones: the resident's (English) and the officers'
     for auth, token, locale in (
@@ -71,15 +61,14 @@ async def test_resident_reports_officer_resolves_phone_gets_the_push(
         )
         assert r.status_code == 200, r.text
 
-    category = await any_category(db_conn)
-    lat, lng = centre("W1")
-    r = await client.post(
-        "/v1/reports",
-        json={"category": category, "description": "Rác thải đổ bừa bãi ở đầu hẻm", "lat": lat, "lng": lng},
-        headers={**me, "Idempotency-Key": str(uuid.uuid4())},
+    created = await submit_report(
+        client,
+        {**me, "Idempotency-Key": str(uuid.uuid4())},
+        "W1",
+        category=await any_category(db_conn),
+        description="Rác thải đổ bừa bãi ở đầu hẻm",
     )
-    assert r.status_code == 201, r.text
-    code = r.json()["code"]
+    code = created["code"]
 
     for action in (
         {"action": "acknowledge"},
@@ -89,12 +78,7 @@ async def test_resident_reports_officer_resolves_phone_gets_the_push(
         r = await client.post(f"/v1/reports/{code}/actions", json=action, headers=officer)
         assert r.status_code in (200, 201), r.text
 
-    creds = settings.with_(fcm_credentials=str(fcm_credentials))
-    try:
-        while await worker.run_once(database, creds):
-            pass
-    finally:
-        await push.close_senders()
+    await work_until_idle(database, settings.with_(fcm_credentials=str(fcm_credentials)))
 
     to_me = [m for m in fake_fcm.delivered if m["token"] == "resident-phone"]
     # one push per public change (sent in one batch, so in no particular order)
@@ -126,11 +110,9 @@ async def test_events_appended_by_the_reports_service_reach_the_phone_and_the_in
 ) -> None:
     """The same path below HTTP: events written through `api.reports.append_event` (which calls the
     notifications hook in its transaction), delivered by a worker round, read back over HTTP."""
-    from api.reports.events import append_event
-
     await make_city(db_conn)
-    officer, _ = await officer_of(db_conn, settings, "W1")
-    me, auth = await resident(client, "vi")
+    officer, _ = await staff(db_conn, "officer", ["W1"], settings=settings)
+    me, auth = await resident(client, locale="vi")
     r = await client.post(
         "/v1/me/devices", json={"token": "my-phone", "platform": "ios", "locale": "vi"}, headers=auth
     )
@@ -141,26 +123,10 @@ async def test_events_appended_by_the_reports_service_reach_the_phone_and_the_in
         ("acknowledged", "acknowledged", None),
         ("resolved", "resolved", "Đã thông cống, hết ngập"),
     ):
-        await session.execute(
-            text("UPDATE reports SET status = :s WHERE id = :r"), {"s": status, "r": report.id}
-        )
-        await append_event(
-            session,
-            report.id,
-            kind,
-            actor_id=officer,
-            actor_role="officer",
-            to_status=status,
-            public_message=message,
-        )
+        await report_event(session, report, kind, actor=officer, status=status, message=message)
         await session.commit()
 
-    creds = settings.with_(fcm_credentials=str(fcm_credentials))
-    try:
-        while await worker.run_once(database, creds):
-            pass
-    finally:
-        await push.close_senders()
+    await work_until_idle(database, settings.with_(fcm_credentials=str(fcm_credentials)))
 
     to_me = [m for m in fake_fcm.delivered if m["token"] == "my-phone"]
     assert sorted(m["data"]["status"] for m in to_me) == ["acknowledged", "resolved"]

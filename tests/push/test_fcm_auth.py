@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import push
 from api.core.db import Database
 from push import FcmSender
-from tests.push.conftest import make_user
+from tests.factories import resident
 from tests.push.test_delivery import TEXTS, devices_of, make_due, outbox
 from tests.support.fake_fcm import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER, FakeFcm, service_account
 
@@ -163,7 +163,7 @@ def test_a_token_without_an_fcm_scope_may_not_send(fake_fcm: FakeFcm, account: d
 
 
 async def one_notification(session: AsyncSession, token: str) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await devices_of(session, uid, (token, "vi"))
     await push.notify(session, user_ids=[uid], kind="started", texts=TEXTS)
     await session.commit()

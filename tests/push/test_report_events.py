@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -13,48 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.core.db import Database
 from api.core.settings import Settings
 from api.notifications.jobs import deadline_warnings
-from api.reports.events import append_event
-from tests.push.conftest import make_user
-from tests.support.areas import make_city
-from tests.support.staff import make_staff
-from tests.support.world import Report, insert_report
+from tests.factories import insert_report, make_city, report_event, resident, staff
 
 
 @pytest.fixture
 async def city(db_conn: AsyncConnection) -> AsyncIterator[None]:
     await make_city(db_conn)
     yield
-
-
-async def event(
-    session: AsyncSession,
-    report: Report,
-    kind: str,
-    *,
-    actor: uuid.UUID | None = None,
-    public: bool = True,
-    message: str | None = None,
-    reason: str | None = None,
-    status: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Append an event through the services' own path (event and notifications in one transaction)."""
-    if status:
-        await session.execute(
-            text("UPDATE reports SET status = :s WHERE id = :r"), {"s": status, "r": report.id}
-        )
-    await append_event(
-        session,
-        report.id,
-        kind,
-        actor_id=actor,
-        actor_role="officer",
-        to_status=status,
-        public_message=message,
-        reason=reason,
-        is_public=public,
-        data=data or {},
-    )
 
 
 async def inbox(session: AsyncSession, user: uuid.UUID) -> list[tuple[str, str, str]]:
@@ -70,18 +34,18 @@ async def inbox(session: AsyncSession, user: uuid.UUID) -> list[tuple[str, str, 
 async def test_public_events_reach_reporter_and_followers_not_the_actor(
     city: None, db_conn: AsyncConnection, session: AsyncSession
 ) -> None:
-    reporter = await make_user(session)
-    follower = await make_user(session, locale="en")
-    officer, _ = await make_staff(db_conn, "officer", ["W1"])
+    reporter = (await resident(session)).id
+    follower = (await resident(session, locale="en")).id
+    officer, _ = await staff(db_conn, "officer", ["W1"])
     report = await insert_report(db_conn, "W1", reporter_id=reporter)
     await session.execute(
         text("INSERT INTO report_follows (report_id, user_id) VALUES (:r, :u)"),
         {"r": report.id, "u": follower},
     )
 
-    await event(session, report, "resolved", actor=officer, status="resolved", message="Đã vá ổ gà")
-    await event(session, report, "commented", actor=officer, public=False, message="ghi chú nội bộ")
-    await event(session, report, "assigned", actor=officer)
+    await report_event(session, report, "resolved", actor=officer, status="resolved", message="Đã vá ổ gà")
+    await report_event(session, report, "commented", actor=officer, public=False, message="ghi chú nội bộ")
+    await report_event(session, report, "assigned", actor=officer)
 
     for user in (reporter, follower):
         [(kind, title_en, body_vi)] = await inbox(session, user)
@@ -95,12 +59,14 @@ async def test_public_events_reach_reporter_and_followers_not_the_actor(
 async def test_rejection_carries_the_reason_and_a_merge_names_the_survivor(
     city: None, db_conn: AsyncConnection, session: AsyncSession
 ) -> None:
-    reporter = await make_user(session)
-    officer, _ = await make_staff(db_conn, "officer", ["W1"])
+    reporter = (await resident(session)).id
+    officer, _ = await staff(db_conn, "officer", ["W1"])
     dup = await insert_report(db_conn, "W1", reporter_id=reporter)
     main = await insert_report(db_conn, "W1")
-    await event(session, dup, "rejected", actor=officer, status="rejected", reason="Không thuộc thẩm quyền")
-    await event(session, dup, "merged", actor=officer, status="duplicate", data={"into": str(main.id)})
+    await report_event(
+        session, dup, "rejected", actor=officer, status="rejected", reason="Không thuộc thẩm quyền"
+    )
+    await report_event(session, dup, "merged", actor=officer, status="duplicate", data={"into": str(main.id)})
     got = {kind: body for kind, _, body in await inbox(session, reporter)}
     assert set(got) == {"rejected", "merged"}
     assert got["rejected"] == f"{dup.code}: Không thuộc thẩm quyền"
@@ -110,49 +76,49 @@ async def test_rejection_carries_the_reason_and_a_merge_names_the_survivor(
 async def test_officers_of_the_ward_hear_of_new_transferred_and_reopened_cases(
     city: None, db_conn: AsyncConnection, session: AsyncSession
 ) -> None:
-    w1, _ = await make_staff(db_conn, "officer", ["W1"])
-    w2, _ = await make_staff(db_conn, "officer", ["W2"])
-    province, _ = await make_staff(db_conn, "officer", ["T1"])  # scope above the ward covers it
-    leader, _ = await make_staff(db_conn, "leader", ["T1"])
-    reporter = await make_user(session)
+    w1, _ = await staff(db_conn, "officer", ["W1"])
+    w2, _ = await staff(db_conn, "officer", ["W2"])
+    province, _ = await staff(db_conn, "officer", ["T1"])  # scope above the ward covers it
+    leader, _ = await staff(db_conn, "leader", ["T1"])
+    reporter = (await resident(session)).id
     report = await insert_report(db_conn, "W1", reporter_id=reporter)
 
-    await event(session, report, "created", actor=reporter, status="new")
+    await report_event(session, report, "created", actor=reporter, status="new")
     assert [k for k, _, _ in await inbox(session, w1)] == ["officer_created"]
     assert [k for k, _, _ in await inbox(session, province)] == ["officer_created"]
     assert await inbox(session, w2) == [] and await inbox(session, leader) == []
     assert await inbox(session, reporter) == []  # not told about their own report's creation
 
     await session.execute(text("UPDATE reports SET ward_code = 'W2' WHERE id = :r"), {"r": report.id})
-    await event(
+    await report_event(
         session, report, "transferred", actor=w1, status="new", data={"from_ward": "W1", "to_ward": "W2"}
     )
     assert [k for k, _, _ in await inbox(session, w2)] == ["officer_transferred"]
     assert [k for k, _, _ in await inbox(session, w1)] == ["officer_created"]  # the actor: nothing new
     assert [k for k, _, _ in await inbox(session, reporter)] == ["transferred"]
 
-    await event(session, report, "reopened", actor=reporter, status="new")
+    await report_event(session, report, "reopened", actor=reporter, status="new")
     assert sorted(k for k, _, _ in await inbox(session, w2)) == ["officer_reopened", "officer_transferred"]
 
 
 async def test_followers_of_a_hidden_case_are_not_told(
     city: None, db_conn: AsyncConnection, session: AsyncSession
 ) -> None:
-    reporter, follower = await make_user(session), await make_user(session)
+    reporter, follower = (await resident(session)).id, (await resident(session)).id
     report = await insert_report(db_conn, "W1", reporter_id=reporter, visibility="hidden")
     await session.execute(
         text("INSERT INTO report_follows (report_id, user_id) VALUES (:r, :u)"),
         {"r": report.id, "u": follower},
     )
-    await event(session, report, "acknowledged", status="acknowledged")
+    await report_event(session, report, "acknowledged", status="acknowledged")
     assert len(await inbox(session, reporter)) == 1 and await inbox(session, follower) == []
 
 
 async def test_deadline_warnings_are_sent_once_per_stage(
     city: None, db_conn: AsyncConnection, session: AsyncSession, database: Database, settings: Settings
 ) -> None:
-    officer, _ = await make_staff(db_conn, "officer", ["W1"])
-    other, _ = await make_staff(db_conn, "officer", ["W3"])
+    officer, _ = await staff(db_conn, "officer", ["W1"])
+    other, _ = await staff(db_conn, "officer", ["W3"])
     late = await insert_report(db_conn, "W1")
     soon = await insert_report(db_conn, "W1")
     calm = await insert_report(db_conn, "W1")

@@ -20,7 +20,7 @@ from sqlalchemy import text
 import push
 from api.core.db import Database, make_engine
 from push import Text
-from tests.push.conftest import make_user
+from tests.factories import resident
 from tests.support.fake_fcm import FakeFcm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ async def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     db = Database(make_engine(fresh_db, pool_size=2, max_overflow=0))
     try:
         async with db.session() as s:
-            users = [await make_user(s) for _ in range(N_USERS)]
+            users = [(await resident(s)).id for _ in range(N_USERS)]
             for i, uid in enumerate(users):
                 for j, locale in enumerate(("vi", "en")):
                     await push.register_device(

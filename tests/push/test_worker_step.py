@@ -13,14 +13,14 @@ from api import worker
 from api.core.db import Database
 from api.core.settings import Settings
 from push import Text
-from tests.push.conftest import make_user
+from tests.factories import resident
 from tests.support.fake_fcm import FakeFcm
 
 
 async def test_worker_round_delivers_with_credentials_and_skips_without(
     session: AsyncSession, database: Database, settings: Settings, fake_fcm: FakeFcm, fcm_credentials: Path
 ) -> None:
-    uid = await make_user(session)
+    uid = (await resident(session)).id
     await push.register_device(session, user_id=uid, token="tok-w", platform="ios", locale="en")
     await push.notify(
         session, user_ids=[uid], kind="started", texts={"vi": Text("A", "B"), "en": Text("C", "D")}

@@ -9,9 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.core.db import Database
 from api.core.settings import Settings
 from api.reports.jobs import close_unconfirmed
-from tests.reports.helpers import resident, set_state
-from tests.support.areas import make_city
-from tests.support.world import insert_report
+from tests.factories import insert_report, make_city, resident, set_state
 
 
 async def test_auto_close_after_seven_days(

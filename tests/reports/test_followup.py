@@ -6,10 +6,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.core.test_service import assert_error_shape
-from tests.reports.helpers import resident, set_state
-from tests.support.areas import make_city
-from tests.support.world import insert_report
+from tests.assertions import assert_error_shape
+from tests.factories import insert_report, make_city, resident, set_state
 
 
 async def test_follow_counts(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:

@@ -8,10 +8,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.core.test_service import assert_error_shape
-from tests.reports.helpers import resident
-from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, centre, make_city
-from tests.support.world import insert_report
+from tests.assertions import assert_error_shape
+from tests.factories import ORIGIN_LAT, ORIGIN_LNG, centre, insert_report, make_city, resident
 
 
 async def codes(client: httpx.AsyncClient, query: str, **kw: object) -> list[str]:

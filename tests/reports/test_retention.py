@@ -22,10 +22,7 @@ from api.reports import retention
 from api.reports.jobs import erase_expired
 from media.storage import LocalStorage, new_key
 from moderation import REDACTED
-from tests.reports.helpers import resident
-from tests.support.areas import make_city
-from tests.support.staff import make_staff
-from tests.support.world import Report, insert_report
+from tests.factories import Report, insert_report, make_city, resident, staff
 
 NAME, PHONE = "Nguyễn Văn An", "0901234567"
 NOW = datetime.now(UTC)
@@ -115,7 +112,7 @@ async def test_reports_closed_past_retention_lose_their_personal_data(
     uid, me = await resident(client, "reporter")
     assert (await client.patch("/v1/me", json={"display_name": NAME, "phone": PHONE}, headers=me)).is_success
     follower, _ = await resident(client, "follower")
-    officer, officer_h = await make_staff(db_conn, "officer", ["W1"])
+    officer, officer_h = await staff(db_conn, "officer", ["W1"])
     store = config_for(settings).storage
     assert isinstance(store, LocalStorage)
 

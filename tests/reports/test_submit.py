@@ -22,11 +22,9 @@ from api.app import create_app
 from api.core.db import make_engine
 from api.core.fastpath import with_fast_paths
 from api.core.settings import Settings
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.core.test_service import assert_error_shape
-from tests.reports.helpers import resident
-from tests.support.areas import ORIGIN_LAT, ORIGIN_LNG, centre, make_city
-from tests.support.staff import make_staff
+from tests.factories import ORIGIN_LAT, ORIGIN_LNG, centre, make_city, resident, staff
 
 LAT, LNG = centre("W2")
 
@@ -282,7 +280,7 @@ async def test_fast_path_hands_unusual_requests_to_litestar(app: Litestar, db_co
         httpx.AsyncClient(transport=alone, base_url="http://testserver") as plain,
     ):
         _, me = await resident(client)
-        _, officer = await make_staff(db_conn, "officer", ["W2"])
+        _, officer = await staff(db_conn, "officer", ["W2"])
         requests: list[tuple[dict[str, str], bytes]] = [
             ({**me, "content-type": "application/json"}, b'{"category": "ngap-nuoc", "lat": '),  # malformed
             ({**me, "content-type": "application/json"}, json.dumps(body(lat=95)).encode()),  # invalid

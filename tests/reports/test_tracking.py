@@ -8,11 +8,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.core.test_service import assert_error_shape
-from tests.reports.helpers import resident
-from tests.support.areas import make_city
-from tests.support.staff import make_staff
-from tests.support.world import insert_report
+from tests.assertions import assert_error_shape
+from tests.factories import insert_report, make_city, resident, staff
 
 
 async def _add_event(db_conn: AsyncConnection, report_id: uuid.UUID, message: str, note: str) -> None:
@@ -46,10 +43,10 @@ async def test_public_view_hides_an_anonymous_reporter_and_internal_notes(
     assert own["reporter"]["id"] == str(uid) and own["reporter"]["display_name"] == "Chị Lan"
     assert own["anonymous"] is True and "gọi đội" not in str(own)  # residents never see notes
 
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
-    staff = (await client.get(f"/v1/reports/{rep.code}", headers=officer)).json()
-    assert staff["timeline"][1]["note"] == "gọi đội điện chiếu sáng"
-    _, other = await make_staff(db_conn, "officer", ["W2"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
+    seen = (await client.get(f"/v1/reports/{rep.code}", headers=officer)).json()
+    assert seen["timeline"][1]["note"] == "gọi đội điện chiếu sáng"
+    _, other = await staff(db_conn, "officer", ["W2"])
     outsider = (await client.get(f"/v1/reports/{rep.code}", headers=other)).json()
     assert "reporter" not in outsider and "gọi đội" not in str(outsider)
 
@@ -79,9 +76,9 @@ async def test_held_reports_are_404_to_the_public_but_not_to_the_reporter(
     assert_error_shape(await client.get(f"/v1/reports/{rep.code}", headers=stranger), 404, "report_not_found")
     mine = await client.get(f"/v1/reports/{rep.code}", headers=me)
     assert mine.status_code == 200 and mine.json()["visibility"] == "pending_review"
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, officer = await staff(db_conn, "officer", ["W1"])
     assert (await client.get(f"/v1/reports/{rep.code}", headers=officer)).status_code == 200
-    _, other = await make_staff(db_conn, "officer", ["W3"])
+    _, other = await staff(db_conn, "officer", ["W3"])
     assert_error_shape(await client.get(f"/v1/reports/{rep.code}", headers=other), 404, "report_not_found")
     assert_error_shape(await client.get(f"/v1/reports/{rep.code}/qr.png"), 404, "report_not_found")
 

@@ -10,15 +10,15 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import QueuePool
 
 from api.app import create_app
-from api.core.db import Database
+from api.core.db import Database, make_engine
 from api.core.settings import Settings
 from api.run import cli
+from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.core.test_service import assert_error_shape
-from tests.support.areas import make_city
-from tests.support.staff import make_resident, make_staff
+from tests.factories import make_city, resident, staff
 
 PASSWORD = "correct horse battery"
 
@@ -38,7 +38,7 @@ async def test_login_issues_tokens_that_work_and_rotate(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    uid, _ = await make_staff(db_conn, "officer", ["W1"], username="lan.nguyen", password=PASSWORD)
+    uid, _ = await staff(db_conn, "officer", ["W1"], username="lan.nguyen", password=PASSWORD)
     r = await login(client, "Lan.Nguyen", PASSWORD)  # usernames are case-free
     assert r.status_code == 200, r.text
     tokens = r.json()
@@ -52,13 +52,13 @@ async def test_login_issues_tokens_that_work_and_rotate(
 
 
 async def test_failures_are_indistinguishable(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
-    await make_staff(db_conn, "admin", username="root1", password=PASSWORD)
+    await staff(db_conn, "admin", username="root1", password=PASSWORD)
     wrong = await login(client, "root1", "not the password")
     unknown = await login(client, "nobody-here", "not the password")
     assert_error_shape(wrong, 401, "invalid_credentials")
     assert wrong.json() == unknown.json()
     # residents have no password and cannot sign in this way
-    await make_resident(db_conn)
+    await resident(db_conn)
     assert_error_shape(await login(client, "", "x"), 400, "validation_error")
 
 
@@ -66,7 +66,7 @@ async def test_lockout_after_repeated_failures(
     settings: Settings, database: Database, db_conn: AsyncConnection
 ) -> None:
     app = create_app(settings.with_(login_max_failures=3, login_lockout_minutes=10), database=database)
-    uid, _ = await make_staff(db_conn, "leader", [], username="locky", password=PASSWORD)
+    uid, _ = await staff(db_conn, "leader", [], username="locky", password=PASSWORD)
     async with serving(app) as client:
         # two failures, then a success resets the count
         for _ in range(2):
@@ -97,8 +97,8 @@ async def test_disabled_user_is_refused_and_signed_out(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, admin = await make_staff(db_conn, "admin")
-    uid, _ = await make_staff(db_conn, "officer", ["W1"], username="off1", password=PASSWORD)
+    _, admin = await staff(db_conn, "admin")
+    uid, _ = await staff(db_conn, "officer", ["W1"], username="off1", password=PASSWORD)
     tokens = (await login(client, "off1", PASSWORD)).json()
     officer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert (await client.get("/v1/officer/queue", headers=officer)).status_code == 200
@@ -111,6 +111,93 @@ async def test_disabled_user_is_refused_and_signed_out(
     assert_error_shape(r, 401, "invalid_refresh_token")
     r = await client.patch(f"/v1/admin/users/{uid}", json={"disabled": False}, headers=admin)
     assert (await login(client, "off1", PASSWORD)).status_code == 200
+
+
+async def test_a_role_change_or_a_password_reset_ends_the_tokens_already_issued(
+    client: httpx.AsyncClient, db_conn: AsyncConnection
+) -> None:
+    await make_city(db_conn)
+    _, admin = await staff(db_conn, "admin")
+    uid, _ = await staff(db_conn, "leader", ["T1"], username="role1", password=PASSWORD)
+    tokens = (await login(client, "role1", PASSWORD)).json()
+    assert (await client.get("/v1/officer/queue", headers=auth(tokens))).status_code == 200
+    r = await client.patch(f"/v1/admin/users/{uid}", json={"role": "officer"}, headers=admin)
+    assert r.status_code == 200
+    # the token says "leader": refused; the refresh token still works and gives the new role
+    assert_error_shape(await client.get("/v1/officer/queue", headers=auth(tokens)), 401, "invalid_token")
+    r = await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200 and r.json()["role"] == "officer"
+    officer = r.json()
+    assert (await client.get("/v1/officer/queue", headers=auth(officer))).status_code == 200
+    # a scope change alone keeps the tokens (they do not carry the scope)
+    r = await client.patch(f"/v1/admin/users/{uid}", json={"areas": ["W1"]}, headers=admin)
+    assert (await client.get("/v1/officer/queue", headers=auth(officer))).status_code == 200
+
+    r = await client.post(
+        f"/v1/admin/users/{uid}/password", json={"password": "a new passphrase"}, headers=admin
+    )
+    assert r.status_code == 204
+    assert_error_shape(await client.get("/v1/officer/queue", headers=auth(officer)), 401, "invalid_token")
+    fresh = (await login(client, "role1", "a new passphrase")).json()
+    assert (await client.get("/v1/officer/queue", headers=auth(fresh))).status_code == 200
+
+
+async def test_a_sign_in_flood_from_one_address_is_429(settings: Settings, database: Database) -> None:
+    app = create_app(settings.with_(login_rate_per_ip_minute=2), database=database)
+    async with serving(app) as client:
+        for _ in range(2):
+            assert_error_shape(
+                await login(client, "nobody-here", "not the password"), 401, "invalid_credentials"
+            )
+        r = await login(client, "nobody-here", "not the password")
+        err = assert_error_shape(r, 429, "rate_limited")
+        assert 1 <= int(r.headers["retry-after"]) <= 60 and err["details"]["window_s"] == 60
+
+
+async def test_the_password_is_checked_with_no_connection_held(
+    settings: Settings, fresh_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes a core for tens of milliseconds: meanwhile the sign-in holds no pooled connection,
+    no session's turn and no row lock."""
+    from api.staff import service
+
+    engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            uid, _ = await staff(conn, "admin", username="held", password=PASSWORD)
+    finally:
+        await engine.dispose()
+    app = create_app(settings, database_url=fresh_db)
+    seen: list[tuple[int, bool]] = []
+    verify = service.verify_password
+
+    def watching(stored: str | None, password: str) -> bool:
+        db: Database = app.state.db
+        pool, turns = db.engine.pool, db._turns
+        assert isinstance(pool, QueuePool)
+        seen.append((pool.checkedout(), turns is None or not turns.locked()))
+        return verify(stored, password)
+
+    monkeypatch.setattr(service, "verify_password", watching)
+    async with serving(app) as client:
+        db: Database = app.state.db
+        db._turns = asyncio.Semaphore(1)  # one session at a time: a held turn would show
+        assert (await login(client, "held", PASSWORD)).status_code == 200
+        assert_error_shape(await login(client, "held", "wrong password"), 401, "invalid_credentials")
+        assert_error_shape(await login(client, "nobody", "wrong password"), 401, "invalid_credentials")
+    assert seen == [(0, True)] * 3
+    engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text("SELECT failed_logins, last_login_at IS NOT NULL FROM users WHERE id = :id"),
+                    {"id": uid},
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert tuple(row) == (1, True)
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -156,7 +243,7 @@ async def test_cli_creates_the_first_admin(
 
 async def test_admin_creates_updates_and_resets(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     await make_city(db_conn)
-    admin_id, admin = await make_staff(db_conn, "admin")
+    admin_id, admin = await staff(db_conn, "admin")
     body = {
         "username": "Minh.Tran",
         "password": PASSWORD,
@@ -231,13 +318,13 @@ async def test_admin_creates_updates_and_resets(client: httpx.AsyncClient, db_co
 async def test_list_filters_and_leader_scope(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
     await make_city(db_conn)
     await make_city_two(db_conn)
-    _, admin = await make_staff(db_conn, "admin", username="adm")
-    await make_staff(db_conn, "officer", ["W1"], username="o-w1", display_name="Lê Văn Đức")
-    await make_staff(db_conn, "officer", ["W2"], username="o-w2")
-    await make_staff(db_conn, "officer", ["X1"], username="o-x1")
-    _, leader = await make_staff(db_conn, "leader", ["T1"], username="lead-t1")
-    _, leader_x = await make_staff(db_conn, "leader", ["X1"], username="lead-x")
-    await make_staff(db_conn, "moderator", [], username="mod")
+    _, admin = await staff(db_conn, "admin", username="adm")
+    await staff(db_conn, "officer", ["W1"], username="o-w1", display_name="Lê Văn Đức")
+    await staff(db_conn, "officer", ["W2"], username="o-w2")
+    await staff(db_conn, "officer", ["X1"], username="o-x1")
+    _, leader = await staff(db_conn, "leader", ["T1"], username="lead-t1")
+    _, leader_x = await staff(db_conn, "leader", ["X1"], username="lead-x")
+    await staff(db_conn, "moderator", [], username="mod")
 
     def names(r: httpx.Response) -> list[str]:
         assert r.status_code == 200, r.text
@@ -289,10 +376,10 @@ async def test_roles_other_than_admin_are_refused(
     app: Litestar, client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
     await make_city(db_conn)
-    _, resident = await make_resident(db_conn)
-    _, officer = await make_staff(db_conn, "officer", ["W1"])
+    _, someone = await resident(db_conn)
+    _, officer = await staff(db_conn, "officer", ["W1"])
     body = {"username": "abc", "password": PASSWORD, "role": "admin"}
     assert_error_shape(await client.post("/v1/admin/users", json=body), 401, "unauthorized")
-    for headers in (resident, officer):
+    for headers in (someone, officer):
         assert_error_shape(await client.post("/v1/admin/users", json=body, headers=headers), 403, "forbidden")
         assert_error_shape(await client.get("/v1/admin/users", headers=headers), 403, "forbidden")

@@ -17,6 +17,8 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from api.core import migrate
+from api.core.db import make_engine
 from api.core.embedded_pg import Cluster, free_port
 
 
@@ -55,6 +57,17 @@ async def create_database(admin_url: str, name: str, template: str | None = None
     finally:
         await conn.close()
     return db_url(admin_url, name)
+
+
+async def create_migrated_database(admin_url: str, name: str) -> str:
+    """A new database `name` migrated to head (`api.core.migrate`); its URL."""
+    url = await create_database(admin_url, name)
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    return url
 
 
 async def drop_database(admin_url: str, name: str) -> None:
