@@ -40,7 +40,7 @@ from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
 from api.reports.http import ReportsController
-from api.review.http import ModerationController
+from api.review.http import FlagController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
 
@@ -59,6 +59,7 @@ ROUTES: list[Any] = [
     AgenciesAdminController,
     HolidaysAdminController,
     ModerationController,
+    FlagController,
     AreasController,
     CaseActionsController,
     OfficerQueueController,

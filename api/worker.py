@@ -24,12 +24,14 @@ def steps() -> list[tuple[str, Step]]:
     """The steps, composed here so capabilities never import the app."""
     from api.notifications.jobs import deadline_warnings, deliver_push
     from api.reports.jobs import close_unconfirmed, erase_expired
+    from api.review.jobs import review_alerts
     from api.uploads.jobs import cleanup_media, process_media
 
     return [
         ("push", deliver_push),
         ("deadlines", deadline_warnings),
         ("auto-close", close_unconfirmed),
+        ("review-alerts", review_alerts),
         ("media", process_media),
         ("media-cleanup", cleanup_media),
         ("retention", erase_expired),

@@ -171,7 +171,8 @@ async def sql_run(
                     "lng": lng, "lat": lat, "accuracy_m": 10.0, "ward_code": ward, "agency_code": None,
                     "near_boundary": False, "snapped_m": None, "visibility": "public", "anonymous": False,
                     "ack_due_at": now, "resolve_due_at": now, "search_text": search_text, "now": now,
-                    "key": key, "response": json.dumps({"id": str(rid)}), **events.event_params(event),
+                    "key": key, "response": json.dumps({"id": str(rid)}), "held_for": "[]",
+                    **events.event_params(event),
                 }  # fmt: skip
                 await conn.fetchrow(sql.WRITE.sql, *sql.WRITE.args(write))
             finished = time.perf_counter()

@@ -1,5 +1,28 @@
-"""Moderation: automatic screening of residents' text; moderators review what it holds back."""
+"""Moderation: what of residents' text the public may read.
 
-from moderation.screen import REDACTED, Screening, fold, redact, screen_text
+- `mask(text)`: personal data (phones, e-mails, ID numbers, plates, bank accounts) replaced by labels,
+  with the spans found; `find_personal(text)` the spans alone.
+- `screen_text(*texts)`: abusive language, which holds a text for a moderator.
+- `fold(text)`: the accent-free fold that screening and search share.
+"""
 
-__all__ = ["REDACTED", "Screening", "fold", "redact", "screen_text"]
+from moderation.mask import KINDS, LABELS, REDACTED, Masked, Span, mask, redact
+from moderation.mask import find as find_personal
+from moderation.screen import ABUSIVE, FLAGGED, Screening, screen_text
+from moderation.text import fold
+
+__all__ = [
+    "ABUSIVE",
+    "FLAGGED",
+    "KINDS",
+    "LABELS",
+    "REDACTED",
+    "Masked",
+    "Screening",
+    "Span",
+    "find_personal",
+    "fold",
+    "mask",
+    "redact",
+    "screen_text",
+]

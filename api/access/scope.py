@@ -12,7 +12,8 @@ query, list, count, export, tile, queue and notification:
 - SQL: `scope` (a report alias), `review_scope` (the moderation queue), `area_scope` (an area code),
   `staff_scope` (staff accounts a viewer may read) with `holding_area_under` (the staff list's area
   filter), and `granted_staff`, the rule read backwards (who is given a report: notification
-  recipients, assignees). Each is rendered once per shape (cached), so a `sql.py` may embed it;
+  recipients, assignees), `reviewers` the review rule read backwards (who is told what waits). Each
+  is rendered once per shape (cached), so a `sql.py` may embed it;
 - the same, as SQLAlchemy clauses with their parameters bound, for statements built with expressions:
   `scope_clause`, `review_clause`, `area_clause`, `staff_clause`, `holding_area_under_clause`,
   `granted_staff_ids` (a report aliased `r` is `api.reports.models.ReportAsR`);
@@ -221,6 +222,18 @@ def _granted_sql(roles: tuple[str, ...], ward: str, agency: str, via: tuple[Rela
     return (
         f"SELECT u.id FROM users u WHERE u.role IN ({_literals(roles)}) AND NOT u.disabled "
         f"AND u.id IN ({grantees})"
+    )
+
+
+@cache
+def reviewers(*, ward: str, agency: str) -> str:
+    """SQL: SELECT of the ids of the enabled moderators who review a report of the ward `ward` routed
+    to `agency` (SQL expressions): those whose grants cover it, and those holding no grant at all."""
+    ungranted = " AND ".join(f"NOT {rel.held_sql('u.id')}" for rel in RELATIONS)
+    return (
+        f"{granted_staff(REVIEWS_ALL_UNGRANTED, ward=ward, agency=agency)} UNION "
+        f"SELECT u.id FROM users u WHERE u.role IN ({_literals(REVIEWS_ALL_UNGRANTED)}) AND NOT u.disabled "
+        f"AND {ungranted}"
     )
 
 

@@ -151,6 +151,10 @@ async def act(
                 {"reasons": list(states.REJECT_REASONS)},
             )
         sets["closed_at"] = now
+        if req.reason == "inappropriate_content":
+            # the text is not fit for the public: the report leaves the public record
+            sets["visibility"] = "hidden"
+            data["to_visibility"] = "hidden"
     elif req.action == "transfer":
         await _check_transfer(session, principal, row, req)
         ack_due, resolve_due = await _deadlines(session, row.category_code, now)

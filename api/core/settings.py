@@ -62,6 +62,7 @@ class Settings:
     auto_close_days: int = 7
     # Personal data of reports closed longer than this is erased by the worker (api/reports/retention.py)
     retention_days: int = 730
+    review_alert_min: int = 30  # moderators are told when text has waited for review this long
     timezone: str = "Asia/Ho_Chi_Minh"  # local days and times (api.core.clock)
     # --- media ---
     media_dir: Path = Path(".data/media")
@@ -151,6 +152,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}REGISTER_RATE_PER_IP_MINUTE and {PREFIX}LOGIN_RATE_PER_IP_MINUTE must be at least 1"
         )
+    if s.review_alert_min < 1:
+        raise SettingsError(f"{PREFIX}REVIEW_ALERT_MIN must be at least 1 (minutes)")
     if not (1 <= s.push_batch_size <= 500):
         raise SettingsError(f"{PREFIX}PUSH_BATCH_SIZE must be between 1 and 500, got {s.push_batch_size}")
     if s.retention_days <= s.reopen_window_days:

@@ -26,6 +26,7 @@ from api.access.models import User
 from api.core import pagination
 from api.core.errors import AppError
 from api.core.pagination import Instant
+from api.core.text import public
 from api.notifications import sql
 from api.notifications import texts as t
 from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
@@ -71,7 +72,11 @@ async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
         # followers only while the case is public (a hidden case tells its reporter alone)
         users = _without([ev["reporter_id"], *(ev["followers"] or ())], ev["actor_id"])
         if users:
+            # what residents are told of a message is what the public reads of it
             message, reason = ev["public_message"], ev["reason"] or ev["public_message"]
+            message, reason = (
+                (public(message), public(reason)) if ev["text_status"] == "shown" else (None, None)
+            )
             msg_vi = t.clip(message, t.QUOTE_MAX) if message else ""
             reason = t.clip(reason, t.QUOTE_MAX) if reason else ""
             into = await _merged_into(session, data) if kind == "merged" else ""

@@ -38,7 +38,7 @@ def _kinds(kinds: frozenset[str]) -> str:
 
 # `officers` for kinds that reach officers, `followers` for public events of a public case.
 EVENT_FACTS = f"""
-SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data,
+SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data, e.text_status,
        r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
        c.name_vi AS category_vi, c.name_en AS category_en,
        w.name AS ward_name,

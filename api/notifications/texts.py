@@ -126,6 +126,23 @@ OFFICER: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+# To moderators, about text waiting for review longer than PHANANH_REVIEW_ALERT_MIN; {minutes}.
+MODERATOR: dict[str, tuple[str, str, str, str]] = {
+    "review_report": (
+        "Phản ánh chờ duyệt",
+        "{code}: chờ kiểm duyệt đã hơn {minutes} phút.",
+        "Report awaiting review",
+        "{code}: waiting for review for over {minutes} min.",
+    ),
+    "review_message": (
+        "Nội dung chờ duyệt",
+        "{code}: một nội dung của người dân chờ kiểm duyệt đã hơn {minutes} phút.",
+        "Message awaiting review",
+        "{code}: a resident's message has waited for review for over {minutes} min.",
+    ),
+}
+
+
 def render(template: tuple[str, str, str, str], vi: dict[str, str], en: dict[str, str]) -> dict[str, Text]:
     """Fill a template; `vi` / `en` hold the parameters in each language."""
     tv, bv, te, be = template

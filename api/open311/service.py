@@ -13,6 +13,7 @@ from api.catalogue.models import Agency, Category
 from api.core.status import CLOSED, OPEN, values
 from api.reports import sql as reports_sql
 from api.reports.models import ReportAsR, ReportEvent
+from api.reports.views import public_event_text, public_report_text
 from geo import Area
 
 MAX_SPAN = timedelta(days=90)  # the spec's limit on start_date..end_date, and its default window
@@ -150,7 +151,7 @@ async def service_requests(session: AsyncSession, q: RequestQuery, english: bool
     e = ReportEvent
     notes = (
         select(e.public_message)
-        .where(e.report_id == r.id, e.is_public, e.public_message.is_not(None))
+        .where(e.report_id == r.id, e.is_public, e.public_message.is_not(None), e.text_status == "shown")
         .order_by(e.created_at.desc())
         .limit(1)
         .scalar_subquery()
@@ -165,6 +166,8 @@ async def service_requests(session: AsyncSession, q: RequestQuery, english: bool
             Category.name_en.label("category_en"),
             r.description,
             r.address,
+            r.public_description,
+            r.public_address,
             func.ST_Y(r.geom).label("lat"),
             func.ST_X(r.geom).label("lng"),
             r.created_at,
@@ -199,19 +202,23 @@ def _iso(value: datetime | None) -> str | None:
 
 def _record(r: Any, english: bool) -> dict[str, Any]:
     closed = r.status in CLOSED
+    description, address = public_report_text(
+        r.description, r.address, r.public_description, r.public_address
+    )
+    notes, _ = public_event_text(r.notes, None, "shown")
     return {
         "service_request_id": r.code,
         "status": "closed" if closed else "open",
-        "status_notes": r.notes or "",
+        "status_notes": notes or "",
         "service_name": (r.category_en if english else r.category_vi) or r.category_vi,
         "service_code": r.category_code,
-        "description": r.description,
+        "description": description,
         "agency_responsible": r.responsible_en if english else r.responsible_vi,
         "service_notice": "",
         "requested_datetime": _iso(r.created_at),
         "updated_datetime": _iso(r.closed_at if closed and r.closed_at else r.updated_at),
         "expected_datetime": _iso(r.resolve_due_at),
-        "address": r.address or "",
+        "address": address or "",
         "address_id": "",
         "zipcode": "",
         "lat": round(float(r.lat), 6),

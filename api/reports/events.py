@@ -4,11 +4,16 @@
 trip what the event's notifications need (`api.notifications.sql.EVENT_FACTS`); `notify_event` writes
 them. `append_event` does all of it for a change of an existing case; submission embeds the insert
 in the statement that writes the new report.
+
+What a resident writes into an event (a reopen reason, a rating comment) is screened here, as every
+event passes here: abuse holds that message alone for a moderator (`text_status` held), the case
+goes on.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +22,7 @@ from api.core.db import jsonb
 from api.notifications.service import notify_event
 from api.reports import sql
 from api.reports.models import ReportEvent
+from moderation import screen_text
 
 
 class EventFields(TypedDict, total=False):
@@ -32,7 +38,11 @@ class EventFields(TypedDict, total=False):
 
 
 def new_event(report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]) -> ReportEvent:
-    """An event to write (not in any session); public unless said otherwise."""
+    """An event to write (not in any session); public unless said otherwise. A resident's message
+    that screening finds abusive is held."""
+    held: list[str] = []
+    if fields.get("actor_role") == "resident":
+        held = screen_text(fields.get("public_message"), fields.get("reason")).reasons
     return ReportEvent(
         id=uuid.uuid4(),
         report_id=report_id,
@@ -46,6 +56,9 @@ def new_event(report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]) ->
         reason=fields.get("reason"),
         data=fields.get("data") or {},
         is_public=fields.get("is_public", True),
+        text_status="held" if held else "shown",
+        held_for=held,
+        held_at=datetime.now(UTC) if held else None,
     )
 
 
@@ -64,6 +77,9 @@ def event_params(event: ReportEvent) -> dict[str, Any]:
         "event_reason": event.reason,
         "event_data": jsonb(event.data),
         "event_is_public": event.is_public,
+        "event_text_status": event.text_status,
+        "event_held_for": jsonb(event.held_for),
+        "event_held_at": event.held_at,
     }
 
 

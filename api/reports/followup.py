@@ -20,7 +20,7 @@ from api.reports.schemas import MAX_ADDRESS, MAX_DESCRIPTION
 from api.reports.service import too_long
 from api.reports.views import in_reopen_window
 from api.reports.visibility import load_visible
-from moderation import screen_text
+from moderation import FLAGGED, screen_text
 
 
 def _not_reporter() -> Forbidden:
@@ -60,7 +60,8 @@ async def update_own(
     """The reporter's own changes. Showing or hiding their name: any time. Fixing the description or
     address (a typo, a phone number typed by mistake): only while the case is still `new` and within
     `edit_window_min` of reporting, so officers never work on a text that changes under them. New
-    text is screened again; an edit that trips the screen holds the report for review."""
+    text is screened again (`rescreen`): abuse holds the report for review, and a report held only
+    for what the edit took out is released."""
     if anonymous is None and description is None and address is None:
         raise Unprocessable(
             "Say what to change: anonymous, description or address.",
@@ -95,9 +96,10 @@ async def update_own(
         report.description = description or report.description
         if address is not None:
             report.address = nfc(address)  # "" removes it
+        # the resident's new words replace a moderator's redaction of the old ones
+        report.public_description = report.public_address = None
         screening = screen_text(report.description, report.address)
-        if screening.reasons and report.visibility == "public":  # a moderator's "hidden" stays
-            report.visibility = "pending_review"
+        rescreen(report, screening.reasons)
         report.search_text = search_text(report.description, report.address)
         report.updated_at = datetime.now(UTC)
         await append_event(
@@ -114,6 +116,21 @@ async def update_own(
     await session.commit()
     await session.refresh(report)
     return report
+
+
+def rescreen(report: Report, found: list[str]) -> None:
+    """The report's text was screened again: what screening found now replaces what it found
+    before; a report held for nothing else is released, one held by a person (an officer's flag)
+    keeps waiting, and a moderator's "hidden" stays."""
+    if report.visibility == "hidden":
+        return
+    by_people = [r for r in report.held_for if r == FLAGGED]
+    held = [*found, *by_people]
+    if held and report.visibility == "public":
+        report.visibility, report.held_at = "pending_review", datetime.now(UTC)
+    elif not held and report.visibility == "pending_review":
+        report.visibility, report.held_at = "public", None
+    report.held_for = held
 
 
 async def follow(session: AsyncSession, principal: Principal, code: str) -> Report:
@@ -232,12 +249,22 @@ async def rate(
     now = datetime.now(UTC)
     report.rating, report.rating_comment, report.rated_at = stars, comment, now
     report.updated_at = now
+    # a replaced comment is read nowhere: it no longer waits for a moderator
+    await session.execute(
+        update(ReportEvent)
+        .where(
+            ReportEvent.report_id == report.id, ReportEvent.kind == "rated", ReportEvent.text_status == "held"
+        )
+        .values(text_status="hidden", held_for=[], held_at=None)
+    )
+    # the comment is also the message of its event: screened there, and held or hidden there alone
     await append_event(
         session,
         report.id,
         "rated",
         actor_id=principal.id,
         actor_role=principal.role,
+        public_message=comment,
         data={"stars": stars},
         is_public=False,
     )

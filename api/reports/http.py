@@ -26,7 +26,7 @@ from api.reports import queries, sql
 from api.reports import service as submit
 from api.reports.models import ReportAsR
 from api.reports.schemas import MAX_BODY, ReportCreated, ReportIn
-from api.reports.views import ReportView, render
+from api.reports.views import ReportView, public_report_text, render
 from api.reports.visibility import load_visible, normalise_code
 
 GEOJSON = "application/geo+json"
@@ -90,14 +90,21 @@ Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=100)]
 
 
 def _item(row: Any, english: bool, *, own: bool = False) -> ListItem:
+    """A list row: the resident's own text in their own list, the public's reading elsewhere."""
+    if own:
+        description, address = row.description, row.address
+    else:
+        description, address = public_report_text(
+            row.description, row.address, row.public_description, row.public_address
+        )
     return ListItem(
         id=str(row.id),
         code=row.code,
         category=row.category_code,
         category_name=row.category_en if english else row.category_vi,
         status=row.status,
-        description=row.description,
-        address=row.address,
+        description=description,
+        address=address,
         lat=round(float(row.lat), 6),
         lng=round(float(row.lng), 6),
         ward=row.ward_code,

@@ -37,7 +37,8 @@ from api.core.base import Base, references
 from api.core.status import ALL, OPEN, ReportStatus, sql_in, values
 from api.reports import sql
 
-EMPTY_OBJECT = "{}"  # a jsonb column's server default
+EMPTY_OBJECT = "{}"  # jsonb columns' server defaults
+EMPTY_ARRAY = "[]"
 
 
 class Report(Base):
@@ -88,6 +89,8 @@ class Report(Base):
             "closed_at",
             postgresql_where=and_(column("erased_at").is_(None), column("closed_at").is_not(None)),
         ),
+        # 0010_safety
+        Index("ix_reports_pending", "held_at", postgresql_where=column("visibility") == "pending_review"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -127,6 +130,16 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 0008_retention
+    # 0010_safety. A moderator's redaction of the text the public reads (None: the resident's own,
+    # masked like everything public); the original stays for staff.
+    public_description: Mapped[str | None] = mapped_column(Text)
+    public_address: Mapped[str | None] = mapped_column(Text)
+    # why the report waits for a moderator (abusive_language, flagged) and since when
+    held_for: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=EMPTY_ARRAY)
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+TEXT_STATUSES = ("shown", "held", "hidden")
 
 
 # The report as `r`, for statements that embed hand-written fragments naming it so (the staff scope
@@ -138,7 +151,11 @@ class ReportEvent(Base):
     """Append-only: one row per change of a case."""
 
     __tablename__ = "report_events"
-    __table_args__ = (Index("ix_report_events_report", "report_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_report_events_report", "report_id", "created_at"),
+        CheckConstraint("text_status IN ('shown', 'held', 'hidden')", name="ck_report_events_text_status"),
+        Index("ix_report_events_held", "held_at", postgresql_where=column("text_status") == "held"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -158,6 +175,11 @@ class ReportEvent(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.clock_timestamp()
     )
+    # 0010_safety: its message (public_message, reason) as the public may read it: shown, held for a
+    # moderator (held_for says why), or hidden by one. The event itself stays.
+    text_status: Mapped[str] = mapped_column(Text, default="shown", server_default="shown")
+    held_for: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=EMPTY_ARRAY)
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Follow(Base):

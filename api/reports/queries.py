@@ -159,6 +159,8 @@ async def list_reports(
             r.visibility,
             r.description,
             r.address,
+            r.public_description,
+            r.public_address,
             func.ST_Y(r.geom).label("lat"),
             func.ST_X(r.geom).label("lng"),
             r.ward_code,

@@ -288,6 +288,7 @@ async def submit(
             "now": now,
             "key": key,
             "response": jsonb(body),
+            "held_for": jsonb(screening.reasons),
             **events.event_params(event),
         },
     )

@@ -25,10 +25,12 @@ from geo import sql as geo
 INSERT_EVENT = """
 events AS (
     INSERT INTO report_events (id, report_id, kind, actor_id, actor_role, from_status, to_status,
-                               public_message, internal_note, reason, data, is_public)
+                               public_message, internal_note, reason, data, is_public, text_status,
+                               held_for, held_at)
     VALUES (:event_id, :event_report_id, :event_kind, :event_actor_id, :event_actor_role,
             :event_from_status, :event_to_status, :event_public_message, :event_internal_note,
-            :event_reason, CAST(:event_data AS jsonb), :event_is_public)
+            :event_reason, CAST(:event_data AS jsonb), :event_is_public, :event_text_status,
+            CAST(:event_held_for AS jsonb), :event_held_at)
     RETURNING *
 )"""
 
@@ -93,19 +95,21 @@ STORED = Sql(
     "SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = :user_id AND key = :key"
 )
 
-# The report, the answer stored under its idempotency key (NULL: none) and its "created" event with
-# what the event's notifications need, in one round trip.
+# The report (held for review since :now when its visibility says so, :held_for why), the answer stored
+# under its idempotency key (NULL: none) and its "created" event with what the event's notifications
+# need, in one round trip.
 WRITE = Sql(
     f"""
 WITH report AS (
     INSERT INTO reports (id, code, reporter_id, client_id, category_code, description, address, answers,
                          geom, accuracy_m, ward_code, agency_code, near_boundary, snapped_m, status,
                          visibility, anonymous, ack_due_at, resolve_due_at, search_text, created_at,
-                         updated_at)
+                         updated_at, held_for, held_at)
     VALUES (:id, :code, :reporter_id, :client_id, :category, :description, :address, CAST(:answers AS jsonb),
             ST_SetSRID(ST_MakePoint(CAST(:lng AS float8), CAST(:lat AS float8)), 4326), :accuracy_m,
             :ward_code, :agency_code, :near_boundary, :snapped_m, 'new',
-            :visibility, :anonymous, :ack_due_at, :resolve_due_at, :search_text, :now, :now)
+            :visibility, :anonymous, :ack_due_at, :resolve_due_at, :search_text, :now, :now,
+            CAST(:held_for AS jsonb), CASE WHEN :visibility = 'pending_review' THEN CAST(:now AS timestamptz) END)
     RETURNING *
 ),
 answered AS (

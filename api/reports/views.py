@@ -1,4 +1,10 @@
-"""What a report looks like to the public, to its reporter and to staff."""
+"""What a report looks like to the public, to its reporter and to staff.
+
+Everything residents wrote reaches anyone but staff through `public_report_text` and
+`public_event_text` — the report page, the lists and GeoJSON, Open311 —: personal data masked
+(`api.core.text.public`), a moderator's redaction in place of the original, a message held for
+review or hidden left out. Staff read the original.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from api.catalogue.models import Category
 from api.core.media import config_for
 from api.core.settings import Settings
 from api.core.status import OPEN
+from api.core.text import public
 from api.reports.models import Follow, Report, ReportEvent
 from geo import Area
 
@@ -45,6 +52,17 @@ class TimelineEntry(msgspec.Struct, omit_defaults=True):
     reason: str | None = None
     note: str | msgspec.UnsetType | None = UNSET  # internal note: staff only
     actor_role: str | msgspec.UnsetType = UNSET
+    # its message waits for a moderator ("held") or was hidden by one ("hidden"); absent when shown
+    text_status: str | msgspec.UnsetType = UNSET
+    id: uuid.UUID | msgspec.UnsetType = UNSET  # staff: names the event to a moderation action
+
+
+class PublicText(msgspec.Struct):
+    """What the public reads of the report's text (the full view shows it beside the original)."""
+
+    description: str
+    address: str | None
+    rating_comment: str | None
 
 
 class Reporter(msgspec.Struct, omit_defaults=True):
@@ -81,12 +99,33 @@ class ReportView(msgspec.Struct, omit_defaults=True):
     agency: str | msgspec.UnsetType | None = UNSET
     assignee_id: uuid.UUID | msgspec.UnsetType | None = UNSET
     version: int | msgspec.UnsetType = UNSET
+    public_text: PublicText | msgspec.UnsetType = UNSET
+    # full view: as written; public view: masked, null while held or hidden
     rating_comment: str | msgspec.UnsetType | None = UNSET
     # about the viewer
     following: bool | msgspec.UnsetType = UNSET
     can_confirm: bool | msgspec.UnsetType = UNSET
     can_reopen: bool | msgspec.UnsetType = UNSET
     can_rate: bool | msgspec.UnsetType = UNSET
+
+
+def public_report_text(
+    description: str, address: str | None, public_description: str | None, public_address: str | None
+) -> tuple[str, str | None]:
+    """(description, address) as anyone but staff reads them: a moderator's redaction where there is
+    one, personal data masked either way ("" for an address a moderator removed: None)."""
+    shown = public_description if public_description is not None else description
+    where = public_address if public_address is not None else address
+    return public(shown) or "", public(where) or None
+
+
+def public_event_text(
+    message: str | None, reason: str | None, text_status: str
+) -> tuple[str | None, str | None]:
+    """(message, reason) of an event as anyone but staff reads them: nothing while held or hidden."""
+    if text_status != "shown":
+        return None, None
+    return public(message), public(reason)
 
 
 def is_overdue(report: Report, now: datetime) -> bool:
@@ -136,18 +175,7 @@ async def render(
             .order_by(ReportEvent.created_at, ReportEvent.id)
         )
     ).scalars()
-    timeline = [
-        TimelineEntry(
-            kind=e.kind,
-            created_at=e.created_at,
-            status=e.to_status,
-            message=e.public_message,
-            reason=e.reason if (staff or e.kind in PUBLIC_REASON_KINDS) else None,
-            note=e.internal_note if staff else UNSET,
-            actor_role=e.actor_role or "system" if staff else UNSET,
-        )
-        for e in events
-    ]
+    timeline = [_entry(e, staff) for e in events]
     reporter: Reporter | None = None
     # no reporter once the report's personal data has been erased (api.reports.retention)
     user = await session.get(User, report.reporter_id) if report.reporter_id is not None else None
@@ -161,13 +189,17 @@ async def render(
         )
     elif not report.anonymous:
         reporter = Reporter(display_name=user.display_name if user else None)
+    shown_description, shown_address = public_report_text(
+        report.description, report.address, report.public_description, report.public_address
+    )
+    shown_comment = await _public_rating_comment(session, report)
     view = ReportView(
         id=report.id,
         code=report.code,
         category=Named(report.category_code, cat_en if english else cat_vi),
         status=report.status,
-        description=report.description,
-        address=report.address,
+        description=report.description if full else shown_description,
+        address=report.address if full else shown_address,
         lat=round(float(lat), 6),
         lng=round(float(lng), 6),
         ward=Named(report.ward_code, ward_name),
@@ -188,6 +220,7 @@ async def render(
         ),
         timeline=timeline,
         reporter=reporter,
+        rating_comment=shown_comment,
     )
     if full:
         view.visibility = report.visibility
@@ -199,6 +232,7 @@ async def render(
         view.assignee_id = report.assignee_id
         view.version = report.version
         view.rating_comment = report.rating_comment
+        view.public_text = PublicText(shown_description, shown_address, shown_comment)
     if viewer is not None:
         view.following = bool(
             await session.scalar(
@@ -213,6 +247,38 @@ async def render(
             view.can_reopen = report.status in ("resolved", "closed") and window
             view.can_rate = report.status in ("resolved", "closed")
     return view
+
+
+def _entry(e: ReportEvent, staff: bool) -> TimelineEntry:
+    if staff:
+        message, reason = e.public_message, e.reason
+    else:
+        message, reason = public_event_text(e.public_message, e.reason, e.text_status)
+    return TimelineEntry(
+        kind=e.kind,
+        created_at=e.created_at,
+        status=e.to_status,
+        message=message,
+        reason=reason if (staff or e.kind in PUBLIC_REASON_KINDS) else None,
+        note=e.internal_note if staff else UNSET,
+        actor_role=e.actor_role or "system" if staff else UNSET,
+        text_status=UNSET if e.text_status == "shown" else e.text_status,
+        id=e.id if staff else UNSET,
+    )
+
+
+async def _public_rating_comment(session: AsyncSession, report: Report) -> str | None:
+    """The rating comment as the public reads it: its `rated` event says whether it is shown."""
+    if not report.rating_comment:
+        return None
+    status = await session.scalar(
+        select(ReportEvent.text_status)
+        .where(ReportEvent.report_id == report.id, ReportEvent.kind == "rated")
+        .order_by(ReportEvent.created_at.desc(), ReportEvent.id.desc())
+        .limit(1)
+    )
+    message, _ = public_event_text(report.rating_comment, None, status or "shown")
+    return message
 
 
 async def _merged_into(

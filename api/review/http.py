@@ -1,4 +1,5 @@
-"""Moderation review endpoints (moderators and admins)."""
+"""Moderation over HTTP: the review queue and moderators' decisions (moderators and admins); flags
+from officers and leaders."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from api.access.tokens import Principal
 from api.core.openapi import errors
 from api.core.pagination import Cursor
 from api.review import service as review
-from api.review.schemas import ReviewIn, ReviewItem, ReviewOut, ReviewQueue
+from api.review.schemas import FlagIn, FlagOut, ReviewIn, ReviewItem, ReviewOut, ReviewQueue
 
 
 class ModerationController(Controller):
@@ -30,11 +31,13 @@ class ModerationController(Controller):
         cursor: Cursor = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
     ) -> ReviewQueue:
-        """Reports held back by automatic moderation, in your scope, oldest first."""
+        """What waits for review in your scope — reports, and single messages (a reopen reason, a
+        rating comment) —, longest waiting first."""
         items, next_cursor = await review.queue(session, principal, cursor=cursor, limit=limit)
         return ReviewQueue(
             [
                 ReviewItem(
+                    i.kind,
                     i.code,
                     i.category_code,
                     i.description,
@@ -46,13 +49,22 @@ class ModerationController(Controller):
                     i.lat,
                     i.lng,
                     i.held_for,
+                    i.held_since,
+                    i.event_id,
+                    i.event_kind,
+                    i.message,
                 )
                 for i in items
             ],
             next_cursor,
         )
 
-    @post("/{code:str}", status_code=200, responses=errors(401, 403, 404, 409), operation_id="moderateReport")
+    @post(
+        "/{code:str}",
+        status_code=200,
+        responses=errors(401, 403, 404, 409, 422),
+        operation_id="moderateReport",
+    )
     async def decide(
         self,
         code: FromPath[str],
@@ -60,6 +72,39 @@ class ModerationController(Controller):
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
     ) -> ReviewOut:
-        """Publish or hide a report; writes a staff-only event."""
-        visibility, event_id = await review.decide(session, principal, code, data.action, data.reason)
-        return ReviewOut(code, visibility, event_id)
+        """Publish or hide a report, redact the text the public reads of it, or publish or hide one of
+        its messages (`event_id`); writes a staff-only event."""
+        d = await review.decide(
+            session,
+            principal,
+            code,
+            data.action,
+            data.reason,
+            event_id=data.event_id,
+            description=data.description,
+            address=data.address,
+        )
+        return ReviewOut(code.strip().upper(), d.visibility, d.event_id, d.message_event_id, d.text_status)
+
+
+class FlagController(Controller):
+    tags = ["moderation"]
+    guards = [roles("officer", "leader", "moderator", "admin")]
+
+    @post(
+        "/v1/reports/{code:str}/flag",
+        status_code=200,
+        responses=errors(401, 403, 404, 409, 422),
+        operation_id="flagReportText",
+    )
+    async def flag(
+        self,
+        code: FromPath[str],
+        data: JSONBody[FlagIn],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> FlagOut:
+        """Ask a moderator to review the report's text (it leaves the public until then), or one of
+        its messages (`event_id`: that message alone)."""
+        d = await review.flag(session, principal, code, data.reason, data.event_id)
+        return FlagOut(code.strip().upper(), d.visibility, d.event_id, d.text_status)

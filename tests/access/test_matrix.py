@@ -353,6 +353,14 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("POST", "/v1/moderation/{code:str}"): Rule(
         "staff", MODERATION, case=True, params=_report, body=lambda w, r: {"action": "publish"}
     ),
+    # officers and leaders flag text in their scope for review (moderators: in the one they review)
+    ("POST", "/v1/reports/{code:str}/flag"): Rule(
+        "staff",
+        CASEWORK_ONLY | MODERATION,
+        case=True,
+        params=_report,
+        body=lambda w, r: {"reason": "xem lại"},
+    ),
 }
 
 CODE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

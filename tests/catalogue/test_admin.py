@@ -214,19 +214,17 @@ async def test_moderation_review(client: httpx.AsyncClient, db_conn: AsyncConnec
 async def test_screened_report_is_reviewed_then_public(
     client: httpx.AsyncClient, db_conn: AsyncConnection
 ) -> None:
-    """A report whose text carries a phone number is held back; a moderator publishes it."""
+    """A report whose text is abusive is held back; a moderator publishes it."""
     await make_city(db_conn)
     _, mod = await staff(db_conn, "moderator")
     category = await any_category(db_conn)
     _, me = await resident(client, locale="vi")
-    held = await submit_report(
-        client, me, "W1", category=category, description="Cống nghẹt, gọi tôi 0903 123 456"
-    )
+    held = await submit_report(client, me, "W1", category=category, description="Cống nghẹt cả tuần, dkm")
     code = held["code"]
     assert held["visibility"] == "pending_review"
     assert code not in (await client.get("/v1/reports")).text
     items = (await client.get("/v1/moderation/queue", headers=mod)).json()["items"]
-    assert [(i["code"], i["held_for"]) for i in items] == [(code, ["phone_number"])]
+    assert [(i["code"], i["held_for"]) for i in items] == [(code, ["abusive_language"])]
     r = await client.post(f"/v1/moderation/{code}", json={"action": "publish"}, headers=mod)
     assert r.status_code == 200 and r.json()["visibility"] == "public"
     assert code in (await client.get("/v1/reports")).text

@@ -198,10 +198,16 @@ async def test_reporter_may_fix_the_text_while_new_and_soon_after(
         await client.patch(url, json={"description": "Sửa"}, headers=other), 403, "not_reporter"
     )
 
-    # a phone number typed into the fix holds the report for review, like at submission
+    # a phone number typed into the fix is published masked, like at submission; the reporter sees it
     r = await client.patch(url, json={"description": "Gọi tôi 0903123456"}, headers=me)
-    assert r.status_code == 200 and r.json()["visibility"] == "pending_review"
-    assert (await client.get(url)).status_code == 404
+    assert r.status_code == 200 and r.json()["visibility"] == "public"
+    assert r.json()["description"] == "Gọi tôi 0903123456"
+    assert (await client.get(url)).json()["description"] == "Gọi tôi [số điện thoại]"
+    # abuse holds it for review; fixing the abuse away releases it
+    r = await client.patch(url, json={"description": "Đm cột đèn hỏng"}, headers=me)
+    assert r.json()["visibility"] == "pending_review" and (await client.get(url)).status_code == 404
+    r = await client.patch(url, json={"description": "Cột đèn hỏng"}, headers=me)
+    assert r.json()["visibility"] == "public" and (await client.get(url)).status_code == 200
 
     # once an officer has picked it up, or after the window, the text is fixed for good
     await set_state(db_conn, rep.code, status="acknowledged")

@@ -209,9 +209,9 @@ async def test_reports_closed_past_retention_lose_their_personal_data(
     r = await _row(db_conn, "SELECT * FROM reports WHERE id = :id", id=old.id)
     assert r["reporter_id"] is None and r["anonymous"] is True and r["client_id"] is None
     assert r["erased_at"] is not None
-    assert r["description"] == f"Ngập sâu, gọi {REDACTED} {REDACTED} hoặc {REDACTED}"
+    assert r["description"] == f"Ngập sâu, gọi {REDACTED} [số điện thoại] hoặc [email]"
     assert r["address"] == f"Trước nhà {REDACTED}"
-    assert r["answers"] == {"depth_cm": 40, "pole_number": f"T-12, gọi {REDACTED}"}
+    assert r["answers"] == {"depth_cm": 40, "pole_number": "T-12, gọi [số điện thoại]"}
     assert r["rating"] == 4 and r["rating_comment"] == f"Cảm ơn, {REDACTED} rất hài lòng"
     assert (
         r["follower_count"] == 0 and "0901" not in r["search_text"] and "nguyen van" not in r["search_text"]
@@ -225,11 +225,14 @@ async def test_reports_closed_past_retention_lose_their_personal_data(
     }
     assert events["created"]["actor_id"] is None and events["created"]["actor_role"] == "resident"
     assert (
-        events["reopened"]["actor_id"] is None and events["reopened"]["reason"] == f"Vẫn ngập, gọi {REDACTED}"
+        events["reopened"]["actor_id"] is None
+        and events["reopened"]["reason"] == "Vẫn ngập, gọi [số điện thoại]"
     )
     assert events["commented"]["actor_id"] == officer  # staff stay named: the city's record of its work
     assert events["commented"]["public_message"] == "Đã liên hệ người phản ánh"
-    assert events["commented"]["internal_note"] == f"Anh {REDACTED} ({REDACTED}) chỉ chỗ ngập, đội 3 xử lý"
+    assert (
+        events["commented"]["internal_note"] == f"Anh {REDACTED} ([số điện thoại]) chỉ chỗ ngập, đội 3 xử lý"
+    )
     assert await _count(db_conn, "SELECT count(*) FROM report_follows WHERE report_id = :r", r=old.id) == 0
     assert await _count(db_conn, "SELECT count(*) FROM idempotency_keys WHERE report_id = :r", r=old.id) == 0
     assert await _count(db_conn, "SELECT count(*) FROM notifications WHERE report_code = :c", c=old.code) == 0

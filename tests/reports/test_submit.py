@@ -163,10 +163,17 @@ async def test_nearby_open_reports_of_the_same_category(
     assert [n["code"] for n in third["nearby"]] == [second["code"], mid["code"]]
 
 
-async def test_personal_data_is_held_for_review(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
+async def test_personal_data_is_masked_and_abuse_held(
+    client: httpx.AsyncClient, db_conn: AsyncConnection
+) -> None:
     await make_city(db_conn)
     _, me = await resident(client)
     r = await client.post("/v1/reports", json=body(description="Gọi tôi 0901 234 567"), headers=me)
+    assert r.status_code == 201 and r.json()["visibility"] == "public"
+    assert (await client.get(f"/v1/reports/{r.json()['code']}")).json()[
+        "description"
+    ] == "Gọi tôi [số điện thoại]"
+    r = await client.post("/v1/reports", json=body(description="Đường ngập vcl"), headers=me)
     assert r.status_code == 201 and r.json()["visibility"] == "pending_review"
     assert (await client.get(f"/v1/reports/{r.json()['code']}")).status_code == 404
 
