@@ -16,11 +16,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 import media
 from api import worker
+from api.access import bearer
 from api.access import deps as access_deps
 from api.access.middleware import BearerAuthMiddleware
 from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
-from api.areas.http import AreasController
+from api.areas.http import LOOKUP, AreasController
 from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
 from api.catalogue.http import (
     AgenciesAdminController,
@@ -32,6 +33,7 @@ from api.core import clock, migrate
 from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS
+from api.core.fastpath import FastPaths
 from api.core.logs import request_id_middleware_factory
 from api.core.media import config_for
 from api.core.ratelimit import AddressLimiter, ReportLimiter
@@ -39,7 +41,7 @@ from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
-from api.reports.http import ReportsController
+from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
@@ -112,9 +114,12 @@ def create_app(
                 raise RuntimeError(
                     "no database URL: run through `phananh serve`, or set PHANANH_DATABASE_URL"
                 )
+            # the pool holds the sessions' connections and the lookups' (Database.driver)
+            pool_size = settings.db_pool_size + settings.lookup_connections
             db = Database(
-                make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow),
+                make_engine(url, pool_size=pool_size, max_overflow=settings.db_max_overflow),
                 sessions_at_once=settings.db_pool_size,
+                drivers_at_once=settings.lookup_connections,
             )
         app.state.db = db
         try:
@@ -181,3 +186,19 @@ def create_app_from_env() -> Litestar:
 
 
 __all__ = ["create_app", "create_app_from_env"]
+
+
+def with_fast_paths(app: Litestar, *, serving: bool = False) -> FastPaths:
+    """The app behind the fast paths of its hot routes; `serving`: a server process of its own."""
+    secret = app.state.settings.jwt_secret
+    return FastPaths(
+        app,
+        [LOOKUP, SUBMIT],
+        authenticate=lambda header: bearer.authenticate(header, secret),
+        freeze_gc=serving,
+    )
+
+
+def create_asgi_from_env() -> FastPaths:
+    """Factory for the worker processes of `phananh serve --workers N` (api/run/serve.py)."""
+    return with_fast_paths(create_app_from_env(), serving=True)

@@ -7,16 +7,13 @@ from typing import Any
 from litestar import Request
 from litestar.di import Provide
 
+from api.access.bearer import signed_in
 from api.access.tokens import Principal
-from api.core.errors import Unauthorized
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The signed-in caller; 401 when there is none."""
-    user = request.scope.get("user")
-    if not isinstance(user, Principal):
-        raise Unauthorized("Sign-in is required.", message_vi="Cần đăng nhập.")
-    return user
+    return signed_in(request.scope.get("user"))
 
 
 def provide_optional_principal(request: Request[Any, Any, Any]) -> Principal | None:

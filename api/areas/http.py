@@ -1,17 +1,19 @@
 """Public area endpoints: which ward answers for a spot, and the area tree.
 
-The lookup is the hot path (every report, every map tap): it borrows the raw asyncpg connection under
-the SQLAlchemy pool (no ORM session, asyncpg keeps the statement prepared), makes one round trip,
-and takes the ward's ancestors from an in-process cache.
+The lookup is a hot route (every report, every map tap): declared once as parse → call → render
+(`LOOKUP`), answered the same by its Litestar handler and by the fast path of `phananh serve`
+(api/core/fastpath.py). It borrows a raw asyncpg connection from the app's pool (no ORM session,
+asyncpg keeps the statement prepared), makes one round trip, and takes the ward's ancestors from an
+in-process cache.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter
@@ -19,11 +21,13 @@ from litestar.params import FromPath, FromQuery, Parameter
 from api.core import pagination
 from api.core.db import Database
 from api.core.deps import lineage_cache
-from api.core.errors import NotFound, Unprocessable
-from api.core.openapi import PUBLIC, errors
+from api.core.errors import NotFound, Unprocessable, invalid, validation_problem
+from api.core.fastpath import Answer, HotRoute, Incoming, documented, through_litestar
+from api.core.openapi import PUBLIC, errors, success
 from api.core.pagination import Cursor
 from api.core.settings import Settings
-from geo import AreaNode, AreaRef, assign_fast, tree
+from geo import AreaNode, AreaRef, Assignment, assign_fast, tree
+from geo.coords import Lat, Lng
 
 
 class AreaRefOut(msgspec.Struct):
@@ -70,58 +74,79 @@ def _area(n: AreaNode) -> AreaOut:
     return AreaOut(n.code, n.name, n.name_ascii, n.level, n.parent_code, n.is_leaf)
 
 
-def _gate(state: State, settings: Settings) -> asyncio.Semaphore:
-    """At most pool-size lookups at once per process: beyond that the pool would open (and close
-    again) overflow connections per request, losing their prepared statements — a throughput collapse."""
-    gate = state.get("lookup_gate")
-    if gate is None:
-        gate = state["lookup_gate"] = asyncio.Semaphore(max(1, settings.db_pool_size))
-    return gate
+class LookupIn(msgspec.Struct):
+    lat: Lat
+    lng: Lng
 
 
-Lat = Annotated[float, Parameter(ge=-90, le=90, description="latitude, WGS 84")]
-Lng = Annotated[float, Parameter(ge=-180, le=180, description="longitude, WGS 84")]
+_QUERY = {"lat": Lat, "lng": Lng}
+
+
+def parse_lookup(request: Incoming) -> LookupIn:
+    """`lat` and `lng` from the query string (other parameters are ignored; of a repeated one the
+    last counts, as in Litestar). Query values are text, so `lat=10.9` is the number 10.9."""
+    values = dict(parse_qsl(request.query.decode("latin-1"), keep_blank_values=True))
+    try:
+        return msgspec.convert(values, LookupIn, strict=False)
+    except msgspec.ValidationError as exc:
+        raise invalid([validation_problem(exc, source="query")]) from None
+
+
+async def lookup(state: State, point: LookupIn) -> Assignment:
+    """The ward responsible for a point (a 422 when there is none within the snap distance)."""
+    settings: Settings = state.settings
+    database: Database = state.db
+    async with database.driver() as conn:  # at most `lookup_connections` at once
+        found = await assign_fast(
+            conn,
+            lineage_cache(state),
+            point.lat,
+            point.lng,
+            snap_distance_m=settings.snap_distance_m,
+            near_boundary_m=settings.near_boundary_m,
+        )
+    if found is None:
+        raise Unprocessable(
+            "This location is outside the service area. Please choose a spot inside a ward we serve.",
+            message_vi="Vị trí này nằm ngoài khu vực phục vụ. Vui lòng chọn một điểm trong phường/xã được hỗ trợ.",
+            code="outside_service_area",
+            details={"lat": point.lat, "lng": point.lng, "snap_distance_m": settings.snap_distance_m},
+        )
+    return found
+
+
+def render_lookup(found: Assignment) -> Answer:
+    out = LookupOut(
+        ward=_ref(found.ward),
+        ancestors=[_ref(a) for a in found.ancestors],
+        snapped=found.snapped,
+        distance_m=found.distance_m,
+        near_boundary=found.near_boundary,
+    )
+    return Answer(200, _encode(out))
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+LOOKUP = HotRoute("GET", "/v1/areas/lookup", None, parse_lookup, lookup, render_lookup)
 
 
 class AreasController(Controller):
     path = "/v1/areas"
     tags = ["areas"]
 
-    @get("/lookup", security=PUBLIC, responses=errors(422), operation_id="lookupArea")
-    async def lookup(
-        self,
-        lat: FromQuery[Lat],
-        lng: FromQuery[Lng],
-        database: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        state: State,
-    ) -> LookupOut:
+    @get(
+        "/lookup",
+        security=PUBLIC,
+        responses={**success(200, LookupOut), **errors(400, 401, 422)},
+        operation_id="lookupArea",
+        operation_class=documented(query=_QUERY),
+    )
+    async def lookup(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """The ward responsible for a point, with its ancestors. A point in no ward (river, coast,
         gap) goes to the nearest ward within the snap distance; farther out is a 422."""
-        async with _gate(state, settings), database.connect() as conn:
-            raw = (await conn.get_raw_connection()).driver_connection
-            found = await assign_fast(
-                raw,
-                lineage_cache(state),
-                lat,
-                lng,
-                snap_distance_m=settings.snap_distance_m,
-                near_boundary_m=settings.near_boundary_m,
-            )
-        if found is None:
-            raise Unprocessable(
-                "This location is outside the service area. Please choose a spot inside a ward we serve.",
-                message_vi="Vị trí này nằm ngoài khu vực phục vụ. Vui lòng chọn một điểm trong phường/xã được hỗ trợ.",
-                code="outside_service_area",
-                details={"lat": lat, "lng": lng, "snap_distance_m": settings.snap_distance_m},
-            )
-        return LookupOut(
-            ward=_ref(found.ward),
-            ancestors=[_ref(a) for a in found.ancestors],
-            snapped=found.snapped,
-            distance_m=found.distance_m,
-            near_boundary=found.near_boundary,
-        )
+        return await through_litestar(LOOKUP, request)
 
     @get("", security=PUBLIC, responses=errors(400, 404), operation_id="listAreas")
     async def list_areas(

@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 
 def async_url(url: str) -> str:
@@ -60,6 +62,9 @@ class Database:
     task asks next, so under overload some requests lost their place again and again (p99 1.1 s
     against p50 0.1 s at 128 clients in bench/submit.py; 0.24 s with this queue). Size it to the
     pool. A task must not open a second `session()` while it holds one.
+
+    `driver()` keeps up to `drivers_at_once` of the pool's connections checked out: size the pool
+    for both.
     """
 
     def __init__(
@@ -68,10 +73,13 @@ class Database:
         *,
         bind: AsyncConnection | None = None,
         sessions_at_once: int | None = None,
+        drivers_at_once: int = 2,
     ) -> None:
         self.engine = engine
         self.bind = bind
         self._turns = asyncio.Semaphore(sessions_at_once) if sessions_at_once else None
+        self._driver_turns = asyncio.Semaphore(max(1, drivers_at_once))
+        self._drivers: list[PoolProxiedConnection] = []
         if bind is not None:
             self.sessions = async_sessionmaker(
                 bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
@@ -93,6 +101,30 @@ class Database:
         async with self.engine.connect() as conn:
             yield conn
 
+    @asynccontextmanager
+    async def driver(self) -> AsyncIterator[asyncpg.Connection]:
+        """The asyncpg connection of one of the pool's connections, for a hot path's read-only
+        statements outside any session (the ward lookup): no SQLAlchemy layers per statement, and
+        the statements stay prepared on it.
+
+        At most `drivers_at_once` at a time; the others wait their turn. The connections stay
+        checked out between turns: borrowing from the pool and returning to it for every lookup
+        cost more CPU than the rest of the lookup's Python in a served process. One that failed
+        is dropped (the pool opens another); `dispose` returns the others.
+        """
+        if self.bind is not None:
+            yield (await self.bind.get_raw_connection()).driver_connection
+            return
+        async with self._driver_turns:
+            pooled = self._drivers.pop() if self._drivers else await self.engine.raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            try:
+                yield driver
+            except BaseException:  # perhaps mid-statement (a cancelled request): not reused
+                await greenlet_spawn(pooled.invalidate)
+                raise
+            self._drivers.append(pooled)
+
     async def ping(self, timeout_s: float = 3.0) -> None:
         async def _ping() -> None:
             async with self.connect() as conn:
@@ -102,6 +134,8 @@ class Database:
 
     async def dispose(self) -> None:
         if self.bind is None:
+            while self._drivers:
+                await greenlet_spawn(self._drivers.pop().close)
             await self.engine.dispose()
 
 

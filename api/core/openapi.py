@@ -6,6 +6,7 @@ can answer with `responses=errors(401, 404, ...)` so clients (and schemathesis) 
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -46,4 +47,13 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
             data_container=ErrorBody, description=_DESCRIPTIONS.get(s, "Error"), generate_examples=False
         )
         for s in statuses
+    }
+
+
+def success(status: int, body: type) -> dict[int, ResponseSpec]:
+    """The success response of a handler that returns bytes it rendered itself (a hot route)."""
+    return {
+        status: ResponseSpec(
+            data_container=body, description=HTTPStatus(status).description, generate_examples=False
+        )
     }

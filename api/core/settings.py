@@ -51,7 +51,9 @@ class Settings:
     # --- areas ---
     snap_distance_m: float = 200.0
     near_boundary_m: float = 15.0
-    lookup_connections: int = 2  # raw connections for the ward-lookup fast path, per process
+    # Ward lookups on the database at once, per process: each on one of the pool's connections, kept for
+    # lookups (the pool is this much larger). A few busy connections answer more on two cores than many.
+    lookup_connections: int = 2
     # --- reports ---
     report_rate_per_device_hour: int = 30
     report_rate_per_ip_hour: int = 600

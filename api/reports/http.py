@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 import segno
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access.bearer import signed_in
 from api.access.tokens import Principal
 from api.core.deps import lineage_cache
-from api.core.errors import wants_english
-from api.core.openapi import PUBLIC, errors
+from api.core.errors import http_error, invalid, validation_problem, wants_english
+from api.core.fastpath import Answer, HotRoute, Incoming, documented, through_litestar
+from api.core.openapi import PUBLIC, errors, success
 from api.core.pagination import Cursor
 from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings
@@ -25,7 +29,7 @@ from api.reports import followup as loop
 from api.reports import queries, sql
 from api.reports import service as submit
 from api.reports.models import ReportAsR
-from api.reports.schemas import MAX_BODY, ReportCreated, ReportIn
+from api.reports.schemas import MAX_BODY, IdempotencyKey, ReportCreated, ReportIn
 from api.reports.views import ReportView, public_report_text, render
 from api.reports.visibility import load_visible, normalise_code
 
@@ -83,9 +87,6 @@ class StatusOut(msgspec.Struct):
     version: int
 
 
-IdempotencyKeyHeader = Annotated[
-    str | None, HeaderParameter(name="Idempotency-Key", min_length=8, max_length=128)
-]
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=100)]
 
 
@@ -136,32 +137,13 @@ class ReportsController(Controller):
     @post(
         "/v1/reports",
         status_code=201,
-        responses=errors(401, 409, 422, 429),
+        responses={**success(201, ReportCreated), **errors(400, 401, 409, 413, 415, 422, 429)},
         operation_id="submitReport",
-        request_max_body_size=MAX_BODY,
+        operation_class=documented(headers={"Idempotency-Key": IdempotencyKey}, body=ReportIn),
     )
-    async def submit_report(
-        self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[ReportIn],
-        session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
-        principal: NamedDependency[Principal],
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[ReportCreated]:
+    async def submit_report(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         """Report a problem. Retries with the same `Idempotency-Key` (or `client_id`) get the same answer."""
-        limiter: ReportLimiter = request.app.state.report_limiter
-        client_ip = request.client.host if request.client else "unknown"
-        outcome = await submit.submit(
-            session,
-            settings,
-            principal,
-            data,
-            idempotency_key=idempotency_key,
-            lineage_cache=lineage_cache(request.app.state),
-            admit=lambda: limiter.check(str(principal.id), client_ip),
-        )
-        return _answer(outcome)
+        return await through_litestar(SUBMIT, request)
 
     @get("/v1/reports", security=PUBLIC, responses=errors(400), operation_id="listReports")
     async def list_public(
@@ -364,6 +346,56 @@ def public_link(settings: Settings, code: str) -> str:
     return f"{settings.base_url}/r/{normalise_code(code)}"
 
 
-def _answer(outcome: submit.Outcome) -> Response[ReportCreated]:
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
-    return Response(outcome.created(), status_code=outcome.status_code, headers=headers)
+@dataclass(frozen=True, slots=True)
+class Submission:
+    principal: Principal
+    data: ReportIn
+    idempotency_key: str | None
+    client: str  # the address the per-network rate limit counts
+
+
+def parse_submit(request: Incoming) -> Submission:
+    """A signed-in caller's JSON report. The body is decoded strictly: a number must be a JSON number
+    (`"lat": "10.9"` is a 400), the fields are ReportIn's and no others."""
+    principal = signed_in(request.principal)
+    media_type = (request.header(b"content-type") or "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise http_error(415, {"expected": "application/json"})
+    problems = []
+    key = request.header(b"idempotency-key")
+    if key is not None:
+        try:
+            msgspec.convert(key, IdempotencyKey)
+        except msgspec.ValidationError as exc:
+            problems.append(validation_problem(exc, source="header", key="Idempotency-Key"))
+    try:
+        data = _decode(request.body)
+    except msgspec.DecodeError as exc:  # malformed JSON, or not a ReportIn (ValidationError)
+        problems.append(validation_problem(exc, source="body"))
+    if problems:
+        raise invalid(problems)
+    return Submission(principal, data, key, request.client)
+
+
+async def submit_new(state: State, it: Submission) -> submit.Outcome:
+    limiter: ReportLimiter = state.report_limiter
+    async with state.db.session() as session:
+        return await submit.submit(
+            session,
+            state.settings,
+            it.principal,
+            it.data,
+            idempotency_key=it.idempotency_key,
+            lineage_cache=lineage_cache(state),
+            admit=lambda: limiter.check(str(it.principal.id), it.client),
+        )
+
+
+def render_submit(outcome: submit.Outcome) -> Answer:
+    headers = ((b"idempotent-replayed", b"true"),) if outcome.replayed else ()
+    return Answer(outcome.status_code, _encode(outcome.created()), headers)
+
+
+SUBMIT = HotRoute("POST", "/v1/reports", MAX_BODY, parse_submit, submit_new, render_submit)
+_decode = msgspec.json.Decoder(ReportIn).decode
+_encode = msgspec.json.Encoder().encode

@@ -8,11 +8,15 @@ from typing import Annotated, Any
 
 import msgspec
 
-Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
-Lng = Annotated[float, msgspec.Meta(ge=-180, le=180)]
+from geo.coords import Lat, Lng
+
 MAX_DESCRIPTION = 2000
 MAX_ADDRESS = 300
 MAX_BODY = 256 * 1024  # a report's JSON (text, answers, media ids); media come separately
+IdempotencyKey = Annotated[
+    str,
+    msgspec.Meta(min_length=8, max_length=128, description="retries with the same key get the same answer"),
+]
 
 
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -40,14 +40,13 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
     import uvicorn
 
     if workers <= 1:
-        from api.app import create_app
-        from api.core.fastpath import with_fast_paths
+        from api.app import create_app, with_fast_paths
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
         print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         return
-    # worker processes build the app from the environment (api.core.fastpath.create_asgi_from_env)
+    # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url
     os.environ["PHANANH_JWT_SECRET"] = settings.jwt_secret
     os.environ["PHANANH_SERVE_WORKER"] = "true" if settings.serve_worker else "false"
@@ -93,7 +92,7 @@ def _worker(host: str, port: int) -> None:
     # in the queue of a worker that cannot answer it yet
     sock = listening_socket(host, port, reuse_port=True)
     config = uvicorn.Config(
-        "api.core.fastpath:create_asgi_from_env",
+        "api.app:create_asgi_from_env",
         factory=True,
         backlog=_BACKLOG,
         log_config=None,

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.app import create_app
+from api.app import create_app, with_fast_paths
 from api.areas.cli import demo_wards
-from api.areas.fast import LookupFastPath
 from api.core.db import make_engine
-from api.core.fastpath import with_fast_paths
 from api.core.settings import Settings
 from geo.importer import ImportOptions, import_file
 from tests.assertions import assert_error_shape
@@ -148,55 +144,23 @@ async def test_lookup_is_public_and_documented(client: httpx.AsyncClient) -> Non
     assert {"200", "400", "422"} <= set(op["responses"])
 
 
-async def test_fast_path_answers_like_the_controller(
-    db_conn: AsyncConnection, app: Litestar, client: httpx.AsyncClient
-) -> None:
-    """`phananh serve` puts api.areas.fast in front of the app: same bodies, errors left to Litestar."""
-    await make_city(db_conn)
-    fast = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=with_fast_paths(app)),
-        base_url="http://testserver",
-    )
-    async with fast:
-        cases: list[dict[str, Any]] = [
-            {"lat": centre("W2")[0], "lng": centre("W2")[1]},  # inside
-            {"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG + SIZE},  # shared edge
-            {"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.001},  # snapped
-            {"lat": ORIGIN_LAT + SIZE / 2, "lng": ORIGIN_LNG - 0.003},  # outside → Litestar's 422
-            {"lat": "abc", "lng": 1},  # malformed → Litestar's 400
-            {"lat": 95, "lng": 1},
-            {"lat": 10, "lng": 106, "extra": 1},
-        ]
-        for params in cases:
-            want = await client.get("/v1/areas/lookup", params=params)
-            got = await fast.get("/v1/areas/lookup", params=params, headers={"x-request-id": "abc-123"})
-            assert (got.status_code, got.json()) == (want.status_code, want.json()), params
-            assert got.headers["content-type"].startswith("application/json")
-            assert got.headers["x-request-id"] == "abc-123"
-        # other paths pass straight through
-        assert (await fast.get("/v1/areas/W1")).json()["area"]["code"] == "W1"
-
-
-async def test_fast_path_on_its_own_connections(settings: Settings, fresh_db: str) -> None:
-    """Served for real (not bound to a test transaction): the fast path's own connections answer."""
+async def test_lookups_take_a_few_connections_from_the_apps_pool(settings: Settings, fresh_db: str) -> None:
+    """Served for real (not bound to a test transaction), through the fast paths: lookups run on
+    connections of the app's own pool, at most `lookup_connections` at once, kept between lookups."""
     engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
     async with engine.begin() as conn:
         await import_file(conn, demo_wards(), DEMO)
     await engine.dispose()
     app = create_app(settings.with_(lookup_connections=2), database_url=fresh_db)
     fast = with_fast_paths(app)
-    lookup = fast.path("GET", "/v1/areas/lookup")
-    assert isinstance(lookup, LookupFastPath)
-    async with serving(app) as plain:
-        transport = httpx.ASGITransport(app=fast)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            params = {"lat": 10.7725, "lng": 106.6981}
-            answers = await asyncio.gather(*(client.get("/v1/areas/lookup", params=params) for _ in range(6)))
-            want = await plain.get("/v1/areas/lookup", params=params)
-            assert want.json()["ward"]["name"] == "Bến Thành"
-            assert all((r.status_code, r.json()) == (200, want.json()) for r in answers)
-            assert lookup.connections is not None and len(lookup.connections.open) == 2  # capped
-            outside = await client.get("/v1/areas/lookup", params={"lat": 0, "lng": 0})
-            assert outside.status_code == 422
-    await lookup.close()  # what the wrapper does on lifespan shutdown
-    assert lookup.connections.open == []
+    async with serving(app, fast=fast) as client:
+        params = {"lat": 10.7725, "lng": 106.6981}
+        answers = await asyncio.gather(*(client.get("/v1/areas/lookup", params=params) for _ in range(12)))
+        assert {(r.status_code, r.json()["ward"]["name"]) for r in answers} == {(200, "Bến Thành")}
+        outside = await client.get("/v1/areas/lookup", params={"lat": 0, "lng": 0})
+        assert outside.status_code == 422
+        pool = app.state.db.engine.pool
+        assert pool.checkedout() == 2  # the lookups' own, kept checked out between turns
+        assert pool.checkedin() <= 1  # the schema check's
+        assert fast.answered["/v1/areas/lookup"] == 13
+    assert pool.checkedout() == 0  # shutting down returned them
