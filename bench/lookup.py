@@ -47,8 +47,9 @@ from sqlalchemy.engine import make_url
 from api.core import migrate
 from api.core.db import make_engine, plain_url
 from api.core.embedded_pg import Cluster, free_port, port_open
-from geo import ASSIGN_SQL, assign_params
+from geo import assign_params
 from geo.importer import ImportOptions, import_file
+from geo.sql import ASSIGN
 from tests.support.database import create_database, drop_database, unique_name
 from tests.support.sockets import LISTEN, tcp_inodes
 
@@ -211,8 +212,8 @@ async def sql_run(
             async with turns:
                 conn = free.pop()
                 try:
-                    await conn.fetchrow(
-                        ASSIGN_SQL, *assign_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"])
+                    await ASSIGN.fetchrow(
+                        conn, assign_params(lat, lng, KW["snap_distance_m"], KW["near_boundary_m"])
                     )
                 finally:
                     free.append(conn)
@@ -220,9 +221,7 @@ async def sql_run(
 
     try:
         for c in conns:  # warm up: prepare the statement
-            await c.fetchrow(
-                ASSIGN_SQL, *assign_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"])
-            )
+            await ASSIGN.fetchrow(c, assign_params(*points[0], KW["snap_distance_m"], KW["near_boundary_m"]))
         t0 = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(clients)))
         elapsed = time.perf_counter() - t0

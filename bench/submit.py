@@ -54,7 +54,7 @@ from sqlalchemy.engine import make_url
 from api.core import text
 from api.core.db import plain_url
 from api.core.settings import Settings, load_settings
-from api.reports import events
+from api.reports import events, sql
 from api.reports import service as submit
 from api.reports.codes import new_code
 from api.reports.schemas import ReportIn
@@ -158,20 +158,23 @@ async def sql_run(
             async with turns, pool.acquire() as conn, conn.transaction():
                 key, user, now = str(uuid.uuid4()), users[i], datetime.now(UTC)
                 data = ReportIn(CATEGORY, DESCRIPTION, lat, lng, accuracy_m=10)
-                found = await conn.fetchrow(
-                    submit.PREPARE_SQL, *submit.prepare_args(settings, user, key, b"h" * 32, data, False, now)
-                )
+                prepare = submit.prepare_params(settings, user, key, b"h" * 32, data, False, now)
+                found = await conn.fetchrow(sql.PREPARE.sql, *sql.PREPARE.args(prepare))
                 ward = found["ward_code"]
                 rid = uuid.uuid4()
                 event = events.new_event(
                     rid, "created", actor_id=user, actor_role="resident", to_status="new"
                 )
-                await conn.fetchrow(
-                    submit.WRITE_SQL,
-                    rid, new_code(), user, None, CATEGORY, DESCRIPTION, None, "{}", lng, lat, 10.0,
-                    ward, None, False, None, "public", False, now, now, search_text, now,
-                    key, json.dumps({"id": str(rid)}), "[]", *events.event_args(event),
-                )  # fmt: skip
+                write = {
+                    "id": rid, "code": new_code(), "reporter_id": user, "client_id": None,
+                    "category": CATEGORY, "description": DESCRIPTION, "address": None, "answers": "{}",
+                    "lng": lng, "lat": lat, "accuracy_m": 10.0, "ward_code": ward, "agency_code": None,
+                    "near_boundary": False, "snapped_m": None, "visibility": "public", "anonymous": False,
+                    "ack_due_at": now, "resolve_due_at": now, "search_text": search_text, "now": now,
+                    "key": key, "response": json.dumps({"id": str(rid)}), "held_for": "[]",
+                    **events.event_params(event),
+                }  # fmt: skip
+                await conn.fetchrow(sql.WRITE.sql, *sql.WRITE.args(write))
             finished = time.perf_counter()
             done.append((finished, (finished - t) * 1000))
 

@@ -1,8 +1,7 @@
 """Areas (any-depth tree of provinces, districts, wards) and point-to-ward assignment."""
 
-from geo import tree
+from geo import sql, tree
 from geo.lookup import (
-    ASSIGN_SQL,
     AreaRef,
     Assignment,
     LineageCache,
@@ -17,7 +16,6 @@ from geo.store import AreaIn, ascii_name, rebuild_parts, upsert_area
 from geo.tree import AreaDetail, AreaNode
 
 __all__ = [
-    "ASSIGN_SQL",
     "Area",
     "AreaDetail",
     "AreaIn",
@@ -33,6 +31,7 @@ __all__ = [
     "assignment_from",
     "lineage",
     "rebuild_parts",
+    "sql",
     "tree",
     "upsert_area",
 ]

@@ -18,9 +18,9 @@ from typing import Any
 
 import msgspec
 import shapely
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from geo import sql
 from geo.store import SUBDIVIDE_VERTICES, ascii_name
 
 
@@ -139,77 +139,18 @@ def _to_wkb(geojsons: list[bytes]) -> list[bytes | None]:
     return out
 
 
-_DROP = "DROP TABLE IF EXISTS area_stage, area_geoms, area_changed"
-
-_STAGE = """
-CREATE TEMP TABLE area_stage (
-    code text PRIMARY KEY, name text NOT NULL, name_ascii text NOT NULL,
-    parent_code text, wkb bytea
-) ON COMMIT DROP
-"""
-
-# Parse once; flag and repair invalid shapes; keep only the polygonal part as a MultiPolygon.
-_PARSE = """
-CREATE TEMP TABLE area_geoms ON COMMIT DROP AS
-SELECT code, valid,
-       CASE WHEN valid THEN ST_Multi(g) ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(g), 3)) END AS geom
-FROM (
-    SELECT code, g, ST_IsValid(g) AS valid
-    FROM (SELECT code, ST_GeomFromWKB(wkb, 4326) AS g FROM area_stage WHERE wkb IS NOT NULL) parsed
-) checked
-"""
-
-_PARENTS = """
-INSERT INTO areas AS a (code, name, name_ascii, level, depth, parent_code, lineage, is_leaf, source)
-SELECT code, name, name_ascii, :level, 0, NULL, ARRAY[code], false, :source
-FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[]), CAST(:asciis AS text[])) AS p(code, name, name_ascii)
-ON CONFLICT (code) DO UPDATE SET
-    name = EXCLUDED.name, name_ascii = EXCLUDED.name_ascii, is_leaf = false, updated_at = now()
-RETURNING (xmax = 0) AS inserted
-"""
-
-# Areas whose boundary differs from what is stored (new ones included): only these are re-subdivided.
-_CHANGED = """
-CREATE TEMP TABLE area_changed ON COMMIT DROP AS
-SELECT g.code FROM area_geoms g LEFT JOIN areas a ON a.code = g.code
-WHERE a.geom IS NULL OR NOT (ST_AsEWKB(a.geom) = ST_AsEWKB(g.geom))
-   OR NOT EXISTS (SELECT 1 FROM area_parts p WHERE p.area_code = g.code)
-"""
-
-_LEAVES = """
-INSERT INTO areas AS a (code, name, name_ascii, level, depth, parent_code, lineage, is_leaf, geom, source)
-SELECT s.code, s.name, s.name_ascii, :level, coalesce(p.depth + 1, 0), s.parent_code,
-       coalesce(p.lineage, ARRAY[]::text[]) || s.code, true, g.geom, :source
-FROM area_stage s
-LEFT JOIN area_geoms g ON g.code = s.code
-LEFT JOIN areas p ON p.code = s.parent_code
-ON CONFLICT (code) DO UPDATE SET
-    name = EXCLUDED.name, name_ascii = EXCLUDED.name_ascii, level = EXCLUDED.level,
-    depth = EXCLUDED.depth, parent_code = EXCLUDED.parent_code, lineage = EXCLUDED.lineage,
-    geom = coalesce(EXCLUDED.geom, a.geom), source = EXCLUDED.source, updated_at = now()
-RETURNING (xmax = 0) AS inserted
-"""
-
-_PARTS = """
-INSERT INTO area_parts (area_code, geom)
-SELECT a.code, (ST_Dump(ST_Subdivide(a.geom, :n))).geom
-FROM areas a JOIN area_changed c ON c.code = a.code
-WHERE a.geom IS NOT NULL
-"""
-
-
 async def import_features(
     conn: AsyncConnection, features: list[_Feature], opts: ImportOptions, *, source: str
 ) -> ImportResult:
     """Upsert the features (and their parents) inside the caller's transaction."""
     rows, parents = _rows(features, opts)
     result = ImportResult(features=len(rows))
-    await conn.execute(text(_DROP))  # an earlier import in this same transaction
-    await conn.execute(text(_STAGE))
+    await conn.execute(sql.IMPORT_DROP)  # an earlier import in this same transaction
+    await conn.execute(sql.IMPORT_STAGE)
     raw = await conn.get_raw_connection()
     await raw.driver_connection.copy_records_to_table("area_stage", records=rows)  # type: ignore[union-attr]
-    await conn.execute(text(_PARSE))
-    flags = (await conn.execute(text("SELECT code, valid FROM area_geoms"))).all()
+    await conn.execute(sql.IMPORT_PARSE)
+    flags = (await conn.execute(sql.IMPORT_VALIDITY)).all()
     result.repaired = sorted(r.code for r in flags if not r.valid)
     have_geom = {r.code for r in flags}
     result.skipped = sorted(r[0] for r in rows if r[0] not in have_geom)
@@ -218,7 +159,7 @@ async def import_features(
         codes = list(parents)
         done = (
             await conn.execute(
-                text(_PARENTS),
+                sql.IMPORT_PARENTS,
                 {
                     "codes": codes,
                     "names": [parents[c] for c in codes],
@@ -231,18 +172,16 @@ async def import_features(
         result.parents_inserted = sum(1 for r in done if r.inserted)
         result.parents_updated = len(done) - result.parents_inserted
 
-    await conn.execute(text(_CHANGED))
-    done = (await conn.execute(text(_LEAVES), {"level": opts.level, "source": source})).all()
+    await conn.execute(sql.IMPORT_CHANGED)
+    done = (await conn.execute(sql.IMPORT_LEAVES, {"level": opts.level, "source": source})).all()
     result.inserted = sum(1 for r in done if r.inserted)
     result.updated = len(done) - result.inserted
-    await conn.execute(text("DELETE FROM area_parts WHERE area_code IN (SELECT code FROM area_changed)"))
-    result.geometry_changed = int(
-        (await conn.execute(text("SELECT count(*) FROM area_changed"))).scalar_one()
-    )
-    parts = await conn.execute(text(_PARTS), {"n": SUBDIVIDE_VERTICES})
+    await conn.execute(sql.IMPORT_DROP_CHANGED_PARTS)
+    result.geometry_changed = int((await conn.execute(sql.IMPORT_CHANGED_COUNT)).scalar_one())
+    parts = await conn.execute(sql.IMPORT_PARTS, {"n": SUBDIVIDE_VERTICES})
     result.parts = parts.rowcount or 0
-    await conn.execute(text(_DROP))
-    await conn.execute(text("ANALYZE area_parts"))
+    await conn.execute(sql.IMPORT_DROP)
+    await conn.execute(sql.ANALYZE_PARTS)
     return result
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from geo import sql
+from geo.models import Area, AreaPart
 
 SUBDIVIDE_VERTICES = 128
 
@@ -28,28 +31,6 @@ class AreaIn:
     name_ascii: str | None = None
 
 
-_UPSERT = text(
-    """
-    INSERT INTO areas (code, name, name_ascii, level, depth, parent_code, lineage, is_leaf, geom, source, updated_at)
-    SELECT :code, :name, :name_ascii, :level,
-           coalesce(p.depth + 1, 0), :parent_code,
-           coalesce(p.lineage, ARRAY[]::text[]) || ARRAY[:code],
-           true,
-           CASE WHEN CAST(:geojson AS text) IS NULL THEN NULL
-                ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(
-                       ST_SetSRID(ST_GeomFromGeoJSON(CAST(:geojson AS text)), 4326)), 3)) END,
-           :source, now()
-    FROM (SELECT 1) one LEFT JOIN areas p ON p.code = :parent_code
-    ON CONFLICT (code) DO UPDATE SET
-        name = EXCLUDED.name, name_ascii = EXCLUDED.name_ascii, level = EXCLUDED.level,
-        depth = EXCLUDED.depth, parent_code = EXCLUDED.parent_code, lineage = EXCLUDED.lineage,
-        geom = coalesce(EXCLUDED.geom, areas.geom), source = coalesce(EXCLUDED.source, areas.source),
-        updated_at = now()
-    RETURNING (xmax = 0) AS inserted
-    """
-)
-
-
 async def upsert_area(conn: AsyncConnection, area: AreaIn) -> bool:
     """Insert or update one node (its parent must exist already); True when it was new.
 
@@ -57,7 +38,7 @@ async def upsert_area(conn: AsyncConnection, area: AreaIn) -> bool:
     """
     inserted = (
         await conn.execute(
-            _UPSERT,
+            sql.UPSERT_AREA,
             {
                 "code": area.code,
                 "name": area.name,
@@ -71,22 +52,13 @@ async def upsert_area(conn: AsyncConnection, area: AreaIn) -> bool:
     ).scalar_one()
     if area.parent_code:
         await conn.execute(
-            text("UPDATE areas SET is_leaf = false WHERE code = :p AND is_leaf"), {"p": area.parent_code}
+            update(Area).where(Area.code == area.parent_code, Area.is_leaf).values(is_leaf=False)
         )
     return bool(inserted)
 
 
 async def rebuild_parts(conn: AsyncConnection, code: str) -> int:
     """Replace the lookup parts of one area from its boundary; returns how many parts it has."""
-    await conn.execute(text("DELETE FROM area_parts WHERE area_code = :c"), {"c": code})
-    result = await conn.execute(
-        text(
-            """
-            INSERT INTO area_parts (area_code, geom)
-            SELECT a.code, (ST_Dump(ST_Subdivide(a.geom, :n))).geom
-            FROM areas a WHERE a.code = :c AND a.geom IS NOT NULL
-            """
-        ),
-        {"c": code, "n": SUBDIVIDE_VERTICES},
-    )
+    await conn.execute(delete(AreaPart).where(AreaPart.area_code == code))
+    result = await conn.execute(sql.SUBDIVIDE_AREA, {"code": code, "n": SUBDIVIDE_VERTICES})
     return result.rowcount or 0

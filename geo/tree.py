@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import func, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from geo.lookup import AreaRef, lineage
+from geo.models import Area
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class AreaDetail:
     geometry: dict[str, Any] | None  # GeoJSON MultiPolygon when asked for
 
 
-_COLUMNS = "code, name, name_ascii, level, parent_code, is_leaf"
+_COLUMNS = (Area.code, Area.name, Area.name_ascii, Area.level, Area.parent_code, Area.is_leaf)
 
 
 def _node(r: Any) -> AreaNode:
@@ -38,7 +40,7 @@ def _node(r: Any) -> AreaNode:
 
 
 async def exists(conn: AsyncConnection, code: str) -> bool:
-    return (await conn.execute(text("SELECT 1 FROM areas WHERE code = :c"), {"c": code})).first() is not None
+    return (await conn.execute(select(Area.code).where(Area.code == code))).first() is not None
 
 
 async def children(
@@ -46,38 +48,32 @@ async def children(
 ) -> tuple[list[AreaNode], int]:
     """The children of `parent` (the roots when None) by code, from the first after `after`; and how
     many there are in all."""
-    where = "parent_code = :p" if parent is not None else "parent_code IS NULL"
-    keyset = "" if after is None else " AND code > :after"
+    under = Area.parent_code == parent if parent is not None else Area.parent_code.is_(None)
+    sibling = aliased(Area, name="s")
+    same_parent = sibling.parent_code == parent if parent is not None else sibling.parent_code.is_(None)
+    in_all = select(func.count()).select_from(sibling).where(same_parent).scalar_subquery()
+    keyset = [] if after is None else [Area.code > after]
     rows = (
         await conn.execute(
-            text(
-                f"SELECT {_COLUMNS}, (SELECT count(*) FROM areas WHERE {where}) AS total "
-                f"FROM areas WHERE {where}{keyset} ORDER BY code LIMIT :limit"
-            ),
-            {"p": parent, "limit": limit, "after": after},
+            select(*_COLUMNS, in_all.label("total")).where(under, *keyset).order_by(Area.code).limit(limit)
         )
     ).all()
     if rows:
         total = int(rows[0].total)
     else:
-        total = int(
-            (
-                await conn.execute(text(f"SELECT count(*) FROM areas WHERE {where}"), {"p": parent})
-            ).scalar_one()
-        )
+        total = int((await conn.execute(select(func.count()).select_from(Area).where(under))).scalar_one())
     return [_node(r) for r in rows], total
 
 
 async def detail(conn: AsyncConnection, code: str, *, geometry: bool = False) -> AreaDetail | None:
-    geo_sql = "ST_AsGeoJSON(geom, 6)" if geometry else "NULL"
+    child = aliased(Area, name="c")
+    n_children = select(func.count()).where(child.parent_code == Area.code).scalar_subquery()
+    geojson = func.ST_AsGeoJSON(Area.geom, 6) if geometry else null()
     row = (
         await conn.execute(
-            text(
-                f"SELECT {_COLUMNS}, {geo_sql} AS geojson, "
-                "(SELECT count(*) FROM areas c WHERE c.parent_code = a.code) AS n_children "
-                "FROM areas a WHERE code = :c"
-            ),
-            {"c": code},
+            select(*_COLUMNS, geojson.label("geojson"), n_children.label("n_children")).where(
+                Area.code == code
+            )
         )
     ).first()
     if row is None:

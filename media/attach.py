@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from media import sql
 from media.blur import same_as
 from media.config import MediaConfig, MediaError, current
 from media.models import Media
@@ -122,27 +123,10 @@ async def attach_to_report(
     await update_distances(session, ids, cfg.far_from_report_m)
 
 
-# The distance between a photo's EXIF position (private.gps = [lat, lon]) and its report's spot.
-_DISTANCE = text(
-    """
-    WITH d AS (
-        SELECT m.id,
-               ST_Distance(geography(r.geom),
-                           geography(ST_SetSRID(ST_MakePoint((m.private->'gps'->>1)::float8,
-                                                             (m.private->'gps'->>0)::float8), 4326))) AS dist
-        FROM media m JOIN reports r ON r.id = m.report_id
-        WHERE m.id = ANY(:ids) AND jsonb_typeof(m.private->'gps') = 'array'
-    )
-    UPDATE media SET distance_from_report_m = d.dist, far_from_report = d.dist > :far
-    FROM d WHERE media.id = d.id
-    """
-)
-
-
 async def update_distances(session: AsyncSession, ids: Sequence[uuid.UUID], far_m: float) -> None:
     """Flag photos whose EXIF position is far from their report (reads the report's location)."""
     if ids:
-        await session.execute(_DISTANCE, {"ids": list(ids), "far": far_m})
+        await session.execute(sql.DISTANCE, {"ids": list(ids), "far": far_m})
 
 
 def public_renditions(m: Media) -> dict[str, Any]:

@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from media import sql
 from media.config import MediaError
 from media.models import Media
 from media.process import STAFF_RENDITIONS
@@ -79,13 +79,7 @@ async def set_blur_boxes(
         )
     before = {tuple(b["box"]): b["source"] for b in (m.blur_boxes or [])}
     stored = [{"box": b, "source": before.get(tuple(b), MODERATOR)} for b in checked_boxes(boxes)]
-    await session.execute(
-        text(
-            "UPDATE media SET blur_boxes = CAST(:boxes AS jsonb), blur_requested_at = clock_timestamp() "
-            "WHERE id = :id"
-        ),
-        {"boxes": _json(stored), "id": m.id},
-    )
+    await session.execute(sql.SET_BLUR_BOXES, {"boxes": _json(stored), "id": m.id})
     m.blur_boxes = stored
     return stored
 
@@ -96,43 +90,12 @@ def _json(value: Any) -> str:
     return json.dumps(value)
 
 
-# Every other picture within the distance; a sequential pass over the hashed rows, run once per
-# processed photo by the worker (not on any request).
-_MATCH = text(
-    """
-    INSERT INTO media_matches (media_id, other_id, distance)
-    SELECT least(:id, m.id), greatest(:id, m.id), d.distance
-    FROM media m
-    CROSS JOIN LATERAL (SELECT bit_count((m.phash # :hash)::bit(64))::smallint AS distance) d
-    WHERE m.phash IS NOT NULL AND m.id <> :id AND m.status = 'ready' AND d.distance <= :max
-    ON CONFLICT (media_id, other_id) DO UPDATE SET distance = excluded.distance
-    """
-)
-
-
 async def record_matches(session: AsyncSession, media_id: uuid.UUID, phash: int | None) -> None:
     """Pair the photo with every near one. Run after its hash is committed: of two copies processed
     at once, the later to commit then sees the other."""
-    await session.execute(
-        text("DELETE FROM media_matches WHERE media_id = :id OR other_id = :id"), {"id": media_id}
-    )
+    await session.execute(sql.FORGET_MATCHES, {"id": media_id})
     if phash is not None:
-        await session.execute(_MATCH, {"id": media_id, "hash": phash, "max": MAX_PHASH_DISTANCE})
-
-
-_SAME_AS = text(
-    """
-    SELECT x.mine, r.code
-    FROM (SELECT media_id AS mine, other_id AS theirs FROM media_matches WHERE media_id = ANY(:ids)
-          UNION
-          SELECT other_id, media_id FROM media_matches WHERE other_id = ANY(:ids)) x
-    JOIN media o ON o.id = x.theirs
-    JOIN media mine ON mine.id = x.mine
-    JOIN reports r ON r.id = o.report_id
-    WHERE o.report_id IS DISTINCT FROM mine.report_id
-    ORDER BY x.mine, r.code
-    """
-)
+        await session.execute(sql.MATCH, {"id": media_id, "hash": phash, "max": MAX_PHASH_DISTANCE})
 
 
 async def same_as(session: AsyncSession, media_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
@@ -140,7 +103,7 @@ async def same_as(session: AsyncSession, media_ids: Sequence[uuid.UUID]) -> dict
     if not media_ids:
         return {}
     out: dict[uuid.UUID, list[str]] = {}
-    for row in await session.execute(_SAME_AS, {"ids": list(media_ids)}):
+    for row in await session.execute(sql.SAME_AS, {"ids": list(media_ids)}):
         codes = out.setdefault(row.mine, [])
         if row.code not in codes:
             codes.append(row.code)

@@ -30,11 +30,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import delete
 
+from media import sql
 from media.attach import update_distances
 from media.blur import record_matches
 from media.config import MediaConfig
+from media.models import Media
 from media.process import STAFF_RENDITIONS, Limits, Processed, process_file, rebuild_file
 from media.storage import EXTENSIONS, S3Storage
 from media.uploads import Sessions
@@ -43,20 +45,6 @@ log = logging.getLogger("phananh.media")
 
 PRIVATE_INFO = ("gps", "taken_at")
 BLUR_INFO = ("blur_boxes", "phash")  # kept in their own columns, never in the shown `info`
-
-_CLAIM = text(
-    """
-    UPDATE media SET attempts = attempts + 1, claim_id = :claim,
-                     lease_until = clock_timestamp() + make_interval(secs => :lease)
-    WHERE id IN (
-        SELECT id FROM media
-        WHERE status = 'processing' AND coalesce(lease_until, completed_at) <= clock_timestamp()
-        ORDER BY coalesce(lease_until, completed_at)
-        LIMIT :n
-        FOR UPDATE SKIP LOCKED)
-    RETURNING id, kind, storage_key, sniffed_type, attempts, report_id
-    """
-)
 
 
 @dataclass
@@ -96,7 +84,7 @@ async def process_due(
     stats = ProcessStats()
     claim = uuid.uuid4()
     async with sessions() as s:
-        rows = list(await s.execute(_CLAIM, {"claim": claim, "lease": lease_s, "n": batch}))
+        rows = list(await s.execute(sql.CLAIM, {"claim": claim, "lease": lease_s, "n": batch}))
         await s.commit()
     stats.claimed = len(rows)
     limits = limits if limits is not None else limits_for(cfg)
@@ -222,17 +210,7 @@ async def _finish(
 
     async with sessions() as s:
         done = await s.scalar(
-            text(
-                """
-                UPDATE media SET status = :status, reason = :reason, message = :message,
-                       info = CAST(:info AS jsonb), private = CAST(:private AS jsonb),
-                       renditions = CAST(:renditions AS jsonb), processed_at = :now,
-                       blur_boxes = CAST(:blur_boxes AS jsonb), phash = :phash, blur_requested_at = NULL,
-                       lease_until = NULL, claim_id = NULL
-                WHERE id = :id AND claim_id = :claim AND status = 'processing'
-                RETURNING id
-                """
-            ),
+            sql.RECORD_OUTCOME,
             {
                 "status": status,
                 "reason": reason,
@@ -255,37 +233,6 @@ async def _finish(
     return done is not None
 
 
-_CLAIM_REBUILD = text(
-    """
-    UPDATE media SET claim_id = :claim, lease_until = clock_timestamp() + make_interval(secs => :lease)
-    WHERE id IN (
-        SELECT id FROM media
-        WHERE status = 'ready' AND blur_requested_at IS NOT NULL
-          AND coalesce(lease_until, blur_requested_at) <= clock_timestamp()
-        ORDER BY coalesce(lease_until, blur_requested_at)
-        LIMIT :n
-        FOR UPDATE SKIP LOCKED)
-    RETURNING id, kind, renditions, blur_boxes, blur_requested_at
-    """
-)
-
-# Only the claim's holder records; the request is cleared only if no newer one came meanwhile (a
-# second moderator edit during the rebuild leaves it due, and the next round applies it). Boxes the
-# worker detected (legacy photos) never overwrite a moderator's.
-_FINISH_REBUILD = text(
-    """
-    UPDATE media SET renditions = CAST(:renditions AS jsonb),
-                     info = info || CAST(:info AS jsonb),
-                     blur_boxes = coalesce(blur_boxes, CAST(:detected AS jsonb)),
-                     phash = :phash,
-                     blur_requested_at = CASE WHEN blur_requested_at = :seen THEN NULL ELSE blur_requested_at END,
-                     lease_until = NULL, claim_id = NULL
-    WHERE id = :id AND claim_id = :claim AND status = 'ready'
-    RETURNING id
-    """
-)
-
-
 async def rebuild_due(
     sessions: Sessions, cfg: MediaConfig, *, batch: int = 4, lease_s: float = 600.0, limits: Any = None
 ) -> ProcessStats:
@@ -294,7 +241,7 @@ async def rebuild_due(
     stats = ProcessStats()
     claim = uuid.uuid4()
     async with sessions() as s:
-        rows = list(await s.execute(_CLAIM_REBUILD, {"claim": claim, "lease": lease_s, "n": batch}))
+        rows = list(await s.execute(sql.CLAIM_REBUILD, {"claim": claim, "lease": lease_s, "n": batch}))
         await s.commit()
     stats.claimed = len(rows)
     limits = limits if limits is not None else limits_for(cfg)
@@ -324,13 +271,7 @@ async def _rebuild_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
     if public_name is None:  # no picture at all (never expected of a ready photo): nothing to hide
         log.error("media %s: no picture to blur (renditions %s)", row.id, sorted(old))
         async with sessions() as s:
-            await s.execute(
-                text(
-                    "UPDATE media SET blur_requested_at = NULL, blur_boxes = coalesce(blur_boxes, '[]'), "
-                    "lease_until = NULL, claim_id = NULL WHERE id = :id AND claim_id = :claim"
-                ),
-                {"id": row.id, "claim": claim},
-            )
+            await s.execute(sql.GIVE_UP_REBUILD, {"id": row.id, "claim": claim})
             await s.commit()
         return False
     source = old[staff_name or public_name]  # legacy: the unblurred public one becomes the staff copy
@@ -353,7 +294,7 @@ async def _rebuild_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
     info = {k: v for k, v in result.info.items() if k not in BLUR_INFO}
     async with sessions() as s:
         done = await s.scalar(
-            _FINISH_REBUILD,
+            sql.FINISH_REBUILD,
             {
                 "renditions": json.dumps(renditions),
                 "info": json.dumps(info),
@@ -373,23 +314,11 @@ async def _rebuild_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
     return done is not None
 
 
-_STALE = text(
-    """
-    SELECT id, storage_key, multipart_upload_id, renditions
-    FROM media
-    WHERE report_id IS NULL AND expires_at <= clock_timestamp()
-    ORDER BY expires_at
-    LIMIT :n
-    FOR UPDATE SKIP LOCKED
-    """
-)
-
-
 async def cleanup_stale(sessions: Sessions, cfg: MediaConfig, *, batch: int = 100) -> int:
     """Remove one batch of uploads that expired unattached (objects first, then rows)."""
     storage = cfg.storage
     async with sessions() as s:
-        rows = list(await s.execute(_STALE, {"n": batch}))
+        rows = list(await s.execute(sql.STALE, {"n": batch}))
         if not rows:
             return 0
         for r in rows:
@@ -398,7 +327,11 @@ async def cleanup_stale(sessions: Sessions, cfg: MediaConfig, *, batch: int = 10
             await storage.delete(r.storage_key)
             for rendition in (r.renditions or {}).values():
                 await storage.delete(rendition["key"])
-        await s.execute(text("DELETE FROM media WHERE id = ANY(:ids)"), {"ids": [r.id for r in rows]})
+        await s.execute(
+            delete(Media)
+            .where(Media.id.in_([r.id for r in rows]))
+            .execution_options(synchronize_session=False)
+        )
         await s.commit()
     log.info("media cleanup: removed %d stale uploads", len(rows))
     return len(rows)

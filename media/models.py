@@ -25,13 +25,14 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     Text,
+    and_,
+    column,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-EMPTY_JSON = text("'{}'::jsonb")
+EMPTY_JSON = "{}"  # a jsonb column's server default
 
 
 class Base(DeclarativeBase):
@@ -49,19 +50,19 @@ class Media(Base):
         # the worker: completed uploads waiting for (or whose lease ran out during) processing
         Index(
             "ix_media_due",
-            text("coalesce(lease_until, completed_at)"),
-            postgresql_where=text("status = 'processing'"),
+            func.coalesce(column("lease_until"), column("completed_at")),
+            postgresql_where=column("status") == "processing",
         ),
         # the cleanup: uploads never attached to a report, by expiry
-        Index("ix_media_expiring", "expires_at", postgresql_where=text("report_id IS NULL")),
-        Index("ix_media_report", "report_id", "position", postgresql_where=text("report_id IS NOT NULL")),
+        Index("ix_media_expiring", "expires_at", postgresql_where=column("report_id").is_(None)),
+        Index("ix_media_report", "report_id", "position", postgresql_where=column("report_id").is_not(None)),
         # per-user quotas (uploads in the last hour, pending uploads)
         Index("ix_media_owner_created", "owner_id", "created_at"),
         # the worker: public renditions to make again (new blur boxes, or photos from before blurring)
         Index(
             "ix_media_blur_due",
-            text("coalesce(lease_until, blur_requested_at)"),
-            postgresql_where=text("status = 'ready' AND blur_requested_at IS NOT NULL"),
+            func.coalesce(column("lease_until"), column("blur_requested_at")),
+            postgresql_where=and_(column("status") == "ready", column("blur_requested_at").is_not(None)),
         ),
     )
 

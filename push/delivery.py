@@ -24,11 +24,9 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ARRAY, BigInteger, Float, bindparam, text
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import Text as SAText
 
+from push import sql
 from push.fcm import FcmSender, Outcome, OutMessage
 
 log = logging.getLogger("phananh.push")
@@ -53,92 +51,6 @@ def backoff_s(attempt: int, retry_after_s: float | None = None, *, rng: random.R
     return delay
 
 
-_CLAIM = text(
-    """
-    WITH due AS (
-        SELECT o.id, (d.token IS NOT NULL) AS alive
-        FROM push_outbox o
-        LEFT JOIN push_devices d ON d.token = o.token AND d.user_id = o.user_id
-        WHERE o.status = 'pending' AND o.due_at <= now()
-        ORDER BY o.due_at, o.id
-        LIMIT :n
-        FOR UPDATE OF o SKIP LOCKED
-    )
-    UPDATE push_outbox o
-    SET claim_id = :claim,
-        attempts = o.attempts + CASE WHEN due.alive THEN 1 ELSE 0 END,
-        due_at = now() + make_interval(secs => :lease),
-        status = CASE WHEN due.alive THEN 'pending' ELSE 'skipped' END,
-        last_error = CASE WHEN due.alive THEN o.last_error ELSE 'device no longer registered' END
-    FROM due
-    WHERE o.id = due.id
-    RETURNING o.id, o.token, o.title, o.body, o.data, o.attempts, due.alive
-    """
-).bindparams(bindparam("claim", type_=UUID(as_uuid=True)), bindparam("lease", type_=Float))
-
-_IDS = ARRAY(BigInteger)
-
-_MARK_SENT = text(
-    """
-    UPDATE push_outbox o SET status = 'sent', sent_at = now(), message_id = v.mid, last_error = NULL
-    FROM unnest(:ids, :mids) AS v(id, mid)
-    WHERE o.id = v.id AND o.claim_id = :claim AND o.status = 'pending'
-    """
-).bindparams(
-    bindparam("ids", type_=_IDS),
-    bindparam("mids", type_=ARRAY(SAText)),
-    bindparam("claim", type_=UUID(as_uuid=True)),
-)
-
-_MARK_RETRY = text(
-    """
-    UPDATE push_outbox o
-    SET status = CASE WHEN o.attempts >= :max THEN 'failed' ELSE 'pending' END,
-        due_at = now() + make_interval(secs => v.delay),
-        last_error = v.err
-    FROM unnest(:ids, :delays, :errs) AS v(id, delay, err)
-    WHERE o.id = v.id AND o.claim_id = :claim AND o.status = 'pending'
-    """
-).bindparams(
-    bindparam("ids", type_=_IDS),
-    bindparam("delays", type_=ARRAY(Float)),
-    bindparam("errs", type_=ARRAY(SAText)),
-    bindparam("claim", type_=UUID(as_uuid=True)),
-)
-
-_MARK_FAILED = text(
-    """
-    UPDATE push_outbox o SET status = 'failed', last_error = v.err
-    FROM unnest(:ids, :errs) AS v(id, err)
-    WHERE o.id = v.id AND o.claim_id = :claim AND o.status = 'pending'
-    """
-).bindparams(
-    bindparam("ids", type_=_IDS),
-    bindparam("errs", type_=ARRAY(SAText)),
-    bindparam("claim", type_=UUID(as_uuid=True)),
-)
-
-_PRUNE_DEVICES = text("DELETE FROM push_devices WHERE token = ANY(:tokens)").bindparams(
-    bindparam("tokens", type_=ARRAY(SAText))
-)
-_SKIP_FOR_TOKENS = text(
-    """
-    UPDATE push_outbox SET status = 'skipped', last_error = 'device unregistered'
-    WHERE status = 'pending' AND token = ANY(:tokens) AND (claim_id IS NULL OR claim_id <> :claim)
-    """
-).bindparams(bindparam("tokens", type_=ARRAY(SAText)), bindparam("claim", type_=UUID(as_uuid=True)))
-
-_SKIP_NO_SENDER = text(
-    """
-    UPDATE push_outbox SET status = 'skipped', last_error = 'push not configured (inbox only)'
-    WHERE id IN (
-        SELECT id FROM push_outbox WHERE status = 'pending' AND due_at <= now()
-        ORDER BY due_at, id LIMIT :n FOR UPDATE SKIP LOCKED
-    )
-    """
-)
-
-
 @dataclass(frozen=True, slots=True)
 class DeliveryStats:
     claimed: int = 0
@@ -156,7 +68,7 @@ class DeliveryStats:
 async def skip_all_due(sessions: Sessions, *, batch_size: int = 500) -> int:
     """Without FCM credentials: the inbox is the only channel; retire due outbox rows."""
     async with sessions() as s:
-        n = (await s.execute(_SKIP_NO_SENDER, {"n": batch_size})).rowcount  # type: ignore[attr-defined]
+        n = (await s.execute(sql.SKIP_NO_SENDER, {"n": batch_size})).rowcount  # type: ignore[attr-defined]
         await s.commit()
     if n:
         log.info("push not configured: %d notification(s) kept in the inbox only", n)
@@ -177,7 +89,9 @@ async def deliver_due(
         return DeliveryStats(skipped=await skip_all_due(sessions, batch_size=batch_size))
     claim = uuid.uuid4()
     async with sessions() as s:
-        rows: list[Any] = list(await s.execute(_CLAIM, {"n": batch_size, "claim": claim, "lease": lease_s}))
+        rows: list[Any] = list(
+            await s.execute(sql.CLAIM, {"n": batch_size, "claim": claim, "lease": lease_s})
+        )
         await s.commit()
     live = [r for r in rows if r.alive]
     skipped = len(rows) - len(live)
@@ -209,17 +123,17 @@ async def deliver_due(
 
     async with sessions() as s:
         if sent_ids:
-            await s.execute(_MARK_SENT, {"ids": sent_ids, "mids": sent_mids, "claim": claim})
+            await s.execute(sql.MARK_SENT, {"ids": sent_ids, "mids": sent_mids, "claim": claim})
         if retry[0]:
             await s.execute(
-                _MARK_RETRY,
+                sql.MARK_RETRY,
                 {"ids": retry[0], "delays": retry[1], "errs": retry[2], "claim": claim, "max": max_attempts},
             )
         if failed[0]:
-            await s.execute(_MARK_FAILED, {"ids": failed[0], "errs": failed[1], "claim": claim})
+            await s.execute(sql.MARK_FAILED, {"ids": failed[0], "errs": failed[1], "claim": claim})
         if dead_tokens:
-            await s.execute(_PRUNE_DEVICES, {"tokens": dead_tokens})
-            await s.execute(_SKIP_FOR_TOKENS, {"tokens": dead_tokens, "claim": claim})
+            await s.execute(sql.PRUNE_DEVICES, {"tokens": dead_tokens})
+            await s.execute(sql.SKIP_FOR_TOKENS, {"tokens": dead_tokens, "claim": claim})
         await s.commit()
     if retry[0] or failed[0]:
         log.info(

@@ -23,13 +23,13 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    column,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-EMPTY_JSON = text("'{}'::jsonb")
+EMPTY_JSON = "{}"  # a jsonb column's server default
 USERS_FK: dict[str, Any] = {"references": "users.id", "ondelete": "CASCADE"}
 
 
@@ -58,8 +58,8 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("user_id", "dedupe_key", name="uq_notifications_dedupe"),
-        Index("ix_notifications_user_created", "user_id", text("created_at DESC"), "id"),
-        Index("ix_notifications_unread", "user_id", postgresql_where=text("read_at IS NULL")),
+        Index("ix_notifications_user_created", "user_id", column("created_at").desc(), "id"),
+        Index("ix_notifications_unread", "user_id", postgresql_where=column("read_at").is_(None)),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -82,8 +82,8 @@ class OutboxRow(Base):
     __tablename__ = "push_outbox"
     __table_args__ = (
         CheckConstraint("status IN ('pending','sent','failed','skipped')", name="ck_push_outbox_status"),
-        Index("ix_push_outbox_due", "due_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_push_outbox_token", "token", postgresql_where=text("status = 'pending'")),
+        Index("ix_push_outbox_due", "due_at", postgresql_where=column("status") == "pending"),
+        Index("ix_push_outbox_token", "token", postgresql_where=column("status") == "pending"),
         Index("ix_push_outbox_notification", "notification_id"),
     )
 

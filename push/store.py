@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, bindparam, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from push import sql
 from push.models import Device, Notification
 
 LOCALES = ("vi", "en")
@@ -94,34 +95,6 @@ async def list_devices(session: AsyncSession, user_id: uuid.UUID) -> list[Device
 
 # ---- writing notifications -----------------------------------------------------------------
 
-# The inbox rows, and one outbox row per (new notification, device) with the texts in the device's
-# language, in one statement. created_at is clock_timestamp(), not now(): several events in one
-# transaction keep their order in the inbox.
-_INSERT_NOTIFICATIONS = text(
-    """
-    WITH inbox AS (
-        INSERT INTO notifications (id, user_id, kind, report_code, title_vi, body_vi, title_en, body_en,
-                                   data, dedupe_key, created_at)
-        SELECT gen_random_uuid(), u, :kind, :report_code, :title_vi, :body_vi, :title_en, :body_en,
-               :data, :dedupe_key, clock_timestamp()
-        FROM unnest(:user_ids) AS u
-        ON CONFLICT (user_id, dedupe_key) DO NOTHING
-        RETURNING id, user_id, title_vi, body_vi, title_en, body_en, data
-    ), outbox AS (
-        INSERT INTO push_outbox (notification_id, user_id, token, title, body, data)
-        SELECT n.id, n.user_id, d.token,
-               CASE WHEN d.locale = 'en' THEN n.title_en ELSE n.title_vi END,
-               CASE WHEN d.locale = 'en' THEN n.body_en ELSE n.body_vi END,
-               n.data || jsonb_build_object('notification_id', n.id::text)
-        FROM inbox n JOIN push_devices d ON d.user_id = n.user_id
-    )
-    SELECT id FROM inbox
-    """
-).bindparams(
-    bindparam("user_ids", type_=ARRAY(UUID(as_uuid=True))),
-    bindparam("data", type_=JSONB),
-)
-
 
 async def notify(
     session: AsyncSession,
@@ -147,7 +120,7 @@ async def notify(
     payload: dict[str, str] = {"kind": kind, **({"report_code": report_code} if report_code else {})}
     payload.update({k: str(v) for k, v in (data or {}).items()})
     result = await session.execute(
-        _INSERT_NOTIFICATIONS,
+        sql.INSERT_NOTIFICATIONS,
         {
             "user_ids": users,
             "kind": kind,

@@ -18,9 +18,9 @@ from sqlalchemy import (
     Index,
     Integer,
     Text,
+    column,
     false,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,12 +52,12 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('resident','officer','leader','moderator','admin')", name="ck_users_role"),
         CheckConstraint("role = 'resident' OR username IS NOT NULL", name="ck_users_staff_username"),  # 0005
-        Index("ux_users_username_lower", text("lower(username)"), unique=True),  # 0005
-        Index("ix_users_role", "role", postgresql_where=text("role <> 'resident'")),  # 0005
+        Index("ux_users_username_lower", func.lower(column("username")), unique=True),  # 0005
+        Index("ix_users_role", "role", postgresql_where=column("role") != "resident"),  # 0005
         Index(  # 0008: the revocations each API process loads when its listener (re)connects
             "ix_users_tokens_not_before",
             "tokens_not_before",
-            postgresql_where=text("tokens_not_before IS NOT NULL"),
+            postgresql_where=column("tokens_not_before").is_not(None),
         ),
     )
 

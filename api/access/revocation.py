@@ -128,7 +128,8 @@ class RevocationListener:
             conn.add_termination_listener(lambda _conn: lost.set())
             # LISTEN before loading: a revocation committed in between is in the load or notified
             await conn.add_listener(CHANNEL, self._notified)
-            rows = await conn.fetch(sql.RECENT_NOT_BEFORE, float(self.window_s), timeout=10)
+            recent = sql.RECENT_NOT_BEFORE
+            rows = await conn.fetch(recent.sql, *recent.args({"window_s": float(self.window_s)}), timeout=10)
         except BaseException:
             conn.terminate()
             raise
@@ -165,7 +166,7 @@ class RevocationListener:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._lost.wait(), self.ping_s)
                 if not self._lost.is_set():
-                    await conn.fetchval(sql.PING, timeout=self.ping_s)
+                    await conn.fetchval(sql.PING.sql, timeout=self.ping_s)
                     self.table.forget_older_than(time.time() - self.window_s)
                     continue
                 log.warning("revocation listener: connection lost; reconnecting")

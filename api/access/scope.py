@@ -12,7 +12,11 @@ query, list, count, export, tile, queue and notification:
 - SQL: `scope` (a report alias), `review_scope` (the moderation queue), `area_scope` (an area code),
   `staff_scope` (staff accounts a viewer may read) with `holding_area_under` (the staff list's area
   filter), and `granted_staff`, the rule read backwards (who is given a report: notification
-  recipients, assignees), `reviewers` the review rule read backwards (who is told what waits);
+  recipients, assignees), `reviewers` the review rule read backwards (who is told what waits). Each
+  is rendered once per shape (cached), so a `sql.py` may embed it;
+- the same, as SQLAlchemy clauses with their parameters bound, for statements built with expressions:
+  `scope_clause`, `review_clause`, `area_clause`, `staff_clause`, `holding_area_under_clause`,
+  `granted_staff_ids` (a report aliased `r` is `api.reports.models.ReportAsR`);
 - Python, over grants already loaded (`load_grants`): `in_scope`, `may_review`.
 
 No other module reads the grant tables to decide who sees what.
@@ -25,8 +29,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import CompoundSelect, Text, TextClause, Uuid, column, literal, select, table, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TextualSelect
 
 from api.access.tokens import Principal
 
@@ -93,12 +98,16 @@ class Grants:
 
 
 async def load_grants(session: AsyncSession, principal: Principal) -> Grants:
-    union = " UNION ALL ".join(
-        f"SELECT {i} AS rel, {rel.column} AS code FROM {rel.table} WHERE user_id = :uid"
-        for i, rel in enumerate(RELATIONS)
+    held: CompoundSelect = union_all(
+        *(
+            select(literal(i).label("rel"), column(rel.column, Text).label("code"))
+            .select_from(table(rel.table))
+            .where(column("user_id", Uuid) == principal.id)
+            for i, rel in enumerate(RELATIONS)
+        )
     )
     found: dict[Relation, set[str]] = {rel: set() for rel in RELATIONS}
-    for i, code in await session.execute(text(union), {"uid": principal.id}):
+    for i, code in await session.execute(held):
         found[RELATIONS[i]].add(code)
     return Grants(principal.role, {rel: frozenset(codes) for rel, codes in found.items()})
 
@@ -164,21 +173,32 @@ def review_scope(principal: Principal, report: str = "r") -> tuple[str, dict[str
     return _review_sql(report), _params(principal)
 
 
+@cache
+def _area_sql(area: str) -> str:
+    within = _covered_sql(":scope_uid", area, "NULL", (AREAS,))
+    return f"({_role_in(SEES_ALL)} OR {within})"
+
+
+@cache
+def _staff_sql(user: str) -> str:
+    within = _covered_sql(":scope_uid", f"su.{AREAS.column}", "NULL", (AREAS,))
+    held = f"EXISTS (SELECT 1 FROM {AREAS.table} su WHERE su.user_id = {user} AND {within})"
+    return f"({_role_in(SEES_ALL)} OR {held})"
+
+
 def area_scope(principal: Principal, area: str) -> tuple[str, dict[str, Any]]:
     """(SQL condition: the area whose code is `area` (SQL) lies within the caller's scope — one of
     their area grants is in its lineage; admins: any area —, its parameters)."""
-    within = _covered_sql(":scope_uid", area, "NULL", (AREAS,))
-    return f"({_role_in(SEES_ALL)} OR {within})", _params(principal)
+    return _area_sql(area), _params(principal)
 
 
 def staff_scope(viewer: Principal, user: str = "users.id") -> tuple[str, dict[str, Any]]:
     """(SQL condition: the viewer may read the staff account `user` (SQL) — admins every one, others
     those holding an area within the viewer's scope —, its parameters)."""
-    within = _covered_sql(":scope_uid", f"su.{AREAS.column}", "NULL", (AREAS,))
-    held = f"EXISTS (SELECT 1 FROM {AREAS.table} su WHERE su.user_id = {user} AND {within})"
-    return f"({_role_in(SEES_ALL)} OR {held})", _params(viewer)
+    return _staff_sql(user), _params(viewer)
 
 
+@cache
 def holding_area_under(area: str, user: str = "users.id") -> str:
     """SQL: the account `user` holds an area grant at or under the area whose code is `area` (SQL)."""
     return (
@@ -193,6 +213,11 @@ def granted_staff(
     """SQL: SELECT of the ids of the enabled accounts with one of `roles` whose grants (of the kinds
     `via`) cover a report of the ward `ward` routed to `agency` (SQL expressions): the rule read
     backwards. Grants alone count: seeing every report gives an admin none of them."""
+    return _granted_sql(tuple(sorted(roles)), ward, agency, tuple(via))
+
+
+@cache
+def _granted_sql(roles: tuple[str, ...], ward: str, agency: str, via: tuple[Relation, ...]) -> str:
     grantees = " UNION ALL ".join(rel.grantees_sql(ward, agency) for rel in via)
     return (
         f"SELECT u.id FROM users u WHERE u.role IN ({_literals(roles)}) AND NOT u.disabled "
@@ -200,6 +225,7 @@ def granted_staff(
     )
 
 
+@cache
 def reviewers(*, ward: str, agency: str) -> str:
     """SQL: SELECT of the ids of the enabled moderators who review a report of the ward `ward` routed
     to `agency` (SQL expressions): those whose grants cover it, and those holding no grant at all."""
@@ -208,4 +234,62 @@ def reviewers(*, ward: str, agency: str) -> str:
         f"{granted_staff(REVIEWS_ALL_UNGRANTED, ward=ward, agency=agency)} UNION "
         f"SELECT u.id FROM users u WHERE u.role IN ({_literals(REVIEWS_ALL_UNGRANTED)}) AND NOT u.disabled "
         f"AND {ungranted}"
+    )
+
+
+# --- SQLAlchemy clauses -------------------------------------------------------------------------
+# The fragments above, word for word, as clauses with their parameters bound: for statements built
+# with SQLAlchemy expressions. A report aliased `r` is `api.reports.models.ReportAsR`; an area or a
+# user is named by an SQL expression over the statement's FROM entries, as above.
+
+
+@cache
+def _text(sql: str) -> TextClause:
+    return text(sql)
+
+
+def scope_clause(principal: Principal, report: str = "r") -> TextClause:
+    """`scope`: the report aliased `report` is in the caller's scope."""
+    return _text(_scope_sql(report)).bindparams(**_params(principal))
+
+
+def review_clause(principal: Principal, report: str = "r") -> TextClause:
+    """`review_scope`: the caller may review the report aliased `report`."""
+    return _text(_review_sql(report)).bindparams(**_params(principal))
+
+
+def area_clause(principal: Principal, area: str) -> TextClause:
+    """`area_scope`: the area whose code is `area` (SQL) lies within the caller's scope."""
+    return _text(_area_sql(area)).bindparams(**_params(principal))
+
+
+def area_code_clause(principal: Principal, area_code: str) -> TextClause:
+    """`area_scope` of the area `area_code` (a value): it lies within the caller's scope."""
+    return _text(_area_sql(":scope_area")).bindparams(scope_area=area_code, **_params(principal))
+
+
+def staff_clause(viewer: Principal, user: str = "users.id") -> TextClause:
+    """`staff_scope`: the viewer may read the staff account `user` (SQL)."""
+    return _text(_staff_sql(user)).bindparams(**_params(viewer))
+
+
+def holding_area_under_clause(area_code: str, user: str = "users.id") -> TextClause:
+    """`holding_area_under`: the account `user` (SQL) holds an area grant at or under `area_code`."""
+    return _text(holding_area_under(":scope_area", user)).bindparams(scope_area=area_code)
+
+
+def granted_staff_ids(
+    roles: Iterable[str],
+    *,
+    ward_code: str | None,
+    agency_code: str | None,
+    via: Sequence[Relation] = RELATIONS,
+) -> TextualSelect:
+    """`granted_staff` for a report of the ward `ward_code` routed to `agency_code` (values, either
+    may be None): a SELECT of one column, `id`."""
+    granted = granted_staff(roles, ward=":scope_ward", agency=":scope_agency", via=via)
+    return (
+        _text(granted)
+        .bindparams(scope_ward=ward_code, scope_agency=agency_code)
+        .columns(column("id", Uuid()))
     )

@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Select, func, select
 
 from api.access.tokens import Principal
-from api.casework.filters import DUE_SQL, OVERDUE_SQL, CaseFilter, where
+from api.casework import sql
+from api.casework.filters import CaseFilter, Condition, overdue, where
 from api.core.db import Database
+from api.reports.models import ReportAsR
 
 BATCH = 2000
 
@@ -48,28 +50,44 @@ COLUMNS = (
 )
 
 
-def _sql(conds: list[str], *, geojson: bool) -> str:
-    geom = ", ST_AsGeoJSON(r.geom, 6) AS geometry" if geojson else ""
-    return f"""
-        SELECT r.code, r.status, r.visibility, r.category_code AS category, r.ward_code AS ward,
-               r.agency_code AS agency, r.created_at, r.ack_due_at, r.resolve_due_at,
-               {DUE_SQL} AS due_at, {OVERDUE_SQL} AS overdue, r.acknowledged_at, r.resolved_at,
-               r.closed_at, r.near_boundary, r.assignee_id, r.follower_count, r.reopen_count, r.rating,
-               ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng, r.address, r.description{geom}
-        FROM reports r
-        WHERE {" AND ".join(conds)}
-        ORDER BY r.created_at, r.code
-    """
+def _select(conds: list[Condition], now: datetime, *, geojson: bool) -> Select[Any]:
+    r = ReportAsR
+    columns = [
+        r.code,
+        r.status,
+        r.visibility,
+        r.category_code.label("category"),
+        r.ward_code.label("ward"),
+        r.agency_code.label("agency"),
+        r.created_at,
+        r.ack_due_at,
+        r.resolve_due_at,
+        sql.DUE.label("due_at"),
+        overdue(now).label("overdue"),
+        r.acknowledged_at,
+        r.resolved_at,
+        r.closed_at,
+        r.near_boundary,
+        r.assignee_id,
+        r.follower_count,
+        r.reopen_count,
+        r.rating,
+        func.ST_Y(r.geom).label("lat"),
+        func.ST_X(r.geom).label("lng"),
+        r.address,
+        r.description,
+    ]
+    if geojson:
+        columns.append(func.ST_AsGeoJSON(r.geom, 6).label("geometry"))
+    return select(*columns).where(*conds).order_by(r.created_at, r.code)
 
 
 async def _rows(
     database: Database, principal: Principal, f: CaseFilter, now: datetime, *, geojson: bool
 ) -> AsyncIterator[list[Any]]:
-    conds, params = where(principal, f, now)
+    stmt = _select(where(principal, f, now), now, geojson=geojson)
     async with database.connect() as conn:
-        result = await conn.stream(
-            text(_sql(conds, geojson=geojson)).execution_options(yield_per=BATCH), params
-        )
+        result = await conn.stream(stmt.execution_options(yield_per=BATCH))
         async for batch in result.partitions(BATCH):
             yield list(batch)
 

@@ -1,7 +1,8 @@
-"""Filters shared by the queue, the exports and the tiles, rendered as SQL over `reports r`.
+"""Filters shared by the queue, the exports and the tiles, as conditions over `reports r`
+(`ReportAsR`).
 
-`DUE_SQL` is the case's next deadline: acknowledging while it is `new`, resolving after that; closed
-cases have none. Overdue is always computed against the clock of the query (`:now`), never stored.
+`sql.DUE` is the case's next deadline: acknowledging while it is `new`, resolving after that; closed
+cases have none. Overdue is always computed against the clock of the query (`now`), never stored.
 """
 
 from __future__ import annotations
@@ -9,25 +10,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, ColumnElement, Text, TextClause, any_, exists, false, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from api.access.scope import area_scope, scope
+from api.access.scope import area_clause, scope_clause
 from api.access.tokens import Principal
+from api.casework import sql
 from api.core.clock import local_midnight
 from api.core.errors import NotFound
-from api.core.status import OPEN, ReportStatus, sql_in
+from api.reports.models import ReportAsR
+from geo import Area
 
-# Rendered constants, not parameters: they must read word for word like the partial expression index
-# ix_reports_queue_due (migration 0006) for the planner to use it.
-DUE_SQL = (
-    f"(CASE WHEN r.status = '{ReportStatus.NEW.value}' THEN LEAST(r.ack_due_at, r.resolve_due_at) "
-    f"WHEN r.status IN {sql_in(OPEN - {ReportStatus.NEW})} THEN r.resolve_due_at END)"
-)
-OVERDUE_SQL = f"COALESCE({DUE_SQL} < :now, false)"
-OPEN_SQL = f"r.status IN {sql_in(OPEN)}"
+Condition = ColumnElement[bool] | TextClause
+
+
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Past its next deadline at `now` (a case without one is not overdue)."""
+    return func.coalesce(now > sql.DUE, false())
 
 
 @dataclass(slots=True)
@@ -42,9 +43,9 @@ class CaseFilter:
     near_boundary: bool | None = None
     assigned: str | None = None  # "me" | "none"
     open_only: bool = False
-    # more conditions over `r` (e.g. the public list's filters from api.reports.queries.where)
-    extra_conds: list[str] = field(default_factory=list)
-    extra_params: dict[str, Any] = field(default_factory=dict)
+    # more conditions over `r` (e.g. the public list's filters from api.reports.queries.where); one
+    # type, not `Condition`: the HTTP layer's signature model takes no union of custom types
+    extra_conds: list[ColumnElement[bool]] = field(default_factory=list)
 
 
 def area_not_found(area: str) -> NotFound:
@@ -58,11 +59,7 @@ def area_not_found(area: str) -> NotFound:
 
 async def check_area(session: AsyncSession, principal: Principal, area: str) -> None:
     """404 unless `area` exists and lies within the caller's scope (admins: any area)."""
-    cond, params = area_scope(principal, "a.code")
-    ok = await session.scalar(
-        text(f"SELECT EXISTS (SELECT 1 FROM areas a WHERE a.code = :area AND {cond})"),
-        {"area": area, **params},
-    )
+    ok = await session.scalar(select(exists().where(Area.code == area, area_clause(principal, "areas.code"))))
     if not ok:
         raise area_not_found(area)
 
@@ -74,47 +71,37 @@ async def check_areas(session: AsyncSession, principal: Principal, f: CaseFilter
             await check_area(session, principal, code)
 
 
-def where(principal: Principal, f: CaseFilter, now: datetime) -> tuple[list[str], dict[str, Any]]:
-    """SQL conditions (ANDed) over `r` and their parameters: the caller's scope plus the filters."""
-    cond, params = scope(principal)
-    conds = [cond]
-    params = {**params, "now": now}
+def where(principal: Principal, f: CaseFilter, now: datetime) -> list[Condition]:
+    """Conditions (ANDed) over `r`: the caller's scope plus the filters."""
+    r = ReportAsR
+    conds: list[Condition] = [scope_clause(principal)]
     if f.statuses:
-        conds.append("r.status = ANY(:f_statuses)")
-        params["f_statuses"] = list(f.statuses)
+        conds.append(r.status == any_(literal(list(f.statuses), ARRAY(Text))))
     elif f.open_only:
-        conds.append(OPEN_SQL)
+        conds.append(sql.OPEN)
     if f.categories:
-        conds.append("r.category_code = ANY(:f_categories)")
-        params["f_categories"] = list(f.categories)
+        conds.append(r.category_code == any_(literal(list(f.categories), ARRAY(Text))))
     if f.area:
-        conds.append(
-            "EXISTS (SELECT 1 FROM areas fa WHERE fa.code = r.ward_code AND :f_area = ANY(fa.lineage))"
-        )
-        params["f_area"] = f.area
+        fa = aliased(Area, name="fa")
+        conds.append(exists().where(fa.code == r.ward_code, literal(f.area) == any_(fa.lineage)))
     if f.date_from:
-        conds.append("r.created_at >= :f_from")
-        params["f_from"] = local_midnight(f.date_from)
+        conds.append(r.created_at >= local_midnight(f.date_from))
     if f.date_to:
-        conds.append("r.created_at < :f_to")
-        params["f_to"] = local_midnight(f.date_to + timedelta(days=1))
+        conds.append(r.created_at < local_midnight(f.date_to + timedelta(days=1)))
     if f.overdue is not None:
-        conds.append(OVERDUE_SQL if f.overdue else f"NOT {OVERDUE_SQL}")
+        conds.append(overdue(now) if f.overdue else ~overdue(now))
     if f.near_boundary is not None:
-        conds.append("r.near_boundary = :f_near")
-        params["f_near"] = f.near_boundary
+        conds.append(r.near_boundary == f.near_boundary)
     if f.assigned == "me":
-        conds.append("r.assignee_id = :f_me")
-        params["f_me"] = principal.id
+        conds.append(r.assignee_id == principal.id)
     elif f.assigned == "none":
-        conds.append("r.assignee_id IS NULL")
+        conds.append(r.assignee_id.is_(None))
     conds.extend(f.extra_conds)
-    params.update(f.extra_params)
-    return conds, params
+    return conds
 
 
 def me_id(principal: Principal) -> uuid.UUID:
     return principal.id
 
 
-__all__ = ["DUE_SQL", "OPEN_SQL", "OVERDUE_SQL", "CaseFilter", "check_area", "where"]
+__all__ = ["CaseFilter", "Condition", "check_area", "check_areas", "overdue", "where"]

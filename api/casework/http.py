@@ -181,7 +181,6 @@ def provide_export_filter(
         since=since,
         q=nfc(q),
     )
-    conds, params = queries.where(listed)
     return CaseFilter(
         area=area,
         ward=ward,
@@ -189,8 +188,7 @@ def provide_export_filter(
         date_to=date_to,
         overdue=overdue,
         near_boundary=near_boundary,
-        extra_conds=conds,
-        extra_params=params,
+        extra_conds=list(queries.where(listed)),
     )
 
 

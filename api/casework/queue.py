@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access.tokens import Principal
-from api.casework.filters import DUE_SQL, OVERDUE_SQL, CaseFilter, where
+from api.casework import sql
+from api.casework.filters import CaseFilter, overdue, where
 from api.core import pagination
 from api.core.pagination import Instant
-
-# Sort key: the next deadline, cases without one last; then the code for a total order.
-DUE_KEY = f"COALESCE({DUE_SQL}, 'infinity'::timestamptz)"
+from api.reports.models import ReportAsR
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,30 +51,39 @@ async def queue(
 ) -> tuple[list[QueueCase], str | None, dict[str, int]]:
     """(page of cases, next cursor, counts per status over the same filters without the status one)."""
     now = now or datetime.now(UTC)
-    conds, params = where(principal, f, now)
-    keyset = ""
+    r = ReportAsR
+    conds = where(principal, f, now)
     if cursor:
         due, code = pagination.decode(cursor, tuple[Instant | None, str])
-        params["k_code"] = code
         if due is None:  # past every dated case: the undated ones, by code
-            keyset = f"AND {DUE_SQL} IS NULL AND r.code > :k_code"
+            conds += [sql.DUE.is_(None), r.code > code]
         else:
-            keyset = f"AND ({DUE_KEY}, r.code) > (:k_due, :k_code)"
-            params["k_due"] = due
+            conds.append(tuple_(sql.DUE_KEY, r.code) > tuple_(literal(due), literal(code)))
+    # sorted by the next deadline, cases without one last; then the code for a total order
     rows = await session.execute(
-        text(
-            f"""
-            SELECT r.id, r.code, r.status, r.category_code, r.ward_code, r.description, r.address,
-                   r.created_at, r.ack_due_at, r.resolve_due_at, {DUE_SQL} AS due_at,
-                   {OVERDUE_SQL} AS overdue, r.near_boundary, r.assignee_id, r.follower_count,
-                   r.version, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng
-            FROM reports r
-            WHERE {" AND ".join(conds)} {keyset}
-            ORDER BY {DUE_KEY}, r.code
-            LIMIT :limit
-            """
-        ),
-        {**params, "limit": limit + 1},
+        select(
+            r.id,
+            r.code,
+            r.status,
+            r.category_code,
+            r.ward_code,
+            r.description,
+            r.address,
+            r.created_at,
+            r.ack_due_at,
+            r.resolve_due_at,
+            sql.DUE.label("due_at"),
+            overdue(now).label("overdue"),
+            r.near_boundary,
+            r.assignee_id,
+            r.follower_count,
+            r.version,
+            func.ST_Y(r.geom).label("lat"),
+            func.ST_X(r.geom).label("lng"),
+        )
+        .where(*conds)
+        .order_by(sql.DUE_KEY, r.code)
+        .limit(limit + 1)
     )
     items, next_cursor = pagination.page(
         [QueueCase(**row._mapping) for row in rows], limit, lambda c: (c.due_at, c.code)
@@ -94,10 +102,9 @@ async def status_counts(
         near_boundary=f.near_boundary,
         assigned=f.assigned,
     )
-    conds, params = where(principal, unfiltered, now)
+    r = ReportAsR
     rows = await session.execute(
-        text(f"SELECT r.status, count(*) FROM reports r WHERE {' AND '.join(conds)} GROUP BY r.status"),
-        params,
+        select(r.status, func.count()).where(*where(principal, unfiltered, now)).group_by(r.status)
     )
     out: dict[str, Any] = {status: n for status, n in rows}
     return out

@@ -14,16 +14,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Uuid, exists, func, literal, select, true, union, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 import media
-from api.access.scope import area_scope, granted_staff, scope
+from api.access.scope import area_code_clause, granted_staff_ids, scope_clause
 from api.access.tokens import Principal
 from api.casework import states
 from api.catalogue import deadlines
 from api.core.errors import AppError, Conflict, NotFound, Unprocessable
+from api.core.status import ReportStatus
 from api.reports.events import append_event
+from api.reports.models import Follow, Report, ReportAsR
+from geo import Area
 
 
 @dataclass(slots=True)
@@ -53,10 +58,6 @@ class Outcome:
     allowed: list[str]
 
 
-class _Sql(str):
-    """A SET value that is SQL over the row rather than a bound parameter."""
-
-
 def report_not_found() -> NotFound:
     return NotFound("No such report.", message_vi="Không tìm thấy phản ánh.", code="report_not_found")
 
@@ -66,18 +67,22 @@ def _bad(code: str, en: str, vi: str, details: Any = None) -> Unprocessable:
 
 
 async def _locked(session: AsyncSession, principal: Principal, code: str) -> Any:
-    cond, params = scope(principal)
     row = (
         await session.execute(
-            text(
-                f"""
-                SELECT r.id, r.code, r.status, r.version, r.ward_code, r.category_code, r.reporter_id,
-                       r.assignee_id, r.duplicate_of
-                FROM reports r WHERE r.code = :code AND {cond}
-                FOR UPDATE OF r
-                """
-            ),
-            {"code": code.strip().upper(), **params},
+            select(
+                ReportAsR.id,
+                ReportAsR.code,
+                ReportAsR.status,
+                ReportAsR.version,
+                ReportAsR.ward_code,
+                ReportAsR.agency_code,
+                ReportAsR.category_code,
+                ReportAsR.reporter_id,
+                ReportAsR.assignee_id,
+                ReportAsR.duplicate_of,
+            )
+            .where(ReportAsR.code == code.strip().upper(), scope_clause(principal))
+            .with_for_update(of=ReportAsR)
         )
     ).first()
     if row is None:
@@ -86,11 +91,11 @@ async def _locked(session: AsyncSession, principal: Principal, code: str) -> Any
 
 
 async def _in_scope_id(session: AsyncSession, principal: Principal, code: str) -> Any:
-    cond, params = scope(principal)
     return (
         await session.execute(
-            text(f"SELECT r.id, r.code, r.status FROM reports r WHERE r.code = :code AND {cond}"),
-            {"code": code.strip().upper(), **params},
+            select(ReportAsR.id, ReportAsR.code, ReportAsR.status).where(
+                ReportAsR.code == code.strip().upper(), scope_clause(principal)
+            )
         )
     ).first()
 
@@ -133,10 +138,10 @@ async def act(
     if req.action == "acknowledge":
         sets["acknowledged_at"] = now
     elif req.action == "start":
-        sets["acknowledged_at"] = _Sql("COALESCE(acknowledged_at, :now)")
+        sets["acknowledged_at"] = func.coalesce(Report.acknowledged_at, now)
     elif req.action == "resolve":
         sets["resolved_at"] = now
-        sets["acknowledged_at"] = _Sql("COALESCE(acknowledged_at, :now)")
+        sets["acknowledged_at"] = func.coalesce(Report.acknowledged_at, now)
     elif req.action == "reject":
         if req.reason not in states.REJECT_REASONS:
             raise _bad(
@@ -183,21 +188,14 @@ async def act(
     if req.reason is not None:
         data.setdefault("reason", req.reason)
 
-    params: dict[str, Any] = {"id": row.id, "v": row.version, "now": now, "status": to}
-    assignments = ["status = :status", "version = version + 1", "updated_at = :now"]
-    for col, value in sets.items():
-        if isinstance(value, _Sql):  # a SQL expression over the row
-            assignments.append(f"{col} = {value}")
-        else:
-            assignments.append(f"{col} = :set_{col}")
-            params[f"set_{col}"] = value
     updated = (
         await session.execute(
-            text(
-                f"UPDATE reports SET {', '.join(assignments)} WHERE id = :id AND version = :v "
-                "RETURNING version, ward_code, assignee_id"
-            ),
-            params,
+            update(Report)
+            .where(Report.id == row.id, Report.version == row.version)
+            .values(status=to, version=Report.version + 1, updated_at=now, **sets)
+            .returning(Report.version, Report.ward_code, Report.assignee_id)
+            # a statement over the table: no Report objects are loaded in this unit of work
+            .execution_options(synchronize_session=False)
         )
     ).first()
     if updated is None:  # only without the row lock (another writer bumped the version)
@@ -262,12 +260,9 @@ async def _check_transfer(session: AsyncSession, principal: Principal, row: Any,
         )
     if req.ward == row.ward_code:
         raise _bad("same_ward", "The case is already in that ward.", "Phản ánh đã thuộc phường/xã này.")
+    child = aliased(Area, name="c")
     leaf = await session.scalar(
-        text(
-            "SELECT NOT EXISTS (SELECT 1 FROM areas c WHERE c.parent_code = a.code) "
-            "FROM areas a WHERE a.code = :w"
-        ),
-        {"w": req.ward},
+        select(~exists().where(child.parent_code == Area.code)).where(Area.code == req.ward)
     )
     if not leaf:
         raise _bad(
@@ -278,8 +273,7 @@ async def _check_transfer(session: AsyncSession, principal: Principal, row: Any,
         )
     if principal.role == "leader":
         # leaders move cases between the wards of their own area
-        cond, params = area_scope(principal, ":w")
-        inside = await session.scalar(text(f"SELECT {cond}"), {"w": req.ward, **params})
+        inside = await session.scalar(select(true()).where(area_code_clause(principal, req.ward)))
         if not inside:
             raise _bad(
                 "ward_out_of_scope",
@@ -301,7 +295,7 @@ async def _check_merge(session: AsyncSession, principal: Principal, row: Any, re
             message_vi="Không tìm thấy phản ánh gốc.",
             code="merge_target_not_found",
         )
-    if target.status in ("duplicate", "rejected"):
+    if target.status in (ReportStatus.DUPLICATE, ReportStatus.REJECTED):
         raise Conflict(
             "Cannot merge into a report that is itself closed as duplicate or rejected.",
             message_vi="Không thể gộp vào phản ánh đã bị gộp hoặc từ chối.",
@@ -313,39 +307,34 @@ async def _check_merge(session: AsyncSession, principal: Principal, row: Any, re
 
 async def _carry_followers(session: AsyncSession, row: Any, into_id: uuid.UUID) -> None:
     """The duplicate's followers, and its reporter, follow the report it was merged into."""
+    followers = union(
+        select(Follow.user_id).where(Follow.report_id == row.id),
+        select(literal(row.reporter_id, Uuid()).label("user_id")),
+    ).subquery("u")
+    into_reporter = select(Report.reporter_id).where(Report.id == into_id).scalar_subquery()
     await session.execute(
-        text(
-            """
-            INSERT INTO report_follows (report_id, user_id, created_at)
-            SELECT :into, u.user_id, now() FROM (
-                SELECT user_id FROM report_follows WHERE report_id = :src
-                UNION SELECT :reporter
-            ) u
-            WHERE u.user_id IS NOT NULL
-              AND u.user_id <> (SELECT reporter_id FROM reports WHERE id = :into)
-            ON CONFLICT DO NOTHING
-            """
-        ),
-        {"into": into_id, "src": row.id, "reporter": row.reporter_id},
+        pg_insert(Follow)
+        .from_select(
+            ["report_id", "user_id", "created_at"],
+            select(literal(into_id, Uuid()), followers.c.user_id, func.now()).where(
+                followers.c.user_id.is_not(None), followers.c.user_id != into_reporter
+            ),
+        )
+        .on_conflict_do_nothing()
     )
+    followed = select(func.count()).select_from(Follow).where(Follow.report_id == into_id).scalar_subquery()
     await session.execute(
-        text(
-            "UPDATE reports SET follower_count = (SELECT count(*) FROM report_follows WHERE report_id = :into) "
-            "WHERE id = :into"
-        ),
-        {"into": into_id},
+        update(Report)
+        .where(Report.id == into_id)
+        .values(follower_count=followed)
+        .execution_options(synchronize_session=False)
     )
 
 
 async def _check_assignee(session: AsyncSession, row: Any, assignee: uuid.UUID) -> None:
     """The assignee must be an officer or leader whose scope covers the case."""
-    granted = granted_staff(
-        ("officer", "leader"), ward=":ward", agency="(SELECT r.agency_code FROM reports r WHERE r.id = :rid)"
-    )
-    ok = await session.scalar(
-        text(f"SELECT EXISTS (SELECT 1 FROM ({granted}) g WHERE g.id = :uid)"),
-        {"uid": assignee, "ward": row.ward_code, "rid": row.id},
-    )
+    granted = granted_staff_ids(("officer", "leader"), ward_code=row.ward_code, agency_code=row.agency_code)
+    ok = await session.scalar(select(literal(assignee, Uuid()).in_(granted)))
     if not ok:
         raise _bad(
             "assignee_out_of_scope",

@@ -13,22 +13,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, Date, Float, cast, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from api.access.tokens import Principal
-from api.casework.filters import OPEN_SQL, OVERDUE_SQL, CaseFilter, check_area, where
+from api.casework import sql
+from api.casework.filters import CaseFilter, check_area, overdue, where
 from api.core import clock
+from api.reports.models import ReportAsR
 
 GroupBy = Literal["ward", "category", "day"]
 
-_GROUP_SQL: dict[str, str] = {
-    "ward": "r.ward_code",
-    "category": "r.category_code",
-    "day": "to_char((r.created_at AT TIME ZONE :tz)::date, 'YYYY-MM-DD')",
-}
+_R = ReportAsR
+
+
+def _group_key(group_by: GroupBy) -> ColumnElement[Any] | QueryableAttribute[Any]:
+    """The groups: a ward, a category, or a local day (the zone a parameter, `clock.zone_name()`)."""
+    if group_by == "ward":
+        return _R.ward_code
+    if group_by == "category":
+        return _R.category_code
+    return func.to_char(cast(func.timezone(clock.zone_name(), _R.created_at), Date), "YYYY-MM-DD")
+
+
+def _hours(since: QueryableAttribute[Any]) -> ColumnElement[Any]:
+    """The hours from the report's creation to `since` (a timestamp column)."""
+    return extract("epoch", since - _R.created_at) / 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,35 +71,26 @@ async def stats(
     now = now or datetime.now(UTC)
     if f.area:
         await check_area(session, principal, f.area)
-    conds, params = where(principal, f, now)
-    params["tz"] = clock.zone_name()
-    key = _GROUP_SQL[group_by]
+    r = _R
+    key = _group_key(group_by).label("key")
     rows = await session.execute(
-        text(
-            f"""
-            SELECT {key} AS key,
-                   count(*) AS received,
-                   count(*) FILTER (WHERE {OPEN_SQL}) AS open,
-                   count(*) FILTER (WHERE {OVERDUE_SQL}) AS overdue,
-                   count(r.resolved_at) AS resolved,
-                   count(*) FILTER (WHERE r.resolved_at <= r.resolve_due_at) AS resolved_on_time,
-                   percentile_cont(0.5) WITHIN GROUP (
-                       ORDER BY EXTRACT(EPOCH FROM r.acknowledged_at - r.created_at) / 3600.0
-                   ) AS median_ack_hours,
-                   percentile_cont(0.5) WITHIN GROUP (
-                       ORDER BY EXTRACT(EPOCH FROM r.resolved_at - r.created_at) / 3600.0
-                   ) AS median_resolve_hours,
-                   count(*) FILTER (WHERE r.reopen_count > 0) AS reopened,
-                   count(*) FILTER (WHERE r.resolved_at IS NOT NULL OR r.reopen_count > 0) AS ever_resolved,
-                   avg(r.rating)::float8 AS mean_rating,
-                   count(r.rating) AS ratings
-            FROM reports r
-            WHERE {" AND ".join(conds)}
-            GROUP BY 1
-            ORDER BY 1
-            """
-        ),
-        params,
+        select(
+            key,
+            func.count().label("received"),
+            func.count().filter(sql.OPEN).label("open"),
+            func.count().filter(overdue(now)).label("overdue"),
+            func.count(r.resolved_at).label("resolved"),
+            func.count().filter(r.resolved_at <= r.resolve_due_at).label("resolved_on_time"),
+            func.percentile_cont(0.5).within_group(_hours(r.acknowledged_at)).label("median_ack_hours"),
+            func.percentile_cont(0.5).within_group(_hours(r.resolved_at)).label("median_resolve_hours"),
+            func.count().filter(r.reopen_count > 0).label("reopened"),
+            func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
+            cast(func.avg(r.rating), Float).label("mean_rating"),
+            func.count(r.rating).label("ratings"),
+        )
+        .where(*where(principal, f, now))
+        .group_by(key)
+        .order_by(key)
     )
     out: list[Row] = []
     for m in (row._mapping for row in rows):

@@ -4,7 +4,7 @@ Acknowledging is due within the category's `ack_hours` clock hours (someone must
 weekends). Resolving is due within `resolve_value` clock hours, or working days: counted on local dates
 (api.core.clock), skipping Saturdays, Sundays and the `holidays` table, keeping the time of day.
 
-`RULES_SQL` reads a category's rules together with the holidays its deadline can cross, in one
+`sql.RULES` reads a category's rules together with the holidays its deadline can cross, in one
 statement: every deadline (reopen, transfer) reads it through `category_rules`, and submission
 (which also needs the category's questions and photo rule) embeds it in its own first statement.
 """
@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.catalogue import sql
 from api.core import clock
-from api.core.db import raw_connection
 from api.core.errors import Unprocessable
 
 # a long Tết break plus weekends never spans more than this many calendar days per working day asked
@@ -53,19 +52,6 @@ def due_from(
     return ack, add_working_days(start, resolve_value, holidays)
 
 
-# What a submission and a deadline need of a category, with the holidays its resolve deadline can
-# cross, in one statement (parameters: `rules_args`; the span is _HORIZON_DAYS + 3 per working day).
-RULES_SQL = """
-SELECT c.code, c.active, c.photo_required, c.questions, c.nearby_radius_m,
-       c.ack_hours, c.resolve_value, c.resolve_unit,
-       CASE WHEN c.resolve_unit = 'days' THEN ARRAY(
-           SELECT h.day FROM holidays h
-           WHERE h.day BETWEEN $2::date AND $2::date + ($3::int + 3 * c.resolve_value)
-       ) END AS holidays
-FROM categories c WHERE c.code = $1
-"""
-
-
 @dataclass(frozen=True, slots=True)
 class CategoryRules:
     code: str
@@ -80,7 +66,7 @@ class CategoryRules:
 
     @classmethod
     def from_row(cls, row: Any) -> CategoryRules:
-        """From a row of RULES_SQL (or a larger statement that has its columns)."""
+        """From a row of `sql.RULES` (or of a larger statement that has its columns)."""
         questions = row["questions"]
         return cls(
             code=row["code"],
@@ -105,21 +91,19 @@ class CategoryRules:
         )
 
 
-def rules_args(category_code: str, start: datetime) -> tuple[str, date, int]:
-    """RULES_SQL's parameters for a case of the category (re)starting at `start`."""
-    return category_code, clock.local_date(start), _HORIZON_DAYS
+def rules_params(category_code: str, start: datetime) -> dict[str, Any]:
+    """`sql.RULES`'s parameters for a case of the category (re)starting at `start`."""
+    return {"category": category_code, "day": clock.local_date(start), "horizon": _HORIZON_DAYS}
 
 
-async def category_rules(
-    raw: asyncpg.Connection, category_code: str, start: datetime
-) -> CategoryRules | None:
+async def category_rules(session: AsyncSession, category_code: str, start: datetime) -> CategoryRules | None:
     """The category's rules and calendar for a case starting at `start`; None for an unknown code."""
-    row = await raw.fetchrow(RULES_SQL, *rules_args(category_code, start))
+    row = await sql.RULES.fetchrow(session, rules_params(category_code, start))
     return None if row is None else CategoryRules.from_row(row)
 
 
 async def due_dates(session: AsyncSession, category_code: str, start: datetime) -> tuple[datetime, datetime]:
-    rules = await category_rules(await raw_connection(session), category_code, start)
+    rules = await category_rules(session, category_code, start)
     if rules is None:
         raise unknown_category(category_code)
     return rules.due(start)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Text,
     false,
     func,
-    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -40,9 +39,7 @@ class Category(Base):
     group_code: Mapped[str | None] = mapped_column(Text)
     icon: Mapped[str | None] = mapped_column(Text)
     photo_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    questions: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, default=list, server_default=text("'[]'::jsonb")
-    )
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     ack_hours: Mapped[int] = mapped_column(Integer)
     resolve_value: Mapped[int] = mapped_column(Integer)
     resolve_unit: Mapped[str] = mapped_column(Text, default="days", server_default="days")

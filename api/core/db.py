@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -127,7 +128,7 @@ class Database:
     async def ping(self, timeout_s: float = 3.0) -> None:
         async def _ping() -> None:
             async with self.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                await conn.execute(select(1))
 
         await asyncio.wait_for(_ping(), timeout_s)
 
@@ -138,47 +139,103 @@ class Database:
             await self.engine.dispose()
 
 
-async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under `session`, inside the session's transaction, with the session's
-    pending ORM changes flushed: hot paths run prepared statements on it (no SQLAlchemy compile and
-    result layers per statement) and still commit or roll back with the session.
+class Sql:
+    """A hand-written statement: a named constant of a domain's sql.py, with `:name` parameters as in
+    `text()`. It is compiled once, at import, by SQLAlchemy's own compiler into asyncpg's `$1, $2…`
+    with a fixed parameter order (`names`), so a name means what it means in `text()`, the same name
+    is the same parameter, and statements embed one another by plain concatenation in their sql.py.
 
-    SQLAlchemy's asyncpg adapter opens its transaction lazily at its first statement; a raw
-    statement before that would run in autocommit, so the transaction is opened here. The answer is
-    kept for the rest of the session's transaction (one submission asks several times).
+    `fetch`, `fetchrow` and `fetchval` run it on the session's own asyncpg connection, in the
+    session's transaction: a prepared statement with no SQLAlchemy compile or result layers, which
+    is what the hot paths need. Rows are asyncpg records (read them by column name).
     """
+
+    __slots__ = ("names", "source", "sql")
+
+    def __init__(self, source: str) -> None:
+        compiled = text(source).compile(dialect=_DIALECT)
+        self.source = source
+        self.sql: str = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The statement's positional arguments, from `params` by name (every name is required)."""
+        return tuple([params[name] for name in self.names])
+
+    async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[asyncpg.Record]:
+        raw = await _raw(session)
+        if raw.driver.is_in_transaction():
+            return await raw.driver.fetch(self.sql, *self.args(params))
+        return await raw.begin_with(self.sql, self.args(params))
+
+    async def fetchrow(self, session: AsyncSession, params: Mapping[str, Any]) -> asyncpg.Record | None:
+        raw = await _raw(session)
+        if raw.driver.is_in_transaction():
+            return await raw.driver.fetchrow(self.sql, *self.args(params))
+        rows = await raw.begin_with(self.sql, self.args(params))
+        return rows[0] if rows else None
+
+    async def fetchval(self, session: AsyncSession, params: Mapping[str, Any]) -> Any:
+        row = await self.fetchrow(session, params)
+        return None if row is None else row[0]
+
+
+_DIALECT = asyncpg_dialect.dialect()
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    transaction: Any  # the session's transaction these belong to
+    conn: AsyncConnection
+    driver: asyncpg.Connection
+
+    async def begin_with(self, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
+        """Run the transaction's first statement. SQLAlchemy's asyncpg adapter begins the session's
+        transaction lazily, at its own first statement; one sent straight to asyncpg before that would
+        run outside it (autocommit). So the first goes through the adapter's DB-API cursor, which
+        begins the transaction and then runs it: the same round trips, the same asyncpg records."""
+        return await self.conn.run_sync(_through_cursor, sql, args)
+
+
+def _through_cursor(conn: Connection, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+async def _raw(session: AsyncSession) -> _Raw:
+    """The session's connection and the asyncpg connection under it, with the session's pending ORM
+    changes flushed (a statement sees them). Kept for the rest of the session's transaction."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     transaction = session.get_transaction()
-    kept = session.info.get(_RAW)
-    if kept is not None and transaction is not None and kept[0] is transaction:
-        driver: asyncpg.Connection = kept[1]
-        return driver
-    fairy = await (await session.connection()).get_raw_connection()
-    driver = fairy.driver_connection
-    if not driver.is_in_transaction():
-        adapter: Any = fairy.dbapi_connection
-        await adapter._start_transaction()  # the adapter's own (lazy) begin
-        if not driver.is_in_transaction():
-            raise RuntimeError("could not open the session's transaction on its asyncpg connection")
-    session.info[_RAW] = (session.get_transaction(), driver)
-    return driver
+    kept: _Raw | None = session.info.get(_RAW)
+    if kept is not None and transaction is not None and kept.transaction is transaction:
+        return kept
+    conn = await session.connection()
+    driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
+    kept = session.info[_RAW] = _Raw(session.get_transaction(), conn, driver)
+    return kept
 
 
-_RAW = "phananh.raw_connection"
+async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`, for code that takes one (geo's lineage cache), once the
+    session's transaction has begun on it (after a statement); with its pending ORM changes flushed."""
+    raw = await _raw(session)
+    if not raw.driver.is_in_transaction():
+        raise RuntimeError(
+            "the session's transaction has not begun on its connection yet: run a statement first"
+        )
+    return raw.driver
+
+
+_RAW = "phananh.raw"
 _json_encode = msgspec.json.Encoder().encode
 
 
 def jsonb(value: Any) -> str:
-    """A jsonb parameter for a statement on `raw_connection`: SQLAlchemy's asyncpg codec takes JSON text."""
+    """A jsonb parameter for a `Sql` statement: SQLAlchemy's asyncpg codec takes JSON text."""
     return _json_encode(value).decode()
-
-
-_PARAM = re.compile(r"\$(\d+)")
-
-
-def rebind(sql: str, *args: str) -> str:
-    """`sql` with its parameters $1, $2… replaced by `args` (the larger statement's parameters or
-    SQL expressions): one module's statement embedded in another's, so that a hot path can do in one
-    round trip what several modules each define once."""
-    return _PARAM.sub(lambda m: f"({args[int(m[1]) - 1]})", sql)

@@ -8,9 +8,9 @@
   and, from the timer step, when a deadline is near or has passed (see `jobs.py`).
 
 The actor of an event is never told about their own action. Reads use plain SQL over the
-documented schema (docs/domain.md) so this module depends on tables, not on another feature's
-model classes. `event_facts_sql` reads an event, its case and its recipients in one statement;
-the events module runs it over the row it has just inserted (one round trip per case change).
+documented schema (docs/domain.md, api/notifications/sql.py) so this module depends on tables, not on
+another feature's model classes. `sql.EVENT_FACTS` reads an event, its case and its recipients in one
+statement; the events module ends its insert with it (one round trip per case change).
 """
 
 from __future__ import annotations
@@ -23,56 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import push
 from api.access.models import User
-from api.access.scope import AGENCIES, AREAS, granted_staff
 from api.core import pagination
-from api.core.db import raw_connection
 from api.core.errors import AppError
 from api.core.pagination import Instant
 from api.core.text import public
+from api.notifications import sql
 from api.notifications import texts as t
 from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
-
-RESIDENT_KINDS = frozenset(t.RESIDENT)
-OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
-
-
-def _officers(ward: str, agency: str) -> str:
-    """SQL: the ids (an array, NULL for none) of the officers working a case of `ward` routed to
-    `agency` (SQL expressions): the agency's officers if it has any, otherwise the ward's."""
-    by_agency = granted_staff(("officer",), agency=agency, via=(AGENCIES,))
-    by_ward = granted_staff(("officer",), ward=ward, via=(AREAS,))
-    return f"""COALESCE(
-        (SELECT array_agg(DISTINCT o.id) FROM ({by_agency}) o),
-        (SELECT array_agg(DISTINCT o.id) FROM ({by_ward}) o))"""
-
-
-def _kinds(kinds: frozenset[str]) -> str:
-    return ", ".join(f"'{k}'" for k in sorted(kinds))
-
-
-def event_facts_sql(events: str, reports: str = "reports") -> str:
-    """SQL: for each event in `events` (the report_events table, or the rows an INSERT … RETURNING
-    just wrote), what its notifications say about the case and who may get one: `officers` for
-    kinds that reach officers, `followers` for public events of a public case. `reports`: where the
-    case is read from (the table, or a report written by the same statement)."""
-    return f"""
-    SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data, e.text_status,
-           r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
-           c.name_vi AS category_vi, c.name_en AS category_en,
-           w.name AS ward_name,
-           CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)})
-                THEN {_officers("r.ward_code", "r.agency_code")} END AS officers,
-           CASE WHEN e.kind IN ({_kinds(RESIDENT_KINDS)}) AND e.is_public AND r.visibility = 'public'
-                THEN ARRAY(SELECT f.user_id FROM report_follows f WHERE f.report_id = r.id) END AS followers
-    FROM {events} e
-    JOIN {reports} r ON r.id = e.report_id
-    LEFT JOIN categories c ON c.code = r.category_code
-    LEFT JOIN areas w ON w.code = r.ward_code
-    """
-
-
-_CASE_OFFICERS_SQL = f"SELECT {_officers('$1', '$2')}"
-_REPORT_CODE_SQL = "SELECT code FROM reports WHERE id = $1"
+from api.notifications.sql import OFFICER_KINDS, RESIDENT_KINDS
 
 
 async def case_officers(
@@ -80,7 +38,7 @@ async def case_officers(
 ) -> list[uuid.UUID]:
     """Who works a case: the officers of the agency it is routed to (power company…), if it has
     any; otherwise the officers of its ward."""
-    found = await (await raw_connection(session)).fetchval(_CASE_OFFICERS_SQL, ward_code, agency_code)
+    found = await sql.CASE_OFFICERS.fetchval(session, {"ward_code": ward_code, "agency_code": agency_code})
     return list(found or [])
 
 
@@ -95,12 +53,12 @@ async def _merged_into(session: AsyncSession, data: dict[str, Any]) -> str:
         report_id = uuid.UUID(ref)
     except ValueError:
         return ref or "?"
-    code = await (await raw_connection(session)).fetchval(_REPORT_CODE_SQL, report_id)
+    code = await sql.REPORT_CODE.fetchval(session, {"report_id": report_id})
     return str(code or ref)
 
 
 async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
-    """Write the notifications an event causes (`ev`: a row of `event_facts_sql`), in the caller's
+    """Write the notifications an event causes (`ev`: a row of `sql.EVENT_FACTS`), in the caller's
     transaction (the caller commits)."""
     kind: str = ev["kind"]
     data: dict[str, Any] = dict(ev["data"] or {})

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ARRAY, ColumnElement, Text, any_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.catalogue.models import Category
+from api.catalogue.models import Agency, Category
 from api.core.status import CLOSED, OPEN, values
+from api.reports import sql as reports_sql
+from api.reports.models import ReportAsR, ReportEvent
 from api.reports.views import public_event_text, public_report_text
+from geo import Area
 
 MAX_SPAN = timedelta(days=90)  # the spec's limit on start_date..end_date, and its default window
 MAX_PAGE_SIZE = 1000  # the spec's default "first 1000"
@@ -130,47 +133,60 @@ def parse_query(
     )
 
 
-_REQUESTS = """
-SELECT r.id, r.code, r.status, r.category_code, c.name_vi AS category_vi, c.name_en AS category_en,
-       r.description, r.address, r.public_description, r.public_address, ST_Y(r.geom) AS lat,
-       ST_X(r.geom) AS lng, r.created_at, r.updated_at,
-       r.closed_at, r.resolve_due_at, coalesce(ag.name_vi, w.name) AS responsible_vi,
-       coalesce(ag.name_en, w.name) AS responsible_en,
-       (SELECT e.public_message FROM report_events e
-        WHERE e.report_id = r.id AND e.is_public AND e.public_message IS NOT NULL AND e.text_status = 'shown'
-        ORDER BY e.created_at DESC LIMIT 1) AS notes
-FROM reports r
-JOIN categories c ON c.code = r.category_code
-JOIN areas w ON w.code = r.ward_code
-LEFT JOIN agencies ag ON ag.code = r.agency_code
-WHERE r.visibility = 'public' AND {where}
-ORDER BY r.created_at DESC, r.id DESC
-LIMIT :limit OFFSET :offset
-"""
-
-
 async def service_requests(session: AsyncSession, q: RequestQuery, english: bool) -> list[dict[str, Any]]:
-    conds: list[str] = []
-    params: dict[str, Any] = {"limit": q.page_size, "offset": (q.page - 1) * q.page_size}
+    r = ReportAsR
+    conds: list[ColumnElement[bool]] = [reports_sql.PUBLIC]
     if q.ids:  # the spec: a list of ids overrides every other filter
-        conds.append("r.code = ANY(:ids)")
-        params["ids"] = q.ids
+        conds.append(r.code == any_(literal(q.ids, ARRAY(Text))))
     else:
         if q.service_codes:
-            conds.append("r.category_code = ANY(:codes)")
-            params["codes"] = q.service_codes
+            conds.append(r.category_code == any_(literal(q.service_codes, ARRAY(Text))))
         if q.status:
-            conds.append("r.status = ANY(:statuses)")
-            params["statuses"] = values(OPEN if q.status == "open" else CLOSED)
+            statuses = values(OPEN if q.status == "open" else CLOSED)
+            conds.append(r.status == any_(literal(statuses, ARRAY(Text))))
         # without dates, the spec's default window: the last 90 days
-        start = q.start or ((q.end or datetime.now(UTC)) - MAX_SPAN)
-        conds.append("r.created_at >= :start")
-        params["start"] = start
+        conds.append(r.created_at >= (q.start or ((q.end or datetime.now(UTC)) - MAX_SPAN)))
         if q.end:
-            conds.append("r.created_at <= :end")
-            params["end"] = q.end
-    rows = await session.execute(text(_REQUESTS.format(where=" AND ".join(conds) or "true")), params)
-    return [_record(r, english) for r in rows]
+            conds.append(r.created_at <= q.end)
+    e = ReportEvent
+    notes = (
+        select(e.public_message)
+        .where(e.report_id == r.id, e.is_public, e.public_message.is_not(None), e.text_status == "shown")
+        .order_by(e.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            r.id,
+            r.code,
+            r.status,
+            r.category_code,
+            Category.name_vi.label("category_vi"),
+            Category.name_en.label("category_en"),
+            r.description,
+            r.address,
+            r.public_description,
+            r.public_address,
+            func.ST_Y(r.geom).label("lat"),
+            func.ST_X(r.geom).label("lng"),
+            r.created_at,
+            r.updated_at,
+            r.closed_at,
+            r.resolve_due_at,
+            func.coalesce(Agency.name_vi, Area.name).label("responsible_vi"),
+            func.coalesce(Agency.name_en, Area.name).label("responsible_en"),
+            notes.label("notes"),
+        )
+        .join(Category, Category.code == r.category_code)
+        .join(Area, Area.code == r.ward_code)
+        .outerjoin(Agency, Agency.code == r.agency_code)
+        .where(*conds)
+        .order_by(r.created_at.desc(), r.id.desc())
+        .limit(q.page_size)
+        .offset((q.page - 1) * q.page_size)
+    )
+    return [_record(row, english) for row in rows]
 
 
 async def service_request(session: AsyncSession, code: str, english: bool) -> list[dict[str, Any]]:

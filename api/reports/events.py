@@ -1,7 +1,7 @@
 """Report events: the one way every change of a case is recorded and announced.
 
-`new_event` builds an event and `insert_event_cte` its insert, which returns in the same round trip
-what the event's notifications need (`api.notifications.event_facts_sql`); `notify_event` writes
+`new_event` builds an event and `sql.INSERT_EVENT` is its insert, which returns in the same round
+trip what the event's notifications need (`api.notifications.sql.EVENT_FACTS`); `notify_event` writes
 them. `append_event` does all of it for a change of an existing case; submission embeds the insert
 in the statement that writes the new report.
 
@@ -18,29 +18,11 @@ from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.db import jsonb, raw_connection
-from api.notifications.service import event_facts_sql, notify_event
+from api.core.db import jsonb
+from api.notifications.service import notify_event
+from api.reports import sql
 from api.reports.models import ReportEvent
 from moderation import screen_text
-
-_COLUMNS = (
-    "id, report_id, kind, actor_id, actor_role, from_status, to_status, public_message, internal_note, "
-    "reason, data, is_public, text_status, held_for, held_at"
-)
-_JSONB_PARAMS = (10, 13)  # data, held_for
-
-
-def insert_event_cte(first: int) -> str:
-    """SQL: `events AS (INSERT … RETURNING *)`, the event from parameters $first… in `event_args`
-    order; a statement that goes on with `event_facts_sql("events")` returns what its notifications
-    need in the same round trip."""
-    params = [f"${first + i}" for i in range(15)]
-    for i in _JSONB_PARAMS:
-        params[i] += "::jsonb"
-    return f"events AS (INSERT INTO report_events ({_COLUMNS}) VALUES ({', '.join(params)}) RETURNING *)"
-
-
-_INSERT_EVENT_SQL = f"WITH {insert_event_cte(1)}" + event_facts_sql("events")
 
 
 class EventFields(TypedDict, total=False):
@@ -80,25 +62,25 @@ def new_event(report_id: uuid.UUID, kind: str, **fields: Unpack[EventFields]) ->
     )
 
 
-def event_args(event: ReportEvent) -> tuple[Any, ...]:
-    """`insert_event_cte`'s parameters."""
-    return (
-        event.id,
-        event.report_id,
-        event.kind,
-        event.actor_id,
-        event.actor_role,
-        event.from_status,
-        event.to_status,
-        event.public_message,
-        event.internal_note,
-        event.reason,
-        jsonb(event.data),
-        event.is_public,
-        event.text_status,
-        jsonb(event.held_for),
-        event.held_at,
-    )
+def event_params(event: ReportEvent) -> dict[str, Any]:
+    """`sql.INSERT_EVENT`'s parameters."""
+    return {
+        "event_id": event.id,
+        "event_report_id": event.report_id,
+        "event_kind": event.kind,
+        "event_actor_id": event.actor_id,
+        "event_actor_role": event.actor_role,
+        "event_from_status": event.from_status,
+        "event_to_status": event.to_status,
+        "event_public_message": event.public_message,
+        "event_internal_note": event.internal_note,
+        "event_reason": event.reason,
+        "event_data": jsonb(event.data),
+        "event_is_public": event.is_public,
+        "event_text_status": event.text_status,
+        "event_held_for": jsonb(event.held_for),
+        "event_held_at": event.held_at,
+    }
 
 
 async def append_event(
@@ -113,7 +95,7 @@ async def append_event(
     not in the session.
     """
     event = new_event(report_id, kind, **fields)
-    facts = await (await raw_connection(session)).fetchrow(_INSERT_EVENT_SQL, *event_args(event))
+    facts = await sql.APPEND_EVENT.fetchrow(session, event_params(event))
     assert facts is not None  # the join finds the report that the event's foreign key requires
     await notify_event(session, facts)
     return event

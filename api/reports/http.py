@@ -26,8 +26,9 @@ from api.core.ratelimit import ReportLimiter
 from api.core.settings import Settings
 from api.core.text import nfc
 from api.reports import followup as loop
-from api.reports import queries
+from api.reports import queries, sql
 from api.reports import service as submit
+from api.reports.models import ReportAsR
 from api.reports.schemas import MAX_BODY, IdempotencyKey, ReportCreated, ReportIn
 from api.reports.views import ReportView, public_report_text, render
 from api.reports.visibility import load_visible, normalise_code
@@ -171,11 +172,8 @@ class ReportsController(Controller):
             since=since,
             q=nfc(q),
         )
-        conds, params = queries.where(f)
-        conds.append("r.visibility = 'public'")
-        rows, next_cursor = await queries.list_reports(
-            session, conds=conds, params=params, cursor=cursor, limit=limit
-        )
+        conds = [*queries.where(f), sql.PUBLIC]
+        rows, next_cursor = await queries.list_reports(session, conds=conds, cursor=cursor, limit=limit)
         english = wants_english(request)
         items = [_item(r, english) for r in rows]
         if GEOJSON in request.headers.get("accept", ""):
@@ -193,7 +191,7 @@ class ReportsController(Controller):
     ) -> ReportList:
         """The caller's own reports, newest first, whatever their visibility."""
         rows, next_cursor = await queries.list_reports(
-            session, conds=["r.reporter_id = :me"], params={"me": principal.id}, cursor=cursor, limit=limit
+            session, conds=[ReportAsR.reporter_id == principal.id], cursor=cursor, limit=limit
         )
         english = wants_english(request)
         return ReportList([_item(r, english, own=True) for r in rows], next_cursor)

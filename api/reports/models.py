@@ -24,30 +24,21 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     UniqueConstraint,
+    and_,
+    column,
     false,
     func,
-    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from api.core.base import Base, references
-from api.core.status import ALL, OPEN, ReportStatus, sql_in
+from api.core.status import ALL, OPEN, ReportStatus, sql_in, values
+from api.reports import sql
 
-EMPTY_OBJECT = text("'{}'::jsonb")
-EMPTY_ARRAY = text("'[]'::jsonb")
-
-# The queue's order key over open cases (migration 0006: ix_reports_queue_due), written as
-# PostgreSQL prints it back (pg_get_indexdef), line breaks included, so that Alembic's comparison
-# sees the same text; the migration spells it `CASE … status IN (…) … END` without the ELSE. The
-# queue's query spells it over `reports r` (api.casework.filters.DUE_SQL): keep all three in step.
-QUEUE_DUE_KEY = """COALESCE(
-CASE
-    WHEN status = 'new'::text THEN LEAST(ack_due_at, resolve_due_at)
-    WHEN status = ANY (ARRAY['acknowledged'::text, 'in_progress'::text]) THEN resolve_due_at
-    ELSE NULL::timestamp with time zone
-END, 'infinity'::timestamp with time zone)"""
+EMPTY_OBJECT = "{}"  # jsonb columns' server defaults
+EMPTY_ARRAY = "[]"
 
 
 class Report(Base):
@@ -62,11 +53,11 @@ class Report(Base):
         ),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="ck_reports_rating"),
         UniqueConstraint("reporter_id", "client_id", name="uq_reports_reporter_client"),
-        Index("ix_reports_reporter_created", "reporter_id", text("created_at DESC"), "id"),
+        Index("ix_reports_reporter_created", "reporter_id", column("created_at").desc(), "id"),
         Index("ix_reports_ward_status", "ward_code", "status"),
         Index("ix_reports_geom", "geom", postgresql_using="gist"),
         # metres queries (nearby, near=) go through geography(geom): the index matches that expression
-        Index("ix_reports_geog", text("geography(geom)"), postgresql_using="gist"),
+        Index("ix_reports_geog", func.geography(column("geom")), postgresql_using="gist"),
         Index(
             "ix_reports_search",
             "search_text",
@@ -75,29 +66,31 @@ class Report(Base):
         ),
         Index(
             "ix_reports_public_list",
-            text("created_at DESC"),
+            column("created_at").desc(),
             "id",
-            postgresql_where=text("visibility = 'public'"),
+            postgresql_where=column("visibility") == "public",
         ),
         # 0006_workflow
         Index(
             "ix_reports_queue_due",
-            text(f"({QUEUE_DUE_KEY})"),
+            sql.QUEUE_DUE_INDEX_KEY,
             "code",
-            postgresql_where=text(f"status IN {sql_in(OPEN)}"),
+            postgresql_where=column("status").in_(values(OPEN)),
         ),
-        Index("ix_reports_assignee", "assignee_id", postgresql_where=text("assignee_id IS NOT NULL")),
+        Index("ix_reports_assignee", "assignee_id", postgresql_where=column("assignee_id").is_not(None)),
         Index("ix_reports_created", "created_at", "code"),
         # 0007_merged_media
-        Index("ix_reports_duplicate_of", "duplicate_of", postgresql_where=text("duplicate_of IS NOT NULL")),
+        Index(
+            "ix_reports_duplicate_of", "duplicate_of", postgresql_where=column("duplicate_of").is_not(None)
+        ),
         # 0008_retention
         Index(
             "ix_reports_retention",
             "closed_at",
-            postgresql_where=text("erased_at IS NULL AND closed_at IS NOT NULL"),
+            postgresql_where=and_(column("erased_at").is_(None), column("closed_at").is_not(None)),
         ),
         # 0010_safety
-        Index("ix_reports_pending", "held_at", postgresql_where=text("visibility = 'pending_review'")),
+        Index("ix_reports_pending", "held_at", postgresql_where=column("visibility") == "pending_review"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -149,6 +142,11 @@ class Report(Base):
 TEXT_STATUSES = ("shown", "held", "hidden")
 
 
+# The report as `r`, for statements that embed hand-written fragments naming it so (the staff scope
+# rule, api/casework/sql.py); one object, so that every condition over it means the same FROM entry.
+ReportAsR = aliased(Report, name="r")
+
+
 class ReportEvent(Base):
     """Append-only: one row per change of a case."""
 
@@ -156,7 +154,7 @@ class ReportEvent(Base):
     __table_args__ = (
         Index("ix_report_events_report", "report_id", "created_at"),
         CheckConstraint("text_status IN ('shown', 'held', 'hidden')", name="ck_report_events_text_status"),
-        Index("ix_report_events_held", "held_at", postgresql_where=text("text_status = 'held'")),
+        Index("ix_report_events_held", "held_at", postgresql_where=column("text_status") == "held"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, ColumnElement, Text, any_, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.catalogue.models import Category
 from api.core import pagination
 from api.core.errors import AppError
 from api.core.pagination import Instant
 from api.core.status import ALL, CLOSED, OPEN, values
+from api.reports.models import ReportAsR
+from geo import Area
 
 MAX_RADIUS_M = 10_000.0
 
@@ -107,64 +110,70 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def where(f: ListFilter) -> tuple[list[str], dict[str, Any]]:
-    conds: list[str] = []
-    params: dict[str, Any] = {}
+def where(f: ListFilter) -> list[ColumnElement[bool]]:
+    """The filters as conditions over `r` (`ReportAsR`)."""
+    r = ReportAsR
+    conds: list[ColumnElement[bool]] = []
     if f.near:
-        conds.append(
-            "ST_DWithin(geography(r.geom), geography(ST_SetSRID(ST_MakePoint(:near_lng, :near_lat), 4326)), :radius)"
-        )
-        params.update(near_lat=f.near[0], near_lng=f.near[1], radius=f.radius_m)
+        lat, lng = f.near
+        point = func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326)
+        # geography(geom): the expression the metres index (ix_reports_geog) is built on
+        conds.append(func.ST_DWithin(func.geography(r.geom), func.geography(point), f.radius_m))
     if f.bbox:
-        conds.append("r.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)")
-        params.update(x1=f.bbox[0], y1=f.bbox[1], x2=f.bbox[2], y2=f.bbox[3])
+        conds.append(r.geom.op("&&")(func.ST_MakeEnvelope(*f.bbox, 4326)))
     if f.statuses:
-        conds.append("r.status = ANY(:statuses)")
-        params["statuses"] = f.statuses
+        conds.append(r.status == any_(literal(f.statuses, ARRAY(Text))))
     if f.categories:
-        conds.append("r.category_code = ANY(:categories)")
-        params["categories"] = f.categories
+        conds.append(r.category_code == any_(literal(f.categories, ARRAY(Text))))
     if f.area:
-        conds.append("r.ward_code IN (SELECT code FROM areas WHERE :area = ANY(lineage))")
-        params["area"] = f.area
+        conds.append(r.ward_code.in_(select(Area.code).where(literal(f.area) == any_(Area.lineage))))
     if f.since:
-        conds.append("r.created_at >= :since")
-        params["since"] = f.since
-    for i, word in enumerate(f.words):
+        conds.append(r.created_at >= f.since)
+    for word in f.words:
         # search_text holds f_unaccent(description || address): "duong ngap" matches "đường ngập"
-        conds.append(f"r.search_text LIKE '%' || f_unaccent(:w{i}) || '%'")
-        params[f"w{i}"] = _escape_like(word)
-    return conds, params
-
-
-_LIST_COLUMNS = """
-    r.id, r.code, r.category_code, c.name_vi AS category_vi, c.name_en AS category_en, r.status,
-    r.visibility, r.description, r.address, r.public_description, r.public_address, ST_Y(r.geom) AS lat,
-    ST_X(r.geom) AS lng, r.ward_code, w.name AS ward_name, r.follower_count, r.created_at, r.updated_at
-"""
+        conds.append(r.search_text.contains(func.f_unaccent(_escape_like(word))))
+    return conds
 
 
 async def list_reports(
     session: AsyncSession,
     *,
-    conds: list[str],
-    params: dict[str, Any],
+    conds: list[ColumnElement[bool]],
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Any], str | None]:
     """Rows newest first, and the cursor of the next page (None at the end)."""
+    r = ReportAsR
     conds = list(conds)
-    params = dict(params)
     if cursor:
         ts, rid = pagination.decode(cursor, tuple[Instant, uuid.UUID])
-        conds.append("(r.created_at, r.id) < (:c_ts, :c_id)")
-        params.update(c_ts=ts, c_id=rid)
-    sql = f"""
-        SELECT {_LIST_COLUMNS}
-        FROM reports r JOIN categories c ON c.code = r.category_code JOIN areas w ON w.code = r.ward_code
-        WHERE {" AND ".join(conds) or "true"}
-        ORDER BY r.created_at DESC, r.id DESC
-        LIMIT :limit
-    """
-    rows = list((await session.execute(text(sql), {**params, "limit": limit + 1})).all())
-    return pagination.page(rows, limit, lambda r: (r.created_at, r.id))
+        conds.append(tuple_(r.created_at, r.id) < tuple_(literal(ts), literal(rid)))
+    stmt = (
+        select(
+            r.id,
+            r.code,
+            r.category_code,
+            Category.name_vi.label("category_vi"),
+            Category.name_en.label("category_en"),
+            r.status,
+            r.visibility,
+            r.description,
+            r.address,
+            r.public_description,
+            r.public_address,
+            func.ST_Y(r.geom).label("lat"),
+            func.ST_X(r.geom).label("lng"),
+            r.ward_code,
+            Area.name.label("ward_name"),
+            r.follower_count,
+            r.created_at,
+            r.updated_at,
+        )
+        .join(Category, Category.code == r.category_code)
+        .join(Area, Area.code == r.ward_code)
+        .where(*conds)
+        .order_by(r.created_at.desc(), r.id.desc())
+        .limit(limit + 1)
+    )
+    rows = list((await session.execute(stmt)).all())
+    return pagination.page(rows, limit, lambda row: (row.created_at, row.id))

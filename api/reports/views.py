@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, text, true
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 import media
 from api.access.models import User
@@ -286,18 +287,14 @@ async def _merged_into(
     """The reports merged into this one, directly or through a report that was itself merged into it
     later (id → code): their media are carried over to it. Only staff see what a report hidden by
     moderation (or still held for review) carries over; everyone else only that of public ones."""
-    rows = await session.execute(_MERGED, {"r": report_id})
-    return {r.id: r.code for r in rows if staff or r.visibility == "public"}
-
-
-# duplicate_of only ever points at a live report and a duplicate is final: no cycles (UNION stops them anyway)
-_MERGED = text(
-    """
-    WITH RECURSIVE m AS (
-        SELECT id, code, visibility FROM reports WHERE duplicate_of = :r
-        UNION
-        SELECT r.id, r.code, r.visibility FROM reports r JOIN m ON r.duplicate_of = m.id
+    # duplicate_of only ever points at a live report and a duplicate is final: no cycles (UNION stops
+    # them anyway)
+    merged = (
+        select(Report.id, Report.code, Report.visibility)
+        .where(Report.duplicate_of == report_id)
+        .cte("m", recursive=True)
     )
-    SELECT id, code, visibility FROM m
-    """
-)
+    r = aliased(Report, name="r")
+    merged = merged.union(select(r.id, r.code, r.visibility).join(merged, r.duplicate_of == merged.c.id))
+    rows = await session.execute(select(merged.c.id, merged.c.code, merged.c.visibility))
+    return {r.id: r.code for r in rows if staff or r.visibility == "public"}

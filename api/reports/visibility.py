@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.access.scope import scope
+from api.access.scope import scope_clause
 from api.access.tokens import Principal
 from api.core.errors import NotFound
-from api.reports.models import Report
+from api.reports.models import Report, ReportAsR
 
 
 def report_not_found(code: str) -> NotFound:
@@ -24,11 +24,8 @@ def report_not_found(code: str) -> NotFound:
 async def in_staff_scope(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> bool:
     if not principal.is_staff:
         return False
-    cond, params = scope(principal)
-    found = await session.scalar(
-        text(f"SELECT EXISTS (SELECT 1 FROM reports r WHERE r.id = :rid AND {cond})"),
-        {"rid": report_id, **params},
-    )
+    r = ReportAsR
+    found = await session.scalar(select(exists().where(r.id == report_id, scope_clause(principal))))
     return bool(found)
 
 

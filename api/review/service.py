@@ -28,23 +28,23 @@ after; the worker makes the renditions again.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import Text, Uuid, cast, func, literal, null, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import media
-from api.access.scope import review_scope
+from api.access.scope import review_clause
 from api.access.tokens import Principal
 from api.core import pagination
 from api.core.errors import Conflict, NotFound, Unprocessable
 from api.core.pagination import Instant
 from api.core.text import nfc, search_text
 from api.reports.events import append_event
+from api.reports.models import Report, ReportAsR, ReportEvent
 from moderation import FLAGGED
 
 ALLOWED_FROM = {"publish": ("pending_review", "hidden"), "hide": ("pending_review", "public")}
@@ -105,59 +105,78 @@ class Decided:
     text_status: str | None = None
 
 
-_REPORT_COLUMNS = """r.code, r.category_code, r.description, r.address, r.ward_code, r.status, r.visibility,
-       r.created_at, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lng"""
+def _report_columns() -> list[Any]:
+    r = ReportAsR
+    return [
+        r.code,
+        r.category_code,
+        r.description,
+        r.address,
+        r.ward_code,
+        r.status,
+        r.visibility,
+        r.created_at,
+        func.ST_Y(r.geom).label("lat"),
+        func.ST_X(r.geom).label("lng"),
+    ]
 
 
 async def queue(
     session: AsyncSession, viewer: Principal, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[QueueItem], str | None]:
     """What waits for review in the viewer's scope, longest waiting first; and the next page's cursor."""
-    cond, scope_params = review_scope(viewer)
-    params: dict[str, Any] = {**scope_params, "limit": limit + 1}
-    keyset = ""
-    if cursor:
-        params["at"], params["key"] = pagination.decode(cursor, tuple[Instant, str])
-        keyset = "WHERE (q.held_since, q.key) > (:at, :key)"
-    rows = await session.execute(
-        text(
-            f"""
-            SELECT q.* FROM (
-                SELECT 'report' AS kind, {_REPORT_COLUMNS}, r.held_for,
-                       coalesce(r.held_at, r.created_at) AS held_since, NULL::uuid AS event_id,
-                       NULL AS event_kind, NULL AS message, r.code AS key
-                FROM reports r
-                WHERE r.visibility = 'pending_review' AND {cond}
-                UNION ALL
-                SELECT 'message', {_REPORT_COLUMNS}, e.held_for, coalesce(e.held_at, e.created_at), e.id,
-                       e.kind, coalesce(e.public_message, e.reason), r.code || '/' || e.id::text
-                FROM report_events e JOIN reports r ON r.id = e.report_id
-                WHERE e.text_status = 'held' AND {cond}
-            ) q
-            {keyset}
-            ORDER BY q.held_since, q.key
-            LIMIT :limit
-            """
-        ),
-        params,
+    r, e = ReportAsR, ReportEvent
+    reports = select(
+        literal("report", Text).label("kind"),
+        *_report_columns(),
+        r.held_for,
+        func.coalesce(r.held_at, r.created_at).label("held_since"),
+        cast(null(), Uuid).label("event_id"),
+        cast(null(), Text).label("event_kind"),
+        cast(null(), Text).label("message"),
+        r.code.label("key"),
+    ).where(r.visibility == "pending_review", review_clause(viewer))
+    messages = (
+        select(
+            literal("message", Text),
+            *_report_columns(),
+            e.held_for,
+            func.coalesce(e.held_at, e.created_at),
+            e.id,
+            e.kind,
+            func.coalesce(e.public_message, e.reason),
+            r.code + "/" + cast(e.id, Text),
+        )
+        .join_from(e, r, r.id == e.report_id)
+        .where(e.text_status == "held", review_clause(viewer))
     )
+    q = union_all(reports, messages).subquery("q")
+    stmt = select(q).order_by(q.c.held_since, q.c.key).limit(limit + 1)
+    if cursor:
+        at, key = pagination.decode(cursor, tuple[Instant, str])
+        stmt = stmt.where(tuple_(q.c.held_since, q.c.key) > tuple_(literal(at), literal(key)))
+    rows = await session.execute(stmt)
     items = [QueueItem(**{**row._mapping, "held_for": list(row.held_for or [])}) for row in rows]
     return pagination.page(items, limit, lambda i: (i.held_since, i.key))
 
 
 async def _locked(session: AsyncSession, viewer: Principal, code: str) -> Any:
-    cond, params = review_scope(viewer)
+    r = ReportAsR
     row = (
         await session.execute(
-            text(
-                f"""
-                SELECT r.id, r.visibility, r.status, r.version, r.held_for, r.description, r.address,
-                       r.public_description, r.public_address
-                FROM reports r WHERE r.code = :code AND {cond}
-                FOR UPDATE OF r
-                """
-            ),
-            {"code": code.strip().upper(), **params},
+            select(
+                r.id,
+                r.visibility,
+                r.status,
+                r.version,
+                r.held_for,
+                r.description,
+                r.address,
+                r.public_description,
+                r.public_address,
+            )
+            .where(r.code == code.strip().upper(), review_clause(viewer))
+            .with_for_update(of=r)
         )
     ).first()
     if row is None:
@@ -170,14 +189,16 @@ async def _message(session: AsyncSession, report_id: uuid.UUID, event_id: uuid.U
         raise Unprocessable(
             "Say which message: event_id.", message_vi="Cần chọn nội dung (event_id).", code="event_required"
         )
+    e = ReportEvent
     row = (
         await session.execute(
-            text(
-                "SELECT id, kind, text_status, held_for FROM report_events "
-                "WHERE id = :e AND report_id = :r AND (public_message IS NOT NULL OR reason IS NOT NULL) "
-                "FOR UPDATE"
-            ),
-            {"e": event_id, "r": report_id},
+            select(e.id, e.kind, e.text_status, e.held_for)
+            .where(
+                e.id == event_id,
+                e.report_id == report_id,
+                or_(e.public_message.is_not(None), e.reason.is_not(None)),
+            )
+            .with_for_update()
         )
     ).first()
     if row is None:
@@ -219,11 +240,10 @@ async def _set_visibility(
         raise _invalid("visibility", row.visibility, allowed)
     new = TARGET[action]
     await session.execute(
-        text(
-            "UPDATE reports SET visibility = :v, held_for = '[]'::jsonb, held_at = NULL, version = version + 1, "
-            "updated_at = :now WHERE id = :id"
-        ),
-        {"v": new, "now": now, "id": row.id},
+        update(Report)
+        .where(Report.id == row.id)
+        .values(visibility=new, held_for=[], held_at=None, version=Report.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     event = await append_event(
         session,
@@ -273,17 +293,15 @@ async def _redact(
     shown_description = public_description if public_description is not None else row.description
     shown_address = public_address if public_address is not None else row.address
     await session.execute(
-        text(
-            "UPDATE reports SET public_description = :d, public_address = :a, search_text = :s, updated_at = :now "
-            "WHERE id = :id"
-        ),
-        {
-            "d": public_description,
-            "a": public_address,
-            "s": search_text(shown_description, shown_address),
-            "now": now,
-            "id": row.id,
-        },
+        update(Report)
+        .where(Report.id == row.id)
+        .values(
+            public_description=public_description,
+            public_address=public_address,
+            search_text=search_text(shown_description, shown_address),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
     )
     event = await append_event(
         session,
@@ -318,10 +336,10 @@ async def _set_message(
         raise _invalid("text_status", message.text_status, allowed)
     new = MESSAGE_TARGET[action]
     await session.execute(
-        text(
-            "UPDATE report_events SET text_status = :t, held_for = '[]'::jsonb, held_at = NULL WHERE id = :id"
-        ),
-        {"t": new, "id": message.id},
+        update(ReportEvent)
+        .where(ReportEvent.id == message.id)
+        .values(text_status=new, held_for=[], held_at=None)
+        .execution_options(synchronize_session=False)
     )
     event = await append_event(
         session,
@@ -361,11 +379,15 @@ async def flag(
             raise _invalid("visibility", row.visibility, [])
         held = [*row.held_for, FLAGGED] if FLAGGED not in row.held_for else list(row.held_for)
         await session.execute(
-            text(
-                "UPDATE reports SET visibility = 'pending_review', held_for = CAST(:h AS jsonb), "
-                "held_at = coalesce(held_at, :now), updated_at = :now WHERE id = :id"
-            ),
-            {"h": _json(held), "now": now, "id": row.id},
+            update(Report)
+            .where(Report.id == row.id)
+            .values(
+                visibility="pending_review",
+                held_for=held,
+                held_at=func.coalesce(Report.held_at, now),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
         visibility = "pending_review"
     else:
@@ -374,11 +396,10 @@ async def flag(
             raise _invalid("text_status", message.text_status, [])
         held = [*message.held_for, FLAGGED] if FLAGGED not in message.held_for else list(message.held_for)
         await session.execute(
-            text(
-                "UPDATE report_events SET text_status = 'held', held_for = CAST(:h AS jsonb), "
-                "held_at = coalesce(held_at, :now) WHERE id = :id"
-            ),
-            {"h": _json(held), "now": now, "id": message.id},
+            update(ReportEvent)
+            .where(ReportEvent.id == message.id)
+            .values(text_status="held", held_for=held, held_at=func.coalesce(ReportEvent.held_at, now))
+            .execution_options(synchronize_session=False)
         )
         visibility, text_status = row.visibility, "held"
     event = await append_event(
@@ -395,10 +416,6 @@ async def flag(
     )
     await session.commit()
     return Decided(visibility, event.id, event_id, text_status)
-
-
-def _json(values: list[str]) -> str:
-    return json.dumps(values)
 
 
 def media_not_found(media_id: uuid.UUID) -> NotFound:
@@ -422,12 +439,9 @@ async def set_blur(
         raise media_not_found(media_id)
     report = None
     if m.report_id is not None:
-        cond, params = review_scope(viewer)
+        r = ReportAsR
         report = (
-            await session.execute(
-                text(f"SELECT r.id, r.status FROM reports r WHERE r.id = :rid AND {cond}"),
-                {"rid": m.report_id, **params},
-            )
+            await session.execute(select(r.id, r.status).where(r.id == m.report_id, review_clause(viewer)))
         ).first()
         if report is None:
             raise media_not_found(media_id)

@@ -26,23 +26,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from anyio import to_thread
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import ARRAY, Text, any_, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
-from api.access.models import STAFF_ROLES, User, UserArea
+from api.access.models import STAFF_ROLES, User, UserAgency, UserArea
 from api.access.revocation import revoke_tokens
-from api.access.scope import NEEDS_GRANT, holding_area_under, staff_scope
+from api.access.scope import NEEDS_GRANT, holding_area_under_clause, staff_clause
 from api.access.tokens import Principal
 from api.accounts.models import RefreshToken
 from api.accounts.service import IssuedTokens, issue_tokens
+from api.catalogue.models import Agency
 from api.core import pagination
 from api.core.db import Database
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from api.core.settings import Settings
 from api.core.text import nfc
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
+from geo import Area
 
 USERNAME = re.compile(r"[a-z0-9._@\-]{3,64}")
 
@@ -79,10 +80,9 @@ async def _check_codes(session: AsyncSession, table: str, codes: Sequence[str]) 
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         return []
+    column = Area.code if table == "areas" else Agency.code
     found = set(
-        (
-            await session.execute(text(f"SELECT code FROM {table} WHERE code = ANY(:c)"), {"c": wanted})
-        ).scalars()
+        (await session.scalars(select(column).where(column == any_(literal(wanted, ARRAY(Text)))))).all()
     )
     unknown = [c for c in wanted if c not in found]
     if unknown:
@@ -113,12 +113,9 @@ async def _set_scope(
         for code in areas:
             session.add(UserArea(user_id=user_id, area_code=code))
     if agencies is not None:
-        await session.execute(text("DELETE FROM user_agencies WHERE user_id = :u"), {"u": user_id})
+        await session.execute(delete(UserAgency).where(UserAgency.user_id == user_id))
         for code in agencies:
-            await session.execute(
-                text("INSERT INTO user_agencies (user_id, agency_code) VALUES (:u, :a)"),
-                {"u": user_id, "a": code},
-            )
+            session.add(UserAgency(user_id=user_id, agency_code=code))
     await session.flush()
 
 
@@ -136,8 +133,9 @@ async def _scopes(
     ):
         areas[uid].append(code)
     for uid, code in await session.execute(
-        text("SELECT user_id, agency_code FROM user_agencies WHERE user_id = ANY(:ids) ORDER BY agency_code"),
-        {"ids": list(ids)},
+        select(UserAgency.user_id, UserAgency.agency_code)
+        .where(UserAgency.user_id.in_(ids))
+        .order_by(UserAgency.agency_code)
     ):
         agencies[uid].append(code)
     return areas, agencies
@@ -272,12 +270,6 @@ async def login(
     return issued
 
 
-def _scoped_user_ids_clause(viewer: Principal) -> TextClause:
-    """Users the viewer may see (a leader: those with an area within the leader's scope)."""
-    cond, params = staff_scope(viewer)
-    return text(cond).bindparams(**params)
-
-
 async def list_users(
     session: AsyncSession,
     viewer: Principal,
@@ -290,11 +282,11 @@ async def list_users(
     limit: int = 50,
 ) -> tuple[list[StaffUser], str | None]:
     """Staff accounts in username order, and the next page's cursor; leaders see only their scope."""
-    stmt = select(User).where(User.role != "resident", _scoped_user_ids_clause(viewer))
+    stmt = select(User).where(User.role != "resident", staff_clause(viewer))
     if role:
         stmt = stmt.where(User.role == role)
     if area:
-        stmt = stmt.where(text(holding_area_under(":area")).bindparams(area=area))
+        stmt = stmt.where(holding_area_under_clause(area))
     if q:
         like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -312,7 +304,7 @@ async def list_users(
 
 
 async def get_user(session: AsyncSession, viewer: Principal, user_id: uuid.UUID) -> StaffUser:
-    stmt = select(User).where(User.id == user_id, User.role != "resident", _scoped_user_ids_clause(viewer))
+    stmt = select(User).where(User.id == user_id, User.role != "resident", staff_clause(viewer))
     user = (await session.execute(stmt)).scalar_one_or_none()
     if user is None:
         raise user_not_found()

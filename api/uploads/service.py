@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.access.scope import review_scope
+from api.access.scope import review_clause
 from api.access.tokens import Principal
+from api.reports.models import ReportAsR
 from api.reports.visibility import in_staff_scope
 
 
@@ -21,9 +22,5 @@ async def sees_as_staff(session: AsyncSession, viewer: Principal | None, report_
         return True
     if viewer.role != "moderator":
         return False
-    cond, params = review_scope(viewer)
-    found = await session.scalar(
-        text(f"SELECT EXISTS (SELECT 1 FROM reports r WHERE r.id = :rid AND {cond})"),
-        {"rid": report_id, **params},
-    )
-    return bool(found)
+    r = ReportAsR
+    return bool(await session.scalar(select(exists().where(r.id == report_id, review_clause(viewer)))))

@@ -1,7 +1,7 @@
 """case workflow additions (queue, assignment, stats)
 
 - ix_reports_queue_due: the queue's order (next deadline, then code) over open cases; the expression
-  is api.casework.queue.DUE_KEY, keep both in step.
+  is api.casework.sql.DUE_KEY, keep both in step.
 - ix_reports_assignee: "assigned to me".
 - ix_reports_created: stats and exports by time window.
 

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Uuid, literal, select, text, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api.access.models import User
 from api.access.scope import (
     AGENCIES,
     AREAS,
@@ -22,18 +23,25 @@ from api.access.scope import (
     SEES_ALL,
     Grants,
     Relation,
+    area_clause,
+    area_code_clause,
     area_scope,
     covered,
     granted_staff,
+    granted_staff_ids,
     in_scope,
     load_grants,
     may_review,
+    review_clause,
     review_scope,
     scope,
+    scope_clause,
+    staff_clause,
     staff_scope,
 )
 from api.access.tokens import Principal
-from geo import AreaIn, upsert_area
+from api.reports.models import ReportAsR
+from geo import Area, AreaIn, upsert_area
 from tests.factories import insert_report, make_city, resident, staff
 
 # name: (role, areas, agencies)
@@ -256,3 +264,41 @@ async def test_staff_scope_follows_area_scope(session: AsyncSession, world: Worl
             or any(in_scope(grants[viewer], world.lineage[a], None) for a in grants[n].codes(AREAS))
         }
         assert by_sql == by_python == expected, viewer
+
+
+async def test_clauses_say_what_the_fragments_say(session: AsyncSession, world: World) -> None:
+    """The SQLAlchemy clauses (statements built with expressions) select what the rule says."""
+    r = ReportAsR
+    ids = list(world.reports.values())
+    for name, principal in world.users.items():
+        for clause, expected in ((scope_clause, CASES), (review_clause, REVIEWS)):
+            rows = await session.scalars(select(r.id).where(r.id.in_(ids), clause(principal)))
+            assert {world.report_name(rid) for rid in rows} == expected[name], (name, clause.__name__)
+        areas = await session.scalars(
+            select(Area.code).where(Area.code.in_(AREA_CODES), area_clause(principal, "areas.code"))
+        )
+        assert set(areas) == AREAS_WITHIN[name], name
+        for code in AREA_CODES:
+            inside = await session.scalar(select(true()).where(area_code_clause(principal, code)))
+            assert bool(inside) == (code in AREAS_WITHIN[name]), (name, code)
+    staff_ids = [p.id for n, p in world.users.items() if n != "resident"]
+    for viewer, readable in STAFF_WITHIN.items():
+        rows = await session.scalars(
+            select(User.id).where(User.id.in_(staff_ids), staff_clause(world.users[viewer]))
+        )
+        assert {world.user_name(uid) for uid in rows} == readable, viewer
+
+
+async def test_granted_staff_ids_bind_the_report(session: AsyncSession, world: World) -> None:
+    roles = ("officer", "leader")
+    for report, rid in world.reports.items():
+        ward, agency = REPORTS[report]
+        granted = granted_staff(roles, ward="r.ward_code", agency="r.agency_code")
+        rows = await session.execute(
+            text(f"SELECT g.id FROM reports r, LATERAL ({granted}) g WHERE r.id = :rid"), {"rid": rid}
+        )
+        expected = {uid for (uid,) in rows}
+        ids = granted_staff_ids(roles, ward_code=ward, agency_code=agency)
+        for name, principal in world.users.items():
+            given = await session.scalar(select(literal(principal.id, Uuid()).in_(ids)))
+            assert given == (principal.id in expected), (report, name)

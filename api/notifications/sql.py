@@ -1,0 +1,96 @@
+"""The notifications' hand-written SQL: who is told about a case, read over the documented schema
+(docs/domain.md) so that this module depends on tables, not on another feature's model classes.
+
+`EVENT_FACTS` is a fragment other statements end with: for each row of a CTE `events` (report events)
+joined to a CTE `report` (its case), what the notifications say and who may get one. The events
+module ends its inserts with it (one round trip per case change).
+"""
+
+from __future__ import annotations
+
+from api.access.scope import AGENCIES, AREAS, granted_staff
+from api.core.db import Sql
+from api.notifications import texts as t
+
+RESIDENT_KINDS = frozenset(t.RESIDENT)
+OFFICER_KINDS = frozenset({"created", "transferred", "reopened"})
+
+
+def _officers(ward: str, agency: str) -> str:
+    """The ids (an array, NULL for none) of the officers working a case of `ward` routed to `agency`
+    (SQL expressions): the agency's officers if it has any, otherwise the ward's — the scope rule read
+    backwards (`api.access.scope.granted_staff`)."""
+    by_agency = granted_staff(("officer",), agency=agency, via=(AGENCIES,))
+    by_ward = granted_staff(("officer",), ward=ward, via=(AREAS,))
+    return f"""COALESCE(
+    (SELECT array_agg(DISTINCT o.id) FROM ({by_agency}) o),
+    (SELECT array_agg(DISTINCT o.id) FROM ({by_ward}) o))"""
+
+
+# The officers of a case `r` (its ward_code, agency_code).
+OFFICERS = _officers("r.ward_code", "r.agency_code")
+
+
+def _kinds(kinds: frozenset[str]) -> str:
+    """SQL literals: fixed words of this module (the planner sees constants, not parameters)."""
+    return ", ".join(f"'{k}'" for k in sorted(kinds))
+
+
+# `officers` for kinds that reach officers, `followers` for public events of a public case.
+EVENT_FACTS = f"""
+SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data, e.text_status,
+       r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
+       c.name_vi AS category_vi, c.name_en AS category_en,
+       w.name AS ward_name,
+       CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)}) THEN {OFFICERS} END AS officers,
+       CASE WHEN e.kind IN ({_kinds(RESIDENT_KINDS)}) AND e.is_public AND r.visibility = 'public'
+            THEN ARRAY(SELECT f.user_id FROM report_follows f WHERE f.report_id = r.id) END AS followers
+FROM events e
+JOIN report r ON r.id = e.report_id
+LEFT JOIN categories c ON c.code = r.category_code
+LEFT JOIN areas w ON w.code = r.ward_code
+"""
+
+# Who works a case of a ward routed to an agency (either may be NULL).
+CASE_OFFICERS = Sql(f"SELECT {_officers('CAST(:ward_code AS text)', 'CAST(:agency_code AS text)')}")
+
+REPORT_CODE = Sql("SELECT code FROM reports WHERE id = :report_id")
+
+
+def _deadline_candidates(due: str) -> Sql:
+    """Open reports whose deadline (`due`, one of two fixed column names) is within :near seconds or
+    past, and not yet warned at this stage, soonest first."""
+    return Sql(
+        f"""
+SELECT r.id, r.code, r.ward_code, r.agency_code, r.{due} AS due_at,
+       CASE WHEN r.{due} <= now() THEN 'passed' ELSE 'near' END AS stage
+FROM reports r
+WHERE r.status = ANY(CAST(:statuses AS text[])) AND r.{due} IS NOT NULL
+  AND r.{due} <= now() + make_interval(secs => :near)
+  AND NOT EXISTS (
+      SELECT 1 FROM report_deadline_alerts a
+      WHERE a.report_id = r.id AND a.deadline = :deadline AND a.due_at = r.{due}
+        AND a.stage = CASE WHEN r.{due} <= now() THEN 'passed' ELSE 'near' END)
+ORDER BY r.{due}
+LIMIT :n
+"""
+    )
+
+
+# The deadline warnings' candidates, by deadline.
+DEADLINE_CANDIDATES = {
+    "ack": _deadline_candidates("ack_due_at"),
+    "resolve": _deadline_candidates("resolve_due_at"),
+}
+
+# A warning recorded once (primary key: report, deadline, stage, due time); no row when it already was.
+RECORD_DEADLINE_ALERT = Sql(
+    """
+INSERT INTO report_deadline_alerts (report_id, deadline, stage, due_at)
+VALUES (:report_id, :deadline, :stage, :due_at)
+ON CONFLICT DO NOTHING
+RETURNING report_id
+"""
+)
+
+REPORTS_TABLE_EXISTS = Sql("SELECT to_regclass('reports') IS NOT NULL")
