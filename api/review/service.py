@@ -245,17 +245,13 @@ async def _set_visibility(
         .values(visibility=new, held_for=[], held_at=None, version=Report.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    event = await append_event(
+    event = await _staff_event(
         session,
-        row.id,
+        viewer,
+        row,
         "moderated",
-        actor_id=viewer.id,
-        actor_role=viewer.role,
-        from_status=row.status,
-        to_status=row.status,
         reason=reason,
         data={"action": action, "from_visibility": row.visibility, "to_visibility": new},
-        is_public=False,
     )
     return Decided(new, event.id)
 
@@ -303,21 +299,17 @@ async def _redact(
         )
         .execution_options(synchronize_session=False)
     )
-    event = await append_event(
+    event = await _staff_event(
         session,
-        row.id,
+        viewer,
+        row,
         "redacted",
-        actor_id=viewer.id,
-        actor_role=viewer.role,
-        from_status=row.status,
-        to_status=row.status,
         reason=reason,
         data={
             "fields": fields,
             "before": {"description": row.public_description, "address": row.public_address},
             "after": {"description": public_description, "address": public_address},
         },
-        is_public=False,
     )
     return Decided(row.visibility, event.id)
 
@@ -341,14 +333,11 @@ async def _set_message(
         .values(text_status=new, held_for=[], held_at=None)
         .execution_options(synchronize_session=False)
     )
-    event = await append_event(
+    event = await _staff_event(
         session,
-        row.id,
+        viewer,
+        row,
         "moderated",
-        actor_id=viewer.id,
-        actor_role=viewer.role,
-        from_status=row.status,
-        to_status=row.status,
         reason=reason,
         data={
             "action": action,
@@ -357,7 +346,6 @@ async def _set_message(
             "from_text_status": message.text_status,
             "to_text_status": new,
         },
-        is_public=False,
     )
     return Decided(row.visibility, event.id, message.id, new)
 
@@ -402,17 +390,13 @@ async def flag(
             .execution_options(synchronize_session=False)
         )
         visibility, text_status = row.visibility, "held"
-    event = await append_event(
+    event = await _staff_event(
         session,
-        row.id,
+        principal,
+        row,
         "flagged",
-        actor_id=principal.id,
-        actor_role=principal.role,
-        from_status=row.status,
-        to_status=row.status,
         internal_note=reason,
         data={"event_id": str(event_id)} if event_id else {"from_visibility": row.visibility},
-        is_public=False,
     )
     await session.commit()
     return Decided(visibility, event.id, event_id, text_status)
@@ -451,17 +435,30 @@ async def set_blur(
     stored = await media.set_blur_boxes(session, m, boxes)
     event_id = None
     if report is not None:
-        event = await append_event(
+        event = await _staff_event(
             session,
-            report.id,
+            viewer,
+            report,
             "media_blurred",
-            actor_id=viewer.id,
-            actor_role=viewer.role,
-            from_status=report.status,
-            to_status=report.status,
             data={"media_id": str(media_id), "before": before, "after": stored},
-            is_public=False,
         )
         event_id = event.id
     await session.commit()
     return BlurSet(stored, event_id)
+
+
+async def _staff_event(
+    session: AsyncSession, actor: Principal, row: Any, kind: str, **fields: Any
+) -> ReportEvent:
+    """A staff-only event on the report `row` (its status unchanged), by `actor`."""
+    return await append_event(
+        session,
+        row.id,
+        kind,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        from_status=row.status,
+        to_status=row.status,
+        is_public=False,
+        **fields,
+    )
