@@ -15,6 +15,7 @@ from api.access.guards import roles
 from api.access.tokens import Principal
 from api.core.openapi import errors
 from api.core.pagination import Cursor
+from api.review import blur
 from api.review import service as review
 from api.review.schemas import (
     BlurBoxOut,
@@ -143,7 +144,7 @@ class MediaBlurController(Controller):
         fractions of the picture. Boxes found automatically that are sent back unchanged stay; a
         box left out is shown again. The public renditions are made again by the worker and the
         public sees none of them until then; staff keep the unblurred copy. Recorded on the report."""
-        done = await review.set_blur(session, principal, media_id, data.boxes)
+        done = await blur.set_blur(session, principal, media_id, data.boxes)
         return BlurOut(
             media_id, [BlurBoxOut(b["box"], b["source"]) for b in done.boxes], "queued", done.event_id
         )

@@ -21,9 +21,7 @@ Moderators with areas (or agencies) review the reports in their scope, moderator
 everything, admins review everything; out of scope is "not found". A flag follows the caller's
 staff scope.
 
-`set_blur`: what a photo's (or a video poster's) public renditions hide, on a report the moderator may
-review (unattached media: admins only). A non-public `media_blurred` event records the boxes before and
-after; the worker makes the renditions again.
+Blur boxes of photos: api/review/blur.py.
 """
 
 from __future__ import annotations
@@ -36,7 +34,6 @@ from typing import Any, Literal
 from sqlalchemy import Text, Uuid, cast, func, literal, null, or_, select, tuple_, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import media
 from api.access.scope import review_clause
 from api.access.tokens import Principal
 from api.core import pagination
@@ -245,7 +242,7 @@ async def _set_visibility(
         .values(visibility=new, held_for=[], held_at=None, version=Report.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    event = await _staff_event(
+    event = await staff_event(
         session,
         viewer,
         row,
@@ -299,7 +296,7 @@ async def _redact(
         )
         .execution_options(synchronize_session=False)
     )
-    event = await _staff_event(
+    event = await staff_event(
         session,
         viewer,
         row,
@@ -333,7 +330,7 @@ async def _set_message(
         .values(text_status=new, held_for=[], held_at=None)
         .execution_options(synchronize_session=False)
     )
-    event = await _staff_event(
+    event = await staff_event(
         session,
         viewer,
         row,
@@ -390,7 +387,7 @@ async def flag(
             .execution_options(synchronize_session=False)
         )
         visibility, text_status = row.visibility, "held"
-    event = await _staff_event(
+    event = await staff_event(
         session,
         principal,
         row,
@@ -402,52 +399,7 @@ async def flag(
     return Decided(visibility, event.id, event_id, text_status)
 
 
-def media_not_found(media_id: uuid.UUID) -> NotFound:
-    return NotFound(
-        f"No media with id {media_id}.", message_vi=f"Không tìm thấy tệp {media_id}.", code="media_not_found"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class BlurSet:
-    boxes: list[dict[str, Any]]
-    event_id: uuid.UUID | None
-
-
-async def set_blur(
-    session: AsyncSession, viewer: Principal, media_id: uuid.UUID, boxes: list[list[float]]
-) -> BlurSet:
-    """Replace what the media's public renditions hide and queue their rebuild. Commits."""
-    m = await session.get(media.Media, media_id, with_for_update=True)
-    if m is None:
-        raise media_not_found(media_id)
-    report = None
-    if m.report_id is not None:
-        r = ReportAsR
-        report = (
-            await session.execute(select(r.id, r.status).where(r.id == m.report_id, review_clause(viewer)))
-        ).first()
-        if report is None:
-            raise media_not_found(media_id)
-    elif viewer.role != "admin":  # not on any report: nobody's case to review
-        raise media_not_found(media_id)
-    before = list(m.blur_boxes or [])
-    stored = await media.set_blur_boxes(session, m, boxes)
-    event_id = None
-    if report is not None:
-        event = await _staff_event(
-            session,
-            viewer,
-            report,
-            "media_blurred",
-            data={"media_id": str(media_id), "before": before, "after": stored},
-        )
-        event_id = event.id
-    await session.commit()
-    return BlurSet(stored, event_id)
-
-
-async def _staff_event(
+async def staff_event(
     session: AsyncSession, actor: Principal, row: Any, kind: str, **fields: Any
 ) -> ReportEvent:
     """A staff-only event on the report `row` (its status unchanged), by `actor`."""
