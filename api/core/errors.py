@@ -22,13 +22,16 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api.core.messages import localise_problems
 from media import MediaError
 
 log = logging.getLogger("phananh.errors")
 
 
 class AppError(Exception):
-    """A failure the client can act on. `message_vi` defaults to the English text."""
+    """A failure the client can act on, said in English and Vietnamese (`message_vi`; every raise gives
+    one, tests/core/test_error_texts.py checks). `details_vi`: the details for a Vietnamese reader
+    when they hold sentences (the same details otherwise)."""
 
     status_code = 400
     code = "bad_request"
@@ -41,6 +44,7 @@ class AppError(Exception):
         code: str | None = None,
         status_code: int | None = None,
         details: Any = None,
+        details_vi: Any = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -51,6 +55,7 @@ class AppError(Exception):
         if status_code:
             self.status_code = status_code
         self.details = details
+        self.details_vi = details_vi
         self.headers = headers or {}
 
 
@@ -124,8 +129,19 @@ _INTERNAL = ("internal_error", "Something went wrong on our side.", "Đã xảy 
 _encode = msgspec.json.Encoder().encode
 
 
+def localised_details(code: str, details: Any, english: bool) -> Any:
+    """Validation problems carry the decoder's English sentences: Vietnamese readers get them turned
+    (api/core/messages.py)."""
+    if not english and code == _INVALID[0]:
+        return localise_problems(details)
+    return details
+
+
 def app_error_body(exc: AppError, english: bool) -> dict[str, Any]:
-    return error_body(exc.code, exc.message if english else exc.message_vi, exc.details)
+    if english:
+        return error_body(exc.code, exc.message, exc.details)
+    details = exc.details if exc.details_vi is None else exc.details_vi
+    return error_body(exc.code, exc.message_vi, localised_details(exc.code, details, english))
 
 
 def error_json(exc: AppError, english: bool) -> bytes:
@@ -179,13 +195,16 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         details = exc.extra
     elif isinstance(exc, NotAuthorizedException | PermissionDeniedException | NotFoundException):
         pass
-    elif status < 500 and exc.detail and exc.detail not in (en,):
+    elif status < 500 and exc.detail and exc.detail not in (en,) and wants_english(request):
+        # the framework's reason is English only: a Vietnamese reader has the message above
         details = {"reason": exc.detail}
     if status >= 500:
         log.error("http error %s: %s", status, exc.detail)
         code, en, vi = _INTERNAL
         details = None
-    message = en if wants_english(request) else vi
+    english = wants_english(request)
+    message = en if english else vi
+    details = localised_details(code, details, english)
     return _response(status, error_body(code, message, details), getattr(exc, "headers", None))
 
 

@@ -88,45 +88,50 @@ def _stored(row: asyncpg.Record, digest: bytes) -> Outcome:
 
 
 def _check_answers(asked: list[dict[str, Any]], answers: dict[str, Any]) -> dict[str, Any]:
-    """The answers to the category's questions, checked by type; unknown keys are refused."""
-    problems: dict[str, str] = {}
+    """The answers to the category's questions, checked by type; unknown keys are refused. A choice is
+    answered by its value."""
+    problems: dict[str, tuple[str, str]] = {}  # key → (English, Vietnamese)
     questions = {q["key"]: q for q in asked}
     clean: dict[str, Any] = {}
     for key in answers:
         if key not in questions:
-            problems[key] = "unknown question"
+            problems[key] = ("unknown question", "không có câu hỏi này")
     for key, q in questions.items():
         value = answers.get(key)
         if value is None or value == "":
             if q.get("required"):
-                problems[key] = "required"
+                problems[key] = ("required", "bắt buộc trả lời")
             continue
         kind = q.get("type", "text")
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                problems[key] = "must be a number"
+                problems[key] = ("must be a number", "phải là một số")
             elif ("min" in q and value < q["min"]) or ("max" in q and value > q["max"]):
-                problems[key] = f"must be between {q.get('min')} and {q.get('max')}"
+                lo, hi = q.get("min"), q.get("max")
+                problems[key] = (f"must be between {lo} and {hi}", f"phải trong khoảng {lo} đến {hi}")
         elif kind == "boolean":
             if not isinstance(value, bool):
-                problems[key] = "must be true or false"
+                problems[key] = ("must be true or false", "phải là có (true) hoặc không (false)")
         elif kind == "choice":
-            if value not in q.get("options", []):
-                problems[key] = f"must be one of {q.get('options', [])}"
+            options = q.get("options", [])
+            if value not in options:
+                problems[key] = (f"must be one of {options}", f"phải là một trong các giá trị {options}")
         else:
             if not isinstance(value, str):
-                problems[key] = "must be text"
+                problems[key] = ("must be text", "phải là văn bản")
             else:
                 value = nfc(value) or ""
-                if len(value) > int(q.get("max_length", 500)):
-                    problems[key] = "too long"
+                limit = int(q.get("max_length", 500))
+                if len(value) > limit:
+                    problems[key] = ("too long", f"dài quá {limit} ký tự")
         clean[key] = value
     if problems:
         raise Unprocessable(
             "Some answers to the category's questions are not valid.",
             message_vi="Một số câu trả lời không hợp lệ.",
             code="invalid_answers",
-            details=problems,
+            details={k: en for k, (en, _) in problems.items()},
+            details_vi={k: vi for k, (_, vi) in problems.items()},
         )
     return clean
 
