@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from media import sql
 from media.blur import same_as
 from media.config import MediaConfig, MediaError, current
+from media.texts import refusal_text
 from media.models import Media
 from media.process import BLURRED_RENDITIONS, PUBLIC_RENDITIONS
 
@@ -75,10 +76,11 @@ async def attach_to_report(
                 {"id": str(i)},
             )
         if m.status == "rejected":
+            why = (m.info or {}).get("refusal")
             raise _err(
                 "media_rejected",
-                f"A file was refused: {m.message or m.reason}",
-                "Có tệp đã bị từ chối.",
+                f"A file was refused: {m.message or refusal_text(m.reason, why, english=True)}",
+                f"Có tệp đã bị từ chối: {refusal_text(m.reason, why, english=False)}",
                 {"id": str(i), "reason": m.reason},
             )
         if m.report_id is not None:
@@ -141,12 +143,17 @@ def public_renditions(m: Media) -> dict[str, Any]:
     }
 
 
-def render(m: Media, cfg: MediaConfig, *, staff: bool = False, owner: bool = False) -> dict[str, Any]:
+def render(
+    m: Media, cfg: MediaConfig, *, staff: bool = False, owner: bool = False, english: bool = True
+) -> dict[str, Any]:
     """A media item as the API shows it. `staff`: adds far_from_report, the unblurred copies and the
-    blur boxes; `owner`/`staff`: attached."""
+    blur boxes; `owner`/`staff`: attached. A refusal's `message` is in the reader's language."""
     out: dict[str, Any] = {"id": str(m.id), "kind": m.kind, "status": m.status}
     if m.status == "rejected":
-        out["reason"], out["message"] = m.reason, m.message
+        out["reason"] = m.reason
+        # the English kept on the row names the decoder's own words; Vietnamese is built from the figures
+        why = (m.info or {}).get("refusal")
+        out["message"] = (m.message if english else None) or refusal_text(m.reason, why, english=english)
     if m.event_id is not None:
         out["event_id"] = str(m.event_id)
     shown = (m.renditions if m.status == "ready" else {}) if staff else public_renditions(m)
@@ -173,6 +180,7 @@ async def list_for_report(
     base_url: str,
     include_pending: bool = False,
     staff: bool = False,
+    english: bool = True,
     config: MediaConfig | None = None,
     merged: Mapping[uuid.UUID, str] | None = None,
 ) -> list[dict[str, Any]]:
@@ -209,7 +217,7 @@ async def list_for_report(
     seen = await same_as(session, [m.id for m in rows + carried]) if staff else {}
 
     def shown(m: Media) -> dict[str, Any]:
-        item = render(m, cfg, staff=staff)
+        item = render(m, cfg, staff=staff, english=english)
         if staff:
             item["same_as"] = seen.get(m.id, [])
         return item

@@ -98,6 +98,7 @@ async def process_due(
                 status="rejected",
                 reason="processing_failed",
                 message=f"Processing failed {max_attempts} times.",
+                info={"refusal": {"attempts": max_attempts}},
             )
             stats.rejected += 1
             continue
@@ -131,6 +132,7 @@ async def _process_one(sessions: Sessions, cfg: MediaConfig, row: Any, claim: uu
                 status="rejected",
                 reason=result.reason or "unprocessable",
                 message=result.message or "The file could not be processed.",
+                info={"refusal": result.params},
             )
             return False
         renditions = await _upload(cfg, result)

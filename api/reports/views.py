@@ -215,6 +215,7 @@ async def render(
             base_url=settings.base_url,
             include_pending=full,
             staff=staff,
+            english=english,
             config=config_for(settings),
             merged=await _merged_into(session, report.id, staff=staff),
         ),

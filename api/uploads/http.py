@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import media
 from api.access.tokens import Principal
 from api.core.db import Database
-from api.core.errors import AppError, Forbidden, NotFound, Unauthorized
+from api.core.errors import AppError, Forbidden, NotFound, Unauthorized, wants_english
 from api.core.media import config_for
 from api.core.openapi import BEARER, PUBLIC, errors
 from api.core.settings import Settings
@@ -152,6 +152,7 @@ class MediaController(Controller):
     @get("/{media_id:uuid}", responses=errors(404), security=PUBLIC + BEARER, operation_id="getMedia")
     async def get_media(
         self,
+        request: Request[Any, Any, Any],
         media_id: FromPath[uuid.UUID],
         viewer: NamedDependency[Principal | None],
         session: NamedDependency[AsyncSession],
@@ -169,7 +170,7 @@ class MediaController(Controller):
         owner = viewer is not None and viewer.id == row.owner_id
         staff = await sees_as_staff(session, viewer, row.report_id)
         if owner or staff:
-            return media.render(row, cfg, staff=staff, owner=owner)
+            return media.render(row, cfg, staff=staff, owner=owner, english=wants_english(request))
         if row.status == "ready" and row.report_id is not None:
             report = await session.get(Report, row.report_id)
             if report is not None and report.visibility == "public":

@@ -58,6 +58,7 @@ class Processed:
     ok: bool
     reason: str | None = None  # e.g. "decompression_bomb", "truncated", "too_long", "unsupported_codec"
     message: str | None = None  # English, names the limit hit where there is one
+    params: dict[str, Any] = field(default_factory=dict)  # the figures compared (media/texts.py)
     renditions: list[Rendition] = field(default_factory=list)
     # width, height, blurhash, taken_at (ISO 8601 or None), gps ([lat, lon] or None),
     # and for videos duration_s, video_codec, audio_codec
@@ -67,9 +68,9 @@ class Processed:
 class Refused(Exception):
     """Raised inside the child for a file we will not keep; becomes `Processed(ok=False, ...)`."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, **params: Any) -> None:
         super().__init__(message)
-        self.reason, self.message = reason, message
+        self.reason, self.message, self.params = reason, message, params
 
 
 # the unblurred staff copy of each rendition that hides faces and plates
@@ -109,7 +110,10 @@ def _in_child(args: list[str], out_dir: Path, limits: Limits) -> Processed:
         done = subprocess.run(cmd, env=env, capture_output=True, timeout=limits.timeout_s, check=False)
     except subprocess.TimeoutExpired:  # subprocess.run has killed the child
         return Processed(
-            ok=False, reason="timeout", message=f"Processing took longer than {limits.timeout_s:.0f} s."
+            ok=False,
+            reason="timeout",
+            message=f"Processing took longer than {limits.timeout_s:.0f} s.",
+            params={"limit_s": f"{limits.timeout_s:.0f}"},
         )
     if done.returncode != 0 or not result_path.exists():
         return _crashed(done.returncode, done.stderr, limits)
@@ -118,14 +122,17 @@ def _in_child(args: list[str], out_dir: Path, limits: Limits) -> Processed:
 
 def over_memory(limits: Limits) -> Processed:
     return Processed(
-        ok=False, reason="memory_limit", message=f"Decoding needed more than {limits.memory_mb} MB."
+        ok=False,
+        reason="memory_limit",
+        message=f"Decoding needed more than {limits.memory_mb} MB.",
+        params={"limit_mb": limits.memory_mb},
     )
 
 
 def _crashed(code: int, stderr: bytes, limits: Limits) -> Processed:
     if code in (-signal.SIGXCPU, -signal.SIGKILL):
         message = f"Processing used more than its CPU time ({limits.timeout_s:.0f} s)."
-        return Processed(ok=False, reason="timeout", message=message)
+        return Processed(ok=False, reason="timeout", message=message, params={"limit_s": f"{limits.timeout_s:.0f}"})
     tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {code}"]
     if "MemoryError" in tail[0]:
         return over_memory(limits)
@@ -135,7 +142,7 @@ def _crashed(code: int, stderr: bytes, limits: Limits) -> Processed:
 def _read_result(path: Path, out_dir: Path) -> Processed:
     raw = json.loads(path.read_text())
     if not raw["ok"]:
-        return Processed(ok=False, reason=raw["reason"], message=raw["message"])
+        return Processed(ok=False, reason=raw["reason"], message=raw["message"], params=raw.get("params") or {})
     renditions = []
     for r in raw["renditions"]:
         file = (out_dir / r["file"]).resolve()

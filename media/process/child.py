@@ -48,10 +48,10 @@ def _run(
         else:
             raise Refused("unsupported_kind", f"Unknown media kind {kind!r}.")
     except Refused as r:
-        return {"ok": False, "reason": r.reason, "message": r.message}
+        return {"ok": False, "reason": r.reason, "message": r.message, "params": r.params}
     except MemoryError:
         refused = over_memory(limits)
-        return {"ok": False, "reason": refused.reason, "message": refused.message}
+        return {"ok": False, "reason": refused.reason, "message": refused.message, "params": refused.params}
     return {"ok": True, "renditions": [_describe(r) for r in renditions], "info": info}
 
 

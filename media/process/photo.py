@@ -47,6 +47,7 @@ def process_photo(src: Path, out_dir: Path, limits: Limits) -> tuple[list[Rendit
         raise Refused(
             "decompression_bomb",
             f"The image has too many pixels (limit {limits.max_pixels:,}): {exc}",
+            limit_px=f"{limits.max_pixels:,}",
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise Refused("unreadable", "The file is not an image we can read.") from exc

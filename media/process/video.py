@@ -36,6 +36,8 @@ def process_video(src: Path, out_dir: Path, limits: Limits) -> tuple[list[Rendit
         raise Refused(
             "too_large",
             f"The video is {size / 1e6:.1f} MB; the limit is {limits.max_video_bytes / 1e6:.0f} MB.",
+            size_mb=f"{size / 1e6:.1f}",
+            limit_mb=f"{limits.max_video_bytes / 1e6:.0f}",
         )
     try:
         with av.open(str(src), metadata_errors="ignore") as box:
@@ -73,7 +75,10 @@ def _probe(box: Any, limits: Limits) -> tuple[dict[str, Any], list[int]]:
         raise Refused("unplayable", "The video has no duration.")
     if duration > limits.max_video_seconds:
         raise Refused(
-            "too_long", f"The video is {duration:.0f} s long; the limit is {limits.max_video_seconds:.0f} s."
+            "too_long",
+            f"The video is {duration:.0f} s long; the limit is {limits.max_video_seconds:.0f} s.",
+            seconds=f"{duration:.0f}",
+            limit_s=f"{limits.max_video_seconds:.0f}",
         )
     if not ctx.width or not ctx.height:
         raise Refused("unplayable", "The video has no picture size.")
@@ -81,6 +86,9 @@ def _probe(box: Any, limits: Limits) -> tuple[dict[str, Any], list[int]]:
         raise Refused(
             "too_many_pixels",
             f"The video is {ctx.width}×{ctx.height}; the limit is {limits.max_pixels:,} pixels per frame.",
+            width=ctx.width,
+            height=ctx.height,
+            limit_px=f"{limits.max_pixels:,}",
         )
     facts = {
         "width": ctx.width,

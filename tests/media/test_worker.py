@@ -39,7 +39,7 @@ async def test_worker_round_processes_uploads(
 
 
 async def test_refusal_is_shown_with_its_reason(
-    client: httpx.AsyncClient, database: Database, settings: Settings
+    client: httpx.AsyncClient, db_conn: AsyncConnection, database: Database, settings: Settings
 ) -> None:
     _, me = await resident(client)
     vid = await upload(client, me, mp4(3.0), kind="video", content_type="video/mp4")
@@ -47,10 +47,20 @@ async def test_refusal_is_shown_with_its_reason(
         database.session, config_for(settings), limits=Limits(max_video_seconds=1)
     )
     assert (stats.ready, stats.rejected) == (0, 1)
-    got = (await client.get(f"/v1/media/{vid}", headers=me)).json()
+    got = (await client.get(f"/v1/media/{vid}", headers={**me, "Accept-Language": "en"})).json()
     assert got["status"] == "rejected" and got["reason"] == "too_long"
     assert got["message"] == "The video is 3 s long; the limit is 1 s."
     assert got["renditions"] == {}
+    vi = (await client.get(f"/v1/media/{vid}", headers={**me, "Accept-Language": "vi"})).json()
+    assert vi["message"] == "Video dài 3 giây; giới hạn là 1 giây."
+    # sending the report with it names the refusal in the reader's language too
+    await make_city(db_conn)
+    lat, lng = centre("W1")
+    body = {"category": "ngap-nuoc", "description": "Ngập sâu", "lat": lat, "lng": lng, "media_ids": [str(vid)]}
+    refused = await client.post("/v1/reports", json=body, headers={**me, "Accept-Language": "vi-VN,vi"})
+    err = refused.json()["error"]
+    assert err["code"] == "media_rejected"
+    assert err["message"] == "Có tệp đã bị từ chối: Video dài 3 giây; giới hạn là 1 giây."
 
 
 async def test_lease_and_attempts(
