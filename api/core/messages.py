@@ -65,7 +65,10 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         re.compile(r"^Expected `(.+)`, got `(.+)`$"),
         lambda m: f"Cần {_type(m[1])}, nhận được {_type(m[2])}.",
     ),
-    (re.compile(r"^Invalid enum value (.+)$"), lambda m: f"Giá trị {m[1]} không nằm trong danh sách cho phép."),
+    (
+        re.compile(r"^Invalid enum value (.+)$"),
+        lambda m: f"Giá trị {m[1]} không nằm trong danh sách cho phép.",
+    ),
     (re.compile(r"^Invalid UUID$"), lambda m: "Mã UUID không hợp lệ."),
     (
         re.compile(r"^Invalid RFC3339 encoded (date|datetime|time)$"),
@@ -80,9 +83,13 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^Invalid base64 encoded string$"), lambda m: "Chuỗi base64 không hợp lệ."),
     (
         re.compile(r"^Missing required (header|query|path|cookie) parameter '?([^' ]+)'?"),
-        lambda m: f"Thiếu tham số bắt buộc `{m[2]}`"
-        + {"header": " trong tiêu đề", "query": " trên URL", "path": " trong đường dẫn", "cookie": ""}[m[1]]
-        + ".",
+        lambda m: (
+            f"Thiếu tham số bắt buộc `{m[2]}`"
+            + {"header": " trong tiêu đề", "query": " trên URL", "path": " trong đường dẫn", "cookie": ""}[
+                m[1]
+            ]
+            + "."
+        ),
     ),
     (re.compile(r"^Missing required"), lambda m: "Thiếu dữ liệu bắt buộc."),
 ]
@@ -106,6 +113,8 @@ def localise_problems(problems: Any) -> Any:
     if not isinstance(problems, list):
         return problems
     return [
-        {**p, "message": validation_vi(p["message"])} if isinstance(p, dict) and isinstance(p.get("message"), str) else p
+        {**p, "message": validation_vi(p["message"])}
+        if isinstance(p, dict) and isinstance(p.get("message"), str)
+        else p
         for p in problems
     ]

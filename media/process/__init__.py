@@ -132,7 +132,9 @@ def over_memory(limits: Limits) -> Processed:
 def _crashed(code: int, stderr: bytes, limits: Limits) -> Processed:
     if code in (-signal.SIGXCPU, -signal.SIGKILL):
         message = f"Processing used more than its CPU time ({limits.timeout_s:.0f} s)."
-        return Processed(ok=False, reason="timeout", message=message, params={"limit_s": f"{limits.timeout_s:.0f}"})
+        return Processed(
+            ok=False, reason="timeout", message=message, params={"limit_s": f"{limits.timeout_s:.0f}"}
+        )
     tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {code}"]
     if "MemoryError" in tail[0]:
         return over_memory(limits)
@@ -142,7 +144,9 @@ def _crashed(code: int, stderr: bytes, limits: Limits) -> Processed:
 def _read_result(path: Path, out_dir: Path) -> Processed:
     raw = json.loads(path.read_text())
     if not raw["ok"]:
-        return Processed(ok=False, reason=raw["reason"], message=raw["message"], params=raw.get("params") or {})
+        return Processed(
+            ok=False, reason=raw["reason"], message=raw["message"], params=raw.get("params") or {}
+        )
     renditions = []
     for r in raw["renditions"]:
         file = (out_dir / r["file"]).resolve()

@@ -56,7 +56,13 @@ async def test_refusal_is_shown_with_its_reason(
     # sending the report with it names the refusal in the reader's language too
     await make_city(db_conn)
     lat, lng = centre("W1")
-    body = {"category": "ngap-nuoc", "description": "Ngập sâu", "lat": lat, "lng": lng, "media_ids": [str(vid)]}
+    body = {
+        "category": "ngap-nuoc",
+        "description": "Ngập sâu",
+        "lat": lat,
+        "lng": lng,
+        "media_ids": [str(vid)],
+    }
     refused = await client.post("/v1/reports", json=body, headers={**me, "Accept-Language": "vi-VN,vi"})
     err = refused.json()["error"]
     assert err["code"] == "media_rejected"
