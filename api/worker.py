@@ -50,6 +50,11 @@ async def run_once(db: Database, settings: Settings) -> int:
 
 async def run_forever(db: Database, settings: Settings, stop: asyncio.Event) -> None:
     log.info("worker started")
+    if not settings.fcm_credentials:
+        # said once here: each undelivered push is only a `skipped` row, which nobody reads
+        log.warning(
+            "push not configured (PHANANH_FCM_CREDENTIALS unset): notifications go to the in-app inbox only"
+        )
     while not stop.is_set():
         done = await run_once(db, settings)
         if done == 0:

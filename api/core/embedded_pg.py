@@ -135,10 +135,21 @@ class Cluster:
         )
         return proc.returncode == 0
 
+    def running_port(self) -> int | None:
+        """The port a running cluster listens on, as PostgreSQL itself records it (postmaster.pid,
+        fourth line): a second `phananh` command joins the cluster `make run` started, whatever port
+        that one was given."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+            return int(lines[3])
+        except (OSError, IndexError, ValueError):
+            return None
+
     def start(self, *, fast_unsafe: bool = False) -> bool:
-        """Start the cluster; returns False if it was already running."""
+        """Start the cluster; returns False if it was already running (then `port` is its port)."""
         self.init()
         if self.running():
+            self.port = self.running_port() or self.port
             return False
         if port_open(self.port):
             raise EmbeddedPgError(
@@ -177,25 +188,19 @@ class Cluster:
     def ensure_database(self, name: str = DB_NAME) -> None:
         """Create the database with PostGIS and unaccent if it is not there yet."""
         psql = [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
-        exists = subprocess.run(
-            [*psql, "-d", "postgres", "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if not exists:
-            subprocess.run(
-                [*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True
-            )
-        subprocess.run(
-            [
-                *psql,
-                "-d",
-                name,
-                "-c",
-                "CREATE EXTENSION IF NOT EXISTS postgis; "
-                "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm;",
-            ],
-            check=True,
-            capture_output=True,
+
+        def run(db: str, sql: str) -> str:
+            proc = subprocess.run([*psql, "-d", db, "-c", sql], capture_output=True, text=True)
+            if proc.returncode != 0:
+                # one line the operator can act on, not a traceback
+                why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+                raise EmbeddedPgError(f"cannot reach the embedded database on port {self.port}: {why}")
+            return proc.stdout.strip()
+
+        if not run("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+            run("postgres", f'CREATE DATABASE "{name}"')
+        run(
+            name,
+            "CREATE EXTENSION IF NOT EXISTS postgis; "
+            "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm;",
         )

@@ -11,10 +11,14 @@ import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.areas import cli as areas_cli
+from api.catalogue import cli as catalogue_cli
 from api.core import clock
 from api.core.commands import Command
 from api.core.embedded_pg import Cluster, EmbeddedPgError
+from api.core.errors import AppError
 from api.core.logs import configure_logging
 from api.core.settings import Settings, SettingsError, ensure_jwt_secret, load_settings
 from api.run.serve import ServeError, serve
@@ -41,6 +45,8 @@ def database_url(settings: Settings) -> Iterator[str]:
     started = cluster.start()
     if started:
         log.info("embedded PostgreSQL started on 127.0.0.1:%s (data in %s)", cluster.port, cluster.data)
+    else:
+        log.info("using the embedded PostgreSQL already running on 127.0.0.1:%s", cluster.port)
     try:
         cluster.ensure_database()
         yield cluster.url
@@ -120,7 +126,11 @@ def _dev_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
 
 
 # Demo data steps for `phananh dev`; each must be idempotent.
-DEMO_LOADERS: list[Callable[[Settings, str], Coroutine[Any, Any, None]]] = [areas_cli.load_demo]
+DEMO_LOADERS: list[Callable[[Settings, str], Coroutine[Any, Any, None]]] = [
+    areas_cli.load_demo,
+    catalogue_cli.load_demo,
+    staff_cli.load_demo,
+]
 
 COMMANDS: dict[str, Command] = {
     c.name: c
@@ -167,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
             return cmd.run(args, settings, url)
     except EmbeddedPgError as exc:
         print(f"embedded database: {exc}", file=sys.stderr)
+        return 2
+    except AppError as exc:  # a refusal of the command's own input: one line, no traceback
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"database: {first}", file=sys.stderr)
         return 2
     except ServeError as exc:
         print(f"serve: {exc}", file=sys.stderr)

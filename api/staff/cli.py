@@ -68,10 +68,45 @@ def _users_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
         return 2
     try:
         print(asyncio.run(_run(url, args, password)))
-    except AppError as exc:
+    except AppError as exc:  # unknown area or agency, taken username…: one line, exit 2
         print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+        return 2
     return 0
+
+
+DEMO_ADMIN = "demo-admin"
+
+
+async def load_demo(settings: Settings, url: str) -> None:
+    """An admin for the demo, so the first hour needs no command: its password is printed when it
+    is created (the first start) and never again; the line after says how to set a new one."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from api.access.models import User
+    from api.core.db import Database, make_engine
+    from api.staff import service
+
+    db = Database(make_engine(url, pool_size=1, max_overflow=0))
+    try:
+        async with db.session() as session:
+            if await session.scalar(select(User.id).where(func.lower(User.username) == DEMO_ADMIN)) is None:
+                password = secrets.token_urlsafe(12)
+                await service.create_user(
+                    session, username=DEMO_ADMIN, password=password, role="admin", display_name="Demo admin"
+                )
+                print(f"demo admin: username {DEMO_ADMIN}, password {password} (shown this once)", flush=True)
+            else:
+                print(f"demo admin: username {DEMO_ADMIN} (its password was shown at the first start)", flush=True)
+            print(
+                f"  new password: uv run phananh users password --username {DEMO_ADMIN}\n"
+                "  more staff:   uv run phananh users create --username lan --role officer --area 26743"
+                " (README: Staff, roles and administration)",
+                flush=True,
+            )
+    finally:
+        await db.dispose()
 
 
 COMMAND = Command(

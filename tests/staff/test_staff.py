@@ -217,11 +217,11 @@ async def test_cli_creates_the_first_admin(
     r = await login(fresh_client, "admin", PASSWORD)
     assert r.status_code == 200 and r.json()["role"] == "admin"
     # the same name again, an officer without scope, an unknown area: refused
-    assert await asyncio.to_thread(cli.main, argv) == 1
+    assert await asyncio.to_thread(cli.main, argv) == 2
     assert "taken" in capsys.readouterr().err
     base = ["users", "create", "--username", "off-1", "--password", PASSWORD, "--role", "officer"]
-    assert await asyncio.to_thread(cli.main, base) == 1
-    assert await asyncio.to_thread(cli.main, [*base, "--area", "NOPE"]) == 1
+    assert await asyncio.to_thread(cli.main, base) == 2
+    assert await asyncio.to_thread(cli.main, [*base, "--area", "NOPE"]) == 2
     assert "NOPE" in capsys.readouterr().err
     # a locked-out admin gets back in with `users password`
     for _ in range(5):
@@ -234,7 +234,7 @@ async def test_cli_creates_the_first_admin(
         await asyncio.to_thread(
             cli.main, ["users", "password", "--username", "ghost", "--password", PASSWORD]
         )
-        == 1
+        == 2
     )
 
 
