@@ -93,11 +93,28 @@ def test_dev_serves_demo_wards_and_stops_its_cluster_on_sigterm_and_ctrl_c(data_
     assert lookup.status_code == 200
     assert lookup.json()["ward"]["name"] == "Sài Gòn"
     assert postmaster_running(data_dir)
+    # another terminal, without the port `make run` was given: the command finds the running cluster
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHANANH_") and k != "TEST_DATABASE_URL"}
+    env["PHANANH_DATA_DIR"] = str(data_dir)
+    argv = ["users", "create", "--username", "lan", "--password", "lan passphrase", "--role", "officer"]
+    created = subprocess.run(
+        [sys.executable, "-m", "api.run.cli", *argv, "--area", "26743"], env=env, capture_output=True, text=True
+    )
+    assert created.returncode == 0, created.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "api.run.cli", *argv, "--area", "26734"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    log = (data_dir / "dev.log").read_text(errors="replace")
+    assert log.count("demo admin: username demo-admin, password ") == 1, log
+    assert "push not configured" in log
     stop(first, signal.SIGTERM)
     assert not postmaster_running(data_dir), "SIGTERM left the embedded PostgreSQL running"
 
     second = start_dev(data_dir, port, pg_port)  # running it twice works: same cluster, same data
     wait_ready(second, data_dir, port)
     assert httpx.get(f"http://127.0.0.1:{port}/v1/areas", timeout=5).status_code == 200
+    log = (data_dir / "dev.log").read_text(errors="replace")
+    assert log.count("demo admin: username demo-admin, password ") == 1, "the password is shown once only"
     stop(second, signal.SIGINT, repeat_every_s=0.05)
     assert not postmaster_running(data_dir), "repeated Ctrl-C left the embedded PostgreSQL running"
