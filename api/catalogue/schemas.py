@@ -11,6 +11,18 @@ Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
+class ChoiceLabel(msgspec.Struct, forbid_unknown_fields=True):
+    vi: Name
+    en: Name
+
+
+class Choice(msgspec.Struct, forbid_unknown_fields=True):
+    """One answer of a choice question: residents send `value`, apps show `label` in their language."""
+
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    label: ChoiceLabel
+
+
 class Question(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """One extra question residents answer when reporting in the category."""
 
@@ -28,7 +40,10 @@ class Question(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
             msgspec.Meta(min_length=1, max_length=50),
         ]
         | None
-    ) = None  # choice
+    ) = None  # choice: the accepted values (given alone, each is its own label)
+    choices: Annotated[list[Choice], msgspec.Meta(min_length=1, max_length=50)] | None = (
+        None  # choice, labelled
+    )
 
 
 Questions = Annotated[list[Question], msgspec.Meta(max_length=30)]

@@ -56,7 +56,7 @@ async def list_categories(session: AsyncSession, code: str | None = None) -> lis
             routes[c].append({"area": a, "agency": g})
     for r in rows:
         r["routes"] = routes[r["code"]]
-        r["questions"] = list(r["questions"] or [])
+        r["questions"] = [labelled(q) for q in r["questions"] or []]
     return rows
 
 
@@ -67,17 +67,37 @@ async def get_category(session: AsyncSession, code: str) -> dict[str, Any]:
     return found[0]
 
 
+def labelled(question: Mapping[str, Any]) -> dict[str, Any]:
+    """A question with `choices` (value and label in both languages) when it is a choice question;
+    one saved with bare `options` gets each value as its own label."""
+    out = dict(question)
+    if out.get("type") != "choice":
+        return out
+    if not out.get("choices"):
+        out["choices"] = [{"value": o, "label": {"vi": o, "en": o}} for o in out.get("options") or []]
+    if not out.get("options"):
+        out["options"] = [c["value"] for c in out["choices"]]
+    return out
+
+
 def _check_questions(questions: Sequence[Mapping[str, Any]] | None) -> None:
     if not questions:
         return
     keys = [q["key"] for q in questions]
     bad = sorted({k for k in keys if keys.count(k) > 1}) + [
-        q["key"] for q in questions if q["type"] == "choice" and not q.get("options")
+        q["key"]
+        for q in questions
+        if q["type"] == "choice"
+        and (
+            not (q.get("options") or q.get("choices"))
+            # given both ways, the values must be the same
+            or (q.get("options") and q.get("choices") and q["options"] != [c["value"] for c in q["choices"]])
+        )
     ]
     if bad:
         raise Unprocessable(
-            f"Questions need unique keys, and choices need options: {', '.join(bad)}.",
-            message_vi=f"Câu hỏi phải có mã riêng, câu hỏi lựa chọn phải có các phương án: {', '.join(bad)}.",
+            f"Questions need unique keys, and choices need options (options and choices agreeing): {', '.join(bad)}.",
+            message_vi=f"Câu hỏi phải có mã riêng, câu hỏi lựa chọn phải có các phương án (options và choices phải khớp): {', '.join(bad)}.",
             code="invalid_questions",
             details={"questions": bad},
         )
@@ -85,7 +105,10 @@ def _check_questions(questions: Sequence[Mapping[str, Any]] | None) -> None:
 
 def _values(fields: Mapping[str, Any]) -> dict[str, Any]:
     _check_questions(fields.get("questions"))
-    return {k: v for k, v in fields.items() if v is not None and k in categories.c and k != "updated_at"}
+    values = {k: v for k, v in fields.items() if v is not None and k in categories.c and k != "updated_at"}
+    if "questions" in values:
+        values["questions"] = [labelled(q) for q in values["questions"]]
+    return values
 
 
 async def create_category(session: AsyncSession, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,7 +241,7 @@ async def remove_holiday(session: AsyncSession, day: date) -> None:
 
 
 def _localise(question: dict[str, Any], english: bool) -> dict[str, Any]:
-    out = {k: v for k, v in question.items() if k not in ("label_vi", "label_en")}
+    out = {k: v for k, v in labelled(question).items() if k not in ("label_vi", "label_en")}
     out["label"] = question.get("label_en" if english else "label_vi") or question.get("label_vi", "")
     return out
 

@@ -98,7 +98,10 @@ async def load_demo(settings: Settings, url: str) -> None:
                 )
                 print(f"demo admin: username {DEMO_ADMIN}, password {password} (shown this once)", flush=True)
             else:
-                print(f"demo admin: username {DEMO_ADMIN} (its password was shown at the first start)", flush=True)
+                print(
+                    f"demo admin: username {DEMO_ADMIN} (its password was shown at the first start)",
+                    flush=True,
+                )
             print(
                 f"  new password: uv run phananh users password --username {DEMO_ADMIN}\n"
                 "  more staff:   uv run phananh users create --username lan --role officer --area 26743"

@@ -98,11 +98,17 @@ def test_dev_serves_demo_wards_and_stops_its_cluster_on_sigterm_and_ctrl_c(data_
     env["PHANANH_DATA_DIR"] = str(data_dir)
     argv = ["users", "create", "--username", "lan", "--password", "lan passphrase", "--role", "officer"]
     created = subprocess.run(
-        [sys.executable, "-m", "api.run.cli", *argv, "--area", "26743"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "api.run.cli", *argv, "--area", "26743"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert created.returncode == 0, created.stderr
     refused = subprocess.run(
-        [sys.executable, "-m", "api.run.cli", *argv, "--area", "26734"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "api.run.cli", *argv, "--area", "26734"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
     log = (data_dir / "dev.log").read_text(errors="replace")
