@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from media import sql
 from media.blur import same_as
 from media.config import MediaConfig, MediaError, current
-from media.texts import refusal_text
 from media.models import Media
 from media.process import BLURRED_RENDITIONS, PUBLIC_RENDITIONS
+from media.texts import refusal_text
 
 PUBLIC_INFO = ("width", "height", "blurhash", "duration_s", "video_codec", "audio_codec")
 

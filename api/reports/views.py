@@ -25,6 +25,7 @@ from api.core.media import config_for
 from api.core.settings import Settings
 from api.core.status import OPEN
 from api.core.text import public
+from api.reports.addresses import Address2025, address_2025
 from api.reports.models import Follow, Report, ReportEvent
 from geo import Area
 
@@ -100,6 +101,8 @@ class ReportView(msgspec.Struct, omit_defaults=True):
     assignee_id: uuid.UUID | msgspec.UnsetType | None = UNSET
     version: int | msgspec.UnsetType = UNSET
     public_text: PublicText | msgspec.UnsetType = UNSET
+    # staff: the 2025 ward a pre-2025 address names (api/reports/addresses.py); null when none
+    address_2025: Address2025 | msgspec.UnsetType | None = UNSET
     # full view: as written; public view: masked, null while held or hidden
     rating_comment: str | msgspec.UnsetType | None = UNSET
     # about the viewer
@@ -234,6 +237,8 @@ async def render(
         view.version = report.version
         view.rating_comment = report.rating_comment
         view.public_text = PublicText(shown_description, shown_address, shown_comment)
+    if staff:
+        view.address_2025 = await address_2025(session, report.address, report.ward_code)
     if viewer is not None:
         view.following = bool(
             await session.scalar(

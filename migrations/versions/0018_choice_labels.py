@@ -10,6 +10,7 @@ Answers are still given by value.
 """
 
 import json
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,7 +31,7 @@ LABELS = {
 }
 
 
-def _rewrite(change) -> None:  # type: ignore[no-untyped-def]
+def _rewrite(change: Callable[[str, dict], dict]) -> None:
     conn = op.get_bind()
     for code, questions in conn.execute(sa.text("SELECT code, questions FROM categories")).all():
         new = [change(code, dict(q)) for q in questions or []]
@@ -45,7 +46,7 @@ def upgrade() -> None:
     def label(code: str, q: dict) -> dict:
         if q.get("type") != "choice" or q.get("choices"):
             return q
-        known = LABELS.get((code, q.get("key")), {})
+        known = LABELS.get((code, str(q.get("key"))), {})
         q["choices"] = [
             {"value": v, "label": dict(zip(("vi", "en"), known.get(v, (v, v)), strict=True))}
             for v in q.get("options") or []

@@ -45,7 +45,7 @@ def _text(node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        return "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
     return None
 
 
@@ -169,7 +169,7 @@ def test_every_raise_has_vietnamese(site: Site) -> None:
 
 
 def test_tables_of_texts_are_vietnamese() -> None:
-    rows = [(c, vi) for c, (_, _, vi) in errors._HTTP_CODES.items()]
+    rows: list[tuple[object, str]] = [(c, vi) for c, (_, _, vi) in errors._HTTP_CODES.items()]
     rows += [(errors._INVALID[0], errors._INVALID[2]), (errors._INTERNAL[0], errors._INTERNAL[2])]
     rows += [(r, vi) for r, (_, vi, _) in uploads._REFUSALS.items()]
     rows += [(r, vi) for r, (_, vi) in texts.PLAIN.items()]
