@@ -35,6 +35,7 @@ from media.storage import (
     TooLarge,
     new_key,
 )
+from media.texts import PLAIN
 
 Sessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -311,33 +312,18 @@ def _expired(media_id: uuid.UUID) -> MediaError:
     )
 
 
-_REFUSALS: dict[str, tuple[str, str, int]] = {
-    "size_mismatch": (
-        "The file received is not of the declared size.",
-        "Kích thước tệp nhận được khác với kích thước đã khai báo.",
-        422,
-    ),
-    "hash_mismatch": (
-        "The file received does not match the declared SHA-256.",
-        "Tệp nhận được không khớp mã SHA-256 đã khai báo.",
-        422,
-    ),
-    "type_mismatch": (
-        "The file's bytes are not of the declared type.",
-        "Nội dung tệp không đúng kiểu đã khai báo.",
-        422,
-    ),
-    "unrecognised_type": (
-        "The file is not a photo or video format we accept.",
-        "Tệp không phải định dạng ảnh hoặc video được hỗ trợ.",
-        415,
-    ),
+# the completion checks' refusals and their HTTP status; the texts are media/texts.py's
+_REFUSALS: dict[str, int] = {
+    "size_mismatch": 422,
+    "hash_mismatch": 422,
+    "type_mismatch": 422,
+    "unrecognised_type": 415,
 }
 
 
 def refusal(reason: str, details: Any = None) -> MediaError:
-    en, vi, status = _REFUSALS[reason]
-    return MediaError(reason, en, vi, details, status=status)
+    en, vi = PLAIN[reason]
+    return MediaError(reason, en, vi, details, status=_REFUSALS[reason])
 
 
 @dataclass(frozen=True)
@@ -422,7 +408,7 @@ async def complete(
     now = datetime.now(UTC)
     if reason is not None:
         await storage.delete(row.storage_key)
-        en, _vi, _ = _REFUSALS[reason]
+        en, _vi = PLAIN[reason]
         row.status, row.reason, row.message, row.completed_at = "rejected", reason, en, now
         await session.commit()
         raise refusal(reason, details)

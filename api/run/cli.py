@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
+import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.areas import cli as areas_cli
@@ -181,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     except AppError as exc:  # a refusal of the command's own input: one line, no traceback
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, asyncpg.PostgresError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"database: {first}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that is not there, a server that does not answer
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except ServeError as exc:
         print(f"serve: {exc}", file=sys.stderr)

@@ -171,13 +171,14 @@ def test_every_raise_has_vietnamese(site: Site) -> None:
 def test_tables_of_texts_are_vietnamese() -> None:
     rows: list[tuple[object, str]] = [(c, vi) for c, (_, _, vi) in errors._HTTP_CODES.items()]
     rows += [(errors._INVALID[0], errors._INVALID[2]), (errors._INTERNAL[0], errors._INTERNAL[2])]
-    rows += [(r, vi) for r, (_, vi, _) in uploads._REFUSALS.items()]
     rows += [(r, vi) for r, (_, vi) in texts.PLAIN.items()]
     rows += [(r, vi) for r, (_, vi) in texts.WITH_FIGURES.items()]
     for code, vi in rows:
         assert VIETNAMESE.search(vi), (code, vi)
-    # a refusal with figures also has a plain sentence (rows kept before the figures were)
+    # a refusal with figures also has a plain sentence (rows kept before the figures were), and every
+    # refusal of an upload's completion has its texts
     assert set(texts.WITH_FIGURES) <= set(texts.PLAIN)
+    assert set(uploads._REFUSALS) <= set(texts.PLAIN)
 
 
 def test_decoder_refusal_reasons_have_texts() -> None:
