@@ -188,7 +188,9 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    code, en, vi = _HTTP_CODES.get(status, ("http_error", exc.detail or "Request failed.", exc.detail or ""))
+    code, en, vi = _HTTP_CODES.get(
+        status, ("http_error", exc.detail or "Request failed.", "Yêu cầu không thực hiện được.")
+    )
     details: Any = None
     if isinstance(exc, ValidationException):
         code, en, vi = _INVALID
