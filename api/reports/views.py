@@ -178,15 +178,16 @@ async def render(
     ).one()
     lat, lng, cat_vi, cat_en, ward_name = row
     staff = full and viewer is not None and viewer.is_staff
-    events = (
-        await session.execute(
-            select(ReportEvent)
-            .where(ReportEvent.report_id == report.id)
-            .where(true() if staff else ReportEvent.is_public)
-            .order_by(ReportEvent.created_at, ReportEvent.id)
-        )
-    ).scalars()
-    events = list(events)
+    events = list(
+        (
+            await session.execute(
+                select(ReportEvent)
+                .where(ReportEvent.report_id == report.id)
+                .where(true() if staff else ReportEvent.is_public)
+                .order_by(ReportEvent.created_at, ReportEvent.id)
+            )
+        ).scalars()
+    )
     names = await _names(session, events) if staff else _Names({}, {})
     timeline = [_entry(e, staff, names) for e in events]
     reporter: Reporter | None = None
