@@ -7,7 +7,9 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.errors import wants_english
@@ -24,6 +26,37 @@ CHANGESET = "2026-11-23T00:00:00Z"  # when this interface last changed
 Produce = Callable[[str], Awaitable[tuple[str, str, Any]]]  # stem → (XML root, XML item, body)
 
 
+PREFIX = "/open311/v2"
+
+
+def error_response(fmt: str, exc: Open311Error, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """Open311's own error shape, `errors[]{code, description}`, in the asked format."""
+    body = [{"code": exc.status, "description": exc.description}]
+    return Response(
+        render(fmt, "errors", "error", body),
+        media_type=MEDIA_TYPES[fmt],
+        status_code=exc.status,
+        headers=headers,
+    )
+
+
+def _format_of(path: str) -> str:
+    return "xml" if path.rsplit("?", 1)[0].endswith(".xml") else "json"
+
+
+def routing_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """An unknown path or a wrong method under /open311/v2, answered the way Open311 clients expect
+    (the app sends the framework's 404 and 405 under this prefix here)."""
+    path = request.url.path
+    status = exc.status_code if exc.status_code in (404, 405) else 400
+    text = {
+        404: f"No such Open311 resource: {path}.",
+        405: f"{request.method} is not allowed on {path}.",
+    }.get(status, "Bad request.")
+    headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+    return error_response(_format_of(path), Open311Error(status, text), headers)
+
+
 async def _serve(name: str, produce: Produce) -> Response[bytes]:
     """Answer "<stem>.json|xml" in its format, Open311 errors included (JSON when the suffix is bad)."""
     split = split_suffix(name)
@@ -34,10 +67,7 @@ async def _serve(name: str, produce: Produce) -> Response[bytes]:
         root, item, body = await produce(split[0])
         return Response(render(fmt, root, item, body), media_type=MEDIA_TYPES[fmt])
     except Open311Error as exc:
-        body = [{"code": exc.status, "description": exc.description}]
-        return Response(
-            render(fmt, "errors", "error", body), media_type=MEDIA_TYPES[fmt], status_code=exc.status
-        )
+        return error_response(fmt, exc)
 
 
 class Open311Controller(Controller):
@@ -53,8 +83,9 @@ class Open311Controller(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         """`discovery`, `services` or `requests`, each `.json` or `.xml`. `requests` takes the spec's
-        filters `service_request_id`, `service_code`, `start_date`, `end_date`, `status`, and `page`,
-        `page_size`."""
+        filters `service_request_id`, `service_code`, `start_date`, `end_date`, `status` (lists may
+        repeat or be comma-separated), and the usual extensions `updated_after`, `updated_before`,
+        `page`, `page_size`, `extensions=true` (extended_attributes and notes)."""
         english = wants_english(request)
 
         async def produce(stem: str) -> tuple[str, str, Any]:
@@ -65,15 +96,22 @@ class Open311Controller(Controller):
             if stem == "requests":
                 q = request.query_params
                 query = service.parse_query(
-                    service_request_id=q.get("service_request_id"),
-                    service_code=q.get("service_code"),
+                    service_request_id=q.getall("service_request_id", []),
+                    service_code=q.getall("service_code", []),
                     start_date=q.get("start_date"),
                     end_date=q.get("end_date"),
-                    status=q.get("status"),
+                    status=q.getall("status", []),
                     page=q.get("page"),
                     page_size=q.get("page_size"),
+                    updated_after=q.get("updated_after"),
+                    updated_before=q.get("updated_before"),
+                    extensions=q.get("extensions"),
                 )
-                return "service_requests", "request", await service.service_requests(session, query, english)
+                return (
+                    "service_requests",
+                    "request",
+                    await service.service_requests(session, query, english, settings.base_url),
+                )
             raise Open311Error(404, f"No such Open311 document: {document!r}.")
 
         return await _serve(document, produce)
@@ -93,27 +131,51 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
+    @get(
+        ["/requests/{name:str}", "/request/{name:str}"],
+        security=PUBLIC,
+        operation_id="open311ServiceRequest",
+    )
     async def service_request(
-        self, request: Request[Any, Any, Any], name: FromPath[str], session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        """`requests/{service_request_id}.json|xml`: one public request (as a list, like the spec says)."""
+        """`requests/{service_request_id}.json|xml` (and the `request/…` spelling of the spec's
+        swagger): one public request, as a list like the spec says; `extensions=true` as for lists."""
 
         async def produce(code: str) -> tuple[str, str, Any]:
+            extensions = request.query_params.get("extensions")
+            if extensions not in (None, "", "true", "false"):
+                raise Open311Error(400, "extensions must be 'true' or 'false'.")
             return (
                 "service_requests",
                 "request",
-                await service.service_request(session, code, wants_english(request)),
+                await service.service_request(
+                    session, code, wants_english(request), settings.base_url, extensions == "true"
+                ),
             )
 
         return await _serve(name, produce)
+
+    @get("/media/{code:str}", security=PUBLIC, operation_id="open311Media", status_code=302)
+    async def media(self, code: FromPath[str], session: NamedDependency[AsyncSession]) -> Response[Any]:
+        """A request's `media_url`: redirects to a fresh signed link to its first public photo (faces
+        and plates blurred), so the link stays valid however long a partner keeps it."""
+        try:
+            return Redirect(await service.photo_url(session, code), status_code=302)
+        except Open311Error as exc:
+            return error_response("json", exc)
 
 
 def _discovery(settings: Settings) -> dict[str, Any]:
     return {
         "changeset": CHANGESET,
-        "contact": "",
-        "key_service": "",
+        "contact": settings.open311_contact or f"Phản Ánh — {settings.base_url}",
+        # partners get a key from the city's administrators (`phananh apikeys create`, or the console)
+        "key_service": f"{settings.base_url}/console/#/admin",
         "endpoints": [
             {
                 "specification": SPEC,
