@@ -192,7 +192,7 @@ async def service_requests(
         .limit(1)
         .scalar_subquery()
     )
-    rows = await session.execute(
+    result = await session.execute(
         select(
             r.id,
             r.code,
@@ -235,7 +235,7 @@ async def service_requests(
         .limit(q.page_size)
         .offset((q.page - 1) * q.page_size)
     )
-    rows = list(rows)
+    rows = list(result)
     records = [_record(row, english, base_url) for row in rows]
     if q.extensions and records:
         await _extend(
