@@ -42,7 +42,7 @@ from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311 import http as open311_http
-from api.open311.http import Open311Controller
+from api.open311.http import ApiKeysController, Open311Controller
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
@@ -71,6 +71,7 @@ ROUTES: list[Any] = [
     ReportsController,
     CategoriesController,
     Open311Controller,
+    ApiKeysController,
     UploadsController,
     MediaController,
     MediaBlurController,
@@ -112,6 +113,12 @@ def create_app(
                 settings.login_rate_per_ip_minute,
                 "sign-in attempts from this network",
                 "lượt đăng nhập từ mạng này",
+            ),
+            # per partner key (the key's id stands where an address would)
+            "partner_limiter": AddressLimiter(
+                settings.open311_requests_per_minute,
+                "requests with this API key",
+                "yêu cầu với khóa API này",
             ),
         }
     )

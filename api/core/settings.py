@@ -93,6 +93,9 @@ class Settings:
     deadline_near_s: int = 7200  # officers are warned this long before a case's deadline
     # --- Open311 ---
     open311_contact: str = ""  # discovery's contact; empty: the service's own address
+    open311_fetch_timeout_s: float = 15.0  # a partner's media_url: connect and download within this
+    open311_fetch_private: bool = False  # fetch media_url from private/loopback addresses (tests only)
+    open311_requests_per_minute: int = 120  # per partner key
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0
