@@ -14,7 +14,9 @@ from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, Text, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.access.models import User
 from api.core.base import Base
+from api.reports.models import Report
 
 
 class ApiKey(Base):
@@ -25,7 +27,7 @@ class ApiKey(Base):
     key_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
     prefix: Mapped[str] = mapped_column(Text)  # the key's first characters, to tell keys apart
     created_by: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+        UUID(as_uuid=True), ForeignKey(User.id, ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -41,7 +43,7 @@ class PartnerReporter(Base):
         UUID(as_uuid=True), ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
     )
     contact_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey(User.id, ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(Text)  # staff only: how to reach the resident
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -57,6 +59,6 @@ class PartnerSubmission(Base):
         UUID(as_uuid=True), ForeignKey("api_keys.id", ondelete="CASCADE")
     )
     report_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("reports.id", ondelete="CASCADE")
+        UUID(as_uuid=True), ForeignKey(Report.id, ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
