@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from georeport import GeoReport
@@ -79,7 +80,7 @@ async def test_georeport_client_against_phananh_serve(fresh_db: str, tmp_path: P
             assert filed.status_code == 200, filed.text
             code = filed.json()[0]["service_request_id"]
 
-        def read(fmt: str) -> tuple[list[dict[str, object]], dict[str, object], object, object]:
+        def read(fmt: str) -> tuple[Any, Any, Any, Any]:
             client = GeoReport(base, jurisdiction="hcm", output_format=fmt)
             return (
                 client.get_service_list(),
@@ -91,8 +92,8 @@ async def test_georeport_client_against_phananh_serve(fresh_db: str, tmp_path: P
         services, definition, requests, one = await asyncio.to_thread(read, "json")
         assert "den-duong" in {s["service_code"] for s in services}
         assert definition["service_code"] == "ngap-nuoc" and definition["attributes"]
-        assert code in {r["service_request_id"] for r in requests}  # type: ignore[attr-defined]
-        assert one["service_request_id"] == code and one["status"] == "open"  # type: ignore[index]
+        assert code in {r["service_request_id"] for r in requests}
+        assert one["service_request_id"] == code and one["status"] == "open"
 
         services, definition, requests, one = await asyncio.to_thread(read, "xml")
         assert "den-duong" in {s["service_code"] for s in services}
@@ -100,7 +101,7 @@ async def test_georeport_client_against_phananh_serve(fresh_db: str, tmp_path: P
         # xmltodict gives a dict for a single <request>, a list for several
         listed = requests if isinstance(requests, list) else [requests]
         assert code in {r["service_request_id"] for r in listed}
-        assert one["service_request_id"] == code  # type: ignore[index]
+        assert one["service_request_id"] == code
     finally:
         proc.terminate()
         try:
