@@ -29,6 +29,7 @@ from api.catalogue.http import (
     CategoriesController,
     HolidaysAdminController,
 )
+from api.console.http import ConsolePagesController, ConsoleSessionController
 from api.core import clock, migrate
 from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
@@ -73,6 +74,8 @@ ROUTES: list[Any] = [
     MediaController,
     MediaBlurController,
     LocalMediaController,
+    ConsoleSessionController,
+    ConsolePagesController,
 ]
 
 
@@ -161,7 +164,7 @@ def create_app(
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
-                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/"],
+                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)"],
             ),
         ],
         openapi_config=OpenAPIConfig(
