@@ -30,6 +30,7 @@ from api.catalogue.http import (
     CategoriesController,
     HolidaysAdminController,
 )
+from api.console.http import ConsolePagesController, ConsoleSessionController
 from api.core import clock, migrate
 from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
@@ -76,6 +77,8 @@ ROUTES: list[Any] = [
     MediaController,
     MediaBlurController,
     LocalMediaController,
+    ConsoleSessionController,
+    ConsolePagesController,
 ]
 
 
@@ -178,7 +181,7 @@ def create_app(
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
-                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/"],
+                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)"],
             ),
         ],
         openapi_config=OpenAPIConfig(
