@@ -15,7 +15,16 @@ from api.access.guards import roles
 from api.access.tokens import Principal
 from api.casework import export, queue, service, stats, tiles
 from api.casework.filters import CaseFilter, check_areas
-from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow
+from api.casework.schemas import (
+    ActionIn,
+    ActionOut,
+    Assignable,
+    OptionsOut,
+    QueueItem,
+    QueueOut,
+    StatsOut,
+    StatsRow,
+)
 from api.core.db import Database
 from api.core.openapi import errors
 from api.core.pagination import Cursor
@@ -88,6 +97,26 @@ class CaseActionsController(Controller):
             assignee=out.assignee,
             event_id=out.event_id,
             allowed=out.allowed,
+        )
+
+    @get("/{code:str}/actions", responses=errors(401, 403, 404), operation_id="reportActionOptions")
+    async def options(
+        self,
+        code: FromPath[str],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> OptionsOut:
+        """The actions you may take on a case in your scope now, with the reasons and assignees to
+        choose from (a case outside your scope is 404)."""
+        o = await service.options(session, principal, code)
+        return OptionsOut(
+            code=o.code,
+            status=o.status,
+            version=o.version,
+            allowed=o.allowed,
+            reject_reasons=o.reject_reasons,
+            transfer_reasons=o.transfer_reasons,
+            assignees=[Assignable(i, n, r) for i, n, r in o.assignees],
         )
 
 

@@ -42,6 +42,25 @@ class ActionOut(msgspec.Struct):
     allowed: list[str]
 
 
+class Assignable(msgspec.Struct):
+    id: uuid.UUID
+    name: str | None
+    role: str
+
+
+class OptionsOut(msgspec.Struct):
+    """What you may do to the case now (`allowed`, from the state machine), the reasons to choose
+    from, and who it may be assigned to (the officers and leaders whose scope covers it)."""
+
+    code: str
+    status: str
+    version: int
+    allowed: list[str]
+    reject_reasons: list[str]
+    transfer_reasons: list[str]
+    assignees: list[Assignable]
+
+
 class QueueItem(msgspec.Struct):
     code: str
     status: str

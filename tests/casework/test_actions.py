@@ -414,3 +414,22 @@ async def test_staff_timeline_names_who_and_what(
     assert public.json()["timeline"]
     for e in public.json()["timeline"]:
         assert not {"actor", "assignee", "from_ward", "to_ward", "into"} & set(e)
+
+
+async def test_options_say_what_the_caller_may_do_now(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await insert_report(db_conn, "W1", status="acknowledged")
+    got = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w1[1])
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["status"] == "acknowledged" and body["allowed"] == allowed("acknowledged")
+    assert "not_actionable" in body["reject_reasons"] and "wrong_ward" in body["transfer_reasons"]
+    # the officers and leaders whose scope covers W1, not W2's officer
+    ids = {a["id"] for a in body["assignees"]}
+    assert {str(city.officer_w1[0]), str(city.officer_w1b[0]), str(city.leader[0])} <= ids
+    assert str(city.officer_w2[0]) not in ids
+    outside = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w2[1])
+    assert outside.status_code == 404
+    _, me = await resident(wf_client)
+    assert (await wf_client.get(f"/v1/reports/{r.code}/actions", headers=me)).status_code == 403
