@@ -24,6 +24,7 @@ from api.casework.schemas import (
     QueueOut,
     StatsOut,
     StatsRow,
+    WardName,
 )
 from api.core.db import Database
 from api.core.openapi import errors
@@ -117,6 +118,7 @@ class CaseActionsController(Controller):
             reject_reasons=o.reject_reasons,
             transfer_reasons=o.transfer_reasons,
             assignees=[Assignable(i, n, r) for i, n, r in o.assignees],
+            wards=[WardName(c, n) for c, n in o.wards],
         )
 
 

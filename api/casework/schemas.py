@@ -48,6 +48,11 @@ class Assignable(msgspec.Struct):
     role: str
 
 
+class WardName(msgspec.Struct):
+    code: str
+    name: str
+
+
 class OptionsOut(msgspec.Struct):
     """What you may do to the case now (`allowed`, from the state machine), the reasons to choose
     from, and who it may be assigned to (the officers and leaders whose scope covers it)."""
@@ -59,6 +64,7 @@ class OptionsOut(msgspec.Struct):
     reject_reasons: list[str]
     transfer_reasons: list[str]
     assignees: list[Assignable]
+    wards: list[WardName]  # where it may be transferred
 
 
 class QueueItem(msgspec.Struct):

@@ -357,6 +357,7 @@ class Options:
     reject_reasons: list[str]
     transfer_reasons: list[str]
     assignees: list[tuple[uuid.UUID, str | None, str]]  # (id, display name, role)
+    wards: list[tuple[str, str]]  # where it may be transferred: the other wards under the same parent
 
 
 async def options(session: AsyncSession, principal: Principal, code: str) -> Options:
@@ -380,6 +381,12 @@ async def options(session: AsyncSession, principal: Principal, code: str) -> Opt
         .where(User.id.in_(granted))
         .order_by(User.display_name, User.username)
     )
+    parent = select(Area.parent_code).where(Area.code == row.ward_code).scalar_subquery()
+    wards = await session.execute(
+        select(Area.code, Area.name)
+        .where(Area.parent_code == parent, Area.is_leaf, Area.code != row.ward_code)
+        .order_by(Area.name)
+    )
     return Options(
         code=row.code,
         status=row.status,
@@ -388,4 +395,5 @@ async def options(session: AsyncSession, principal: Principal, code: str) -> Opt
         reject_reasons=list(states.REJECT_REASONS),
         transfer_reasons=list(states.TRANSFER_REASONS),
         assignees=[(p.id, p.display_name, p.role) for p in people],
+        wards=[(w.code, w.name) for w in wards],
     )

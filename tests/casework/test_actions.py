@@ -429,6 +429,7 @@ async def test_options_say_what_the_caller_may_do_now(
     ids = {a["id"] for a in body["assignees"]}
     assert {str(city.officer_w1[0]), str(city.officer_w1b[0]), str(city.leader[0])} <= ids
     assert str(city.officer_w2[0]) not in ids
+    assert "W2" in {w["code"] for w in body["wards"]} and "W1" not in {w["code"] for w in body["wards"]}
     outside = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w2[1])
     assert outside.status_code == 404
     _, me = await resident(wf_client)
