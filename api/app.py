@@ -22,7 +22,12 @@ from api.access.middleware import BearerAuthMiddleware
 from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
-from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.casework.http import (
+    CaseActionsController,
+    FiguresController,
+    OfficerQueueController,
+    StatsController,
+)
 from api.catalogue.http import (
     AgenciesAdminController,
     CategoriesAdminController,
@@ -66,6 +71,7 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     FiguresController,
+    StatsController,
     ReportsController,
     CategoriesController,
     Open311Controller,

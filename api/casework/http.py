@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.access.guards import roles
 from api.access.tokens import Principal
 from api.casework import export, queue, service, stats, tiles
-from api.casework.filters import CaseFilter, check_areas
+from api.casework.filters import CaseFilter, check_areas, period_window
 from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow
+from api.core import clock
 from api.core.db import Database
 from api.core.openapi import errors
 from api.core.pagination import Cursor
@@ -24,6 +25,7 @@ from api.reports import queries
 
 casework = roles("officer", "leader")
 leaders = roles("leader", "admin")
+staff = roles("officer", "leader", "admin")  # figures and exports: the scope limits what each one sees
 
 
 StatusQ = FromQuery[Annotated[str | None, Parameter(max_length=200)]]
@@ -165,12 +167,14 @@ def provide_export_filter(
     area: AreaQ = None,
     date_from: FromQ = None,
     date_to: ToQ = None,
+    period: FromQuery[Annotated[str | None, Parameter(max_length=8)]] = None,
     overdue: FromQuery[bool | None] = None,
     near_boundary: FromQuery[bool | None] = None,
 ) -> CaseFilter:
-    """The exports' filters: those of GET /v1/reports (parsed and rendered by api.reports.queries, the
-    same code) plus `area`, `from`/`to` (local dates), `overdue`, `near_boundary`. A foreign or unknown
-    `area`/`ward` is 404 before any byte is sent (`check_areas`)."""
+    """The figures' and exports' filters: those of GET /v1/reports (parsed by api.reports.queries, the
+    same code) plus `area`, `from`/`to` (local dates) or `period` (today, Nd, Nw: the last N local days
+    or weeks; `from`/`to` win), `overdue`, `near_boundary`. A foreign or unknown `area`/`ward` is 404
+    before any byte is sent (`check_areas`)."""
     listed = queries.parse_filter(
         near=near,
         radius=radius,
@@ -181,7 +185,15 @@ def provide_export_filter(
         since=since,
         q=nfc(q),
     )
+    if period:
+        first, last = period_window(period, clock.local_date(clock.now_utc()))
+        date_from, date_to = date_from or first, date_to or last
+    # statuses and categories as the case filter reads them (the figures list the categories named)
+    statuses, categories = listed.statuses, listed.categories
+    listed.statuses, listed.categories = [], []
     return CaseFilter(
+        statuses=statuses,
+        categories=categories,
         area=area,
         ward=ward,
         date_from=date_from,
@@ -192,38 +204,45 @@ def provide_export_filter(
     )
 
 
-class FiguresController(Controller):
+def _row(r: stats.Row) -> StatsRow:
+    return StatsRow(**{k: getattr(r, k) for k in StatsRow.__struct_fields__})
+
+
+class StatsController(Controller):
+    """Figures and exports for every staff role: officers, leaders and admins each see their scope."""
+
     path = "/v1"
     tags = ["figures"]
-    guards = [leaders]
+    guards = [staff]
     dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
 
-    @get("/stats", responses=errors(401, 403, 404), operation_id="stats")
+    @get("/stats", responses=errors(400, 401, 403, 404), operation_id="stats")
     async def stats(
         self,
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
-        area: AreaQ = None,
-        date_from: FromQ = None,
-        date_to: ToQ = None,
-        group_by: FromQuery[Literal["ward", "category", "day"]] = "ward",
-        category: CategoryQ = None,
+        case_filter: NamedDependency[CaseFilter],
+        group_by: FromQuery[stats.GroupBy] = "ward",
     ) -> StatsOut:
-        """Figures per ward, category or day over the reports received from `from` to `to` (local
-        dates, inclusive) in your scope; `area` must be within your scope (else 404)."""
-        f = CaseFilter(area=area, date_from=date_from, date_to=date_to, categories=_categories(category))
-        rows = await stats.stats(session, principal, f, group_by)
+        """Figures per ward, category, local day or local week (from Monday; `key` its first day) of the
+        reports in your scope that the filters select (those of the exports: status, category, ward,
+        area, from/to or period, overdue…), with names beside codes. Every ward of your scope, every
+        active category and every day or week of the window is listed, with zeros when nothing
+        matched; `total` is the same figures over everything selected."""
+        out = await stats.figures(session, principal, case_filter, group_by)
         return StatsOut(
             group_by=group_by,
-            area=area,
-            date_from=date_from,
-            date_to=date_to,
-            groups=[StatsRow(**{k: getattr(r, k) for k in StatsRow.__struct_fields__}) for r in rows],
+            area=case_filter.area,
+            date_from=out.date_from,
+            date_to=out.date_to,
+            groups=[_row(r) for r in out.groups],
+            total=_row(out.total),
+            ward=case_filter.ward,
         )
 
     @get(
         "/export.csv",
-        responses=errors(401, 403, 404),
+        responses=errors(400, 401, 403, 404),
         operation_id="exportCsv",
         media_type="text/csv; charset=utf-8",
     )
@@ -234,9 +253,9 @@ class FiguresController(Controller):
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
     ) -> Stream:
-        """Your in-scope cases as CSV (UTF-8 with BOM), streamed. Filters: those of GET /v1/reports
-        (near, radius, bbox, status as a comma list with open/closed, category, ward, since, q) plus
-        `area`, `from`/`to` (local dates), `overdue`, `near_boundary`."""
+        """Your in-scope cases as CSV (UTF-8 with BOM, for spreadsheet programs), streamed: ward and
+        category names beside their codes, times in the local zone with their offset. The filters
+        of GET /v1/stats."""
         await check_areas(session, principal, case_filter)
         return Stream(
             export.csv_chunks(database, principal, case_filter),
@@ -246,7 +265,7 @@ class FiguresController(Controller):
 
     @get(
         "/export.geojson",
-        responses=errors(401, 403, 404),
+        responses=errors(400, 401, 403, 404),
         operation_id="exportGeojson",
         media_type="application/geo+json",
     )
@@ -257,13 +276,21 @@ class FiguresController(Controller):
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
     ) -> Stream:
-        """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the same filters as the CSV."""
+        """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the columns and filters of
+        the CSV."""
         await check_areas(session, principal, case_filter)
         return Stream(
             export.geojson_chunks(database, principal, case_filter),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )
+
+
+class FiguresController(Controller):
+    path = "/v1"
+    tags = ["figures"]
+    guards = [leaders]
+    dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
 
     @get(
         "/tiles/{z:int}/{x:int}/{tile_y:str}",
