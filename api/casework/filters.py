@@ -20,8 +20,8 @@ from api.access.tokens import Principal
 from api.casework import sql
 from api.core.clock import local_midnight
 from api.core.errors import NotFound
-from api.reports.queries import bad_param
 from api.reports.models import ReportAsR
+from api.reports.queries import bad_param
 from geo import Area
 
 Condition = ColumnElement[bool] | TextClause
