@@ -1,25 +1,30 @@
-"""HTTP face of the case workflow: actions, the officers' queue, figures, exports and map tiles."""
+"""HTTP face of the case workflow: actions, the officers' queue and its live events, figures, exports
+and map tiles."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access.bearer import ticket_holder
 from api.access.guards import roles
-from api.access.tokens import Principal
-from api.casework import export, queue, service, stats, tiles
+from api.access.tokens import Principal, encode_ticket
+from api.casework import export, live, queue, service, stats, tiles
 from api.casework.filters import CaseFilter, check_areas, period_window
-from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow
+from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow, TicketOut
 from api.core import clock
 from api.core.db import Database
+from api.core.errors import Unauthorized
 from api.core.openapi import errors
 from api.core.pagination import Cursor
+from api.core.settings import Settings
 from api.core.text import nfc
 from api.reports import queries
 
@@ -147,6 +152,75 @@ class OfficerQueueController(Controller):
             ],
             counts=counts,
             next_cursor=next_cursor,
+        )
+
+
+def provide_live(state: State) -> live.LiveCases:
+    hub: live.LiveCases = state.live
+    return hub
+
+
+class LiveQueueController(Controller):
+    """New and changed cases of your scope as server-sent events, for the console's queue and map.
+
+    A browser's EventSource cannot send an Authorization header: it first asks for a stream ticket
+    (`POST /v1/queue/events/ticket`, with the bearer token; valid for a minute, of no use but opening
+    a stream) and opens `GET /v1/queue/events?ticket=…`. A client that can stream with fetch sends
+    its bearer token instead, as for any call."""
+
+    path = "/v1/queue"
+    tags = ["workflow"]
+    dependencies = {"live_cases": Provide(provide_live, sync_to_thread=False)}
+
+    @post(
+        "/events/ticket",
+        status_code=200,
+        guards=[staff],
+        responses=errors(401, 403),
+        operation_id="queueEventsTicket",
+    )
+    async def ticket(
+        self, principal: NamedDependency[Principal], settings: NamedDependency[Settings]
+    ) -> TicketOut:
+        """A stream ticket for `GET /v1/queue/events?ticket=…` (EventSource), valid for
+        `expires_in` seconds; ask for a new one to reconnect."""
+        ticket = encode_ticket(principal, settings.jwt_secret, settings.stream_ticket_ttl_s)
+        return TicketOut(ticket, settings.stream_ticket_ttl_s, f"{self.path}/events?ticket={ticket}")
+
+    @get(
+        "/events",
+        responses=errors(401, 403, 503),
+        operation_id="queueEvents",
+        media_type="text/event-stream",
+    )
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        database: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        live_cases: NamedDependency[live.LiveCases],
+        ticket: FromQuery[Annotated[str | None, Parameter(max_length=2000)]] = None,
+    ) -> Stream:
+        """Server-sent events (`text/event-stream`): `ready` once listening (load the queue then),
+        `case` for each change of a case in your scope (JSON: event, code, status, version, ward,
+        agency, public; `id:` the event's id), a comment every few seconds, `resync` when changes
+        may have been missed (reload the queue), `bye` before the server closes the stream (shutdown,
+        or the stream's age reached the access-token lifetime: reconnect with a new ticket). Too many
+        streams on this server: 503 `too_many_streams`."""
+        user = request.scope.get("user")
+        if isinstance(user, Principal):
+            principal = user
+        elif ticket:
+            principal = ticket_holder(ticket, settings.jwt_secret)
+        else:
+            raise Unauthorized("Sign-in is required.", message_vi="Cần đăng nhập.")
+        sub = await live.open_stream(database, live_cases, principal)
+        return Stream(
+            live.stream(
+                live_cases, sub, keepalive_s=settings.live_keepalive_s, max_age_s=settings.access_token_ttl_s
+            ),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
 

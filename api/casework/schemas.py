@@ -104,3 +104,11 @@ class StatsOut(msgspec.Struct):
     groups: list[StatsRow]
     total: StatsRow | None = None
     ward: str | None = None
+
+
+class TicketOut(msgspec.Struct):
+    """A stream ticket: open `GET /v1/queue/events?ticket=…` with it within `expires_in` seconds."""
+
+    ticket: str
+    expires_in: int
+    url: str
