@@ -1,4 +1,4 @@
-"""Bodies of the case workflow: actions, the officers' queue, figures."""
+"""Bodies of the case workflow: actions, the officers' queue, figures, live queue events."""
 
 from __future__ import annotations
 
@@ -94,6 +94,10 @@ class QueueOut(msgspec.Struct):
 
 
 class StatsRow(msgspec.Struct):
+    """One group: a ward (`name` its name), a category (`name_vi`/`name_en`), or a local day or week
+    (`key` and `start` its first day, `end` its last). Percentages are 0–100, rates 0–1; null when
+    there is nothing to divide by."""
+
     key: str | None
     received: int
     open: int
@@ -106,6 +110,15 @@ class StatsRow(msgspec.Struct):
     reopen_rate: float | None
     mean_rating: float | None
     ratings: int
+    acknowledged: int = 0
+    acknowledged_on_time: int = 0
+    acknowledged_on_time_pct: float | None = None
+    reopened: int = 0
+    name: str | None = None
+    name_vi: str | None = None
+    name_en: str | None = None
+    start: date | None = None
+    end: date | None = None
 
 
 class StatsOut(msgspec.Struct):
@@ -114,3 +127,13 @@ class StatsOut(msgspec.Struct):
     date_from: date | None
     date_to: date | None
     groups: list[StatsRow]
+    total: StatsRow | None = None
+    ward: str | None = None
+
+
+class TicketOut(msgspec.Struct):
+    """A stream ticket: open `GET /v1/queue/events?ticket=…` with it within `expires_in` seconds."""
+
+    ticket: str
+    expires_in: int
+    url: str

@@ -206,13 +206,27 @@ async def act(
             code="version_conflict",
         )
 
+    from_status = row.status
+    for step, step_from, step_to in states.implied_steps(req.action, row.status):
+        # recorded in the timeline at the same instant; the resident is told once, of the action itself
+        await append_event(
+            session,
+            row.id,
+            states.EVENT_KIND[step],
+            actor_id=principal.id,
+            actor_role=principal.role,
+            from_status=step_from,
+            to_status=step_to,
+            data={"in_step_with": states.EVENT_KIND[req.action]},
+        )
+        from_status = step_to
     event = await append_event(
         session,
         row.id,
         states.EVENT_KIND[req.action],
         actor_id=principal.id,
         actor_role=principal.role,
-        from_status=row.status,
+        from_status=from_status,
         to_status=to,
         public_message=req.message,
         internal_note=req.note,
