@@ -166,6 +166,7 @@ class OfficerQueueController(Controller):
                     status=i.status,
                     category=i.category_code,
                     ward=i.ward_code,
+                    ward_name=i.ward_name,
                     description=i.description,
                     address=i.address,
                     created_at=i.created_at,

@@ -72,6 +72,7 @@ class QueueItem(msgspec.Struct):
     status: str
     category: str
     ward: str | None
+    ward_name: str | None
     description: str
     address: str | None
     created_at: datetime

@@ -29,7 +29,7 @@ def _resident(http: httpx.Client) -> dict[str, str]:
 
 def _report(http: httpx.Client, headers: dict[str, str], ward: str, description: str) -> str:
     lat, lng = centre(ward)
-    body = {"category": "hu-hong-duong", "description": description, "lat": lat, "lng": lng}
+    body = {"category": "ngap-nuoc", "description": description, "lat": lat, "lng": lng}
     r = http.post("/v1/reports", json=body, headers=headers)
     assert r.status_code == 201, r.text
     return str(r.json()["code"])

@@ -92,7 +92,7 @@ function gallery(items: MediaItem[]): HTMLElement {
       const r = m.renditions;
       if (m.kind === "video" && r.video) return h("video", { src: r.video, poster: r.poster ?? "", controls: true, preload: "none" });
       const src = r.thumb ?? r.large ?? r.poster;
-      if (!src) return h("span", { class: "badge" }, m.status);
+      if (!src) return h("span", { class: "badge" }, word("media", m.status));
       return h("a", { href: r.large_original ?? r.large ?? src, target: "_blank", rel: "noopener" }, h("img", { src, alt: m.from_report ? m.from_report : t("case.media"), loading: "lazy" }));
     }),
   );

@@ -74,6 +74,9 @@ export default {
     "reason.agency": "Thuộc đơn vị chuyên ngành",
     "reason.other": "Lý do khác",
     "case.held_text": "Đang chờ kiểm duyệt",
+    "media.processing": "Ảnh đang được xử lý",
+    "media.uploading": "Đang tải lên",
+    "media.rejected": "Ảnh bị từ chối",
     "case.hidden_text": "Đã ẩn khỏi công chúng",
   },
   en: {
@@ -150,6 +153,9 @@ export default {
     "reason.agency": "For a specialised agency",
     "reason.other": "Other",
     "case.held_text": "Waiting for a moderator",
+    "media.processing": "Photo being processed",
+    "media.uploading": "Uploading",
+    "media.rejected": "Photo refused",
     "case.hidden_text": "Hidden from the public",
   },
 };
