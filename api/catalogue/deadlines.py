@@ -59,12 +59,17 @@ _MAX_DAYS = 3 * 366
 
 
 @functools.cache
-def package_year(year: int) -> tuple[dict[date, str], frozenset[date]]:
-    """The `holidays` package's Vietnam calendar for `year`: days off with their Vietnamese names,
-    and its make-up working Saturdays ("làm bù") of that year."""
+def package_year(year: int) -> tuple[dict[date, str], dict[date, str]]:
+    """The `holidays` package's Vietnam calendar for `year`: days off and make-up working Saturdays
+    ("làm bù"), each with its Vietnamese name. The package names a substitute day off after the
+    Saturday worked for it ("thay cho ngày 22/08/2026"); the Saturday is named after that day."""
     cal = holiday_package.Vietnam(years=year, language="vi")
     days_off = {d: str(name) for d, name in sorted(cal.items()) if d.year == year}
-    working = frozenset(d for d in getattr(cal, "weekend_workdays", ()) if d.year == year)
+    working: dict[date, str] = {}
+    for d in sorted(getattr(cal, "weekend_workdays", ())):
+        if d.year == year:
+            off = next((o for o, n in days_off.items() if d.strftime("%d/%m/%Y") in n), None)
+            working[d] = "Ngày làm bù" + (f" (nghỉ ngày {off:%d/%m/%Y})" if off else "")
     return days_off, working
 
 
@@ -72,8 +77,9 @@ def package_day_off(day: date) -> str | None:
     return package_year(day.year)[0].get(day)
 
 
-def package_working_day(day: date) -> bool:
-    return day in package_year(day.year)[1]
+def package_working_day(day: date) -> str | None:
+    """The name of the package's make-up working day `day`, None if it is not one."""
+    return package_year(day.year)[1].get(day)
 
 
 # --- the effective calendar -------------------------------------------------------------------
@@ -97,7 +103,7 @@ class Calendar:
             return True
         if package_day_off(day) is not None:
             return False
-        if package_working_day(day):
+        if package_working_day(day) is not None:
             return True
         return day.weekday() in (office or clock.office_hours()).weekdays
 

@@ -199,8 +199,9 @@ def _usual(day: date) -> dict[str, Any]:
     name = deadlines.package_day_off(day)
     if name is not None:
         return {"kind": deadlines.DAY_OFF, "name": name, "source": deadlines.SOURCE_PACKAGE}
-    if deadlines.package_working_day(day):
-        return {"kind": deadlines.WORKING_DAY, "name": "Ngày làm bù", "source": deadlines.SOURCE_PACKAGE}
+    made_up = deadlines.package_working_day(day)
+    if made_up is not None:
+        return {"kind": deadlines.WORKING_DAY, "name": made_up, "source": deadlines.SOURCE_PACKAGE}
     if day.weekday() in clock.office_hours().weekdays:
         return {"kind": deadlines.WORKING_DAY, "name": "Ngày làm việc", "source": "weekdays"}
     return {"kind": deadlines.DAY_OFF, "name": "Cuối tuần", "source": "weekdays"}
@@ -213,8 +214,8 @@ def _package_entries(year: int) -> list[dict[str, Any]]:
         for d, n in days_off.items()
     ]
     rows += [
-        {"day": d, "kind": deadlines.WORKING_DAY, "name": "Ngày làm bù", "source": deadlines.SOURCE_PACKAGE}
-        for d in working
+        {"day": d, "kind": deadlines.WORKING_DAY, "name": n, "source": deadlines.SOURCE_PACKAGE}
+        for d, n in working.items()
     ]
     return rows
 
