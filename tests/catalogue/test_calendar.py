@@ -24,7 +24,7 @@ async def post(client: httpx.AsyncClient, admin: dict[str, str], **body: object)
     return await client.post("/v1/admin/holidays", json=body, headers=admin)
 
 
-async def year(client: httpx.AsyncClient, admin: dict[str, str], y: int, **params: object) -> list[dict]:
+async def year(client: httpx.AsyncClient, admin: dict[str, str], y: int, **params: int) -> list[dict]:
     """Every item of the year, page by page."""
     items: list[dict] = []
     cursor = ""
