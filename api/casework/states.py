@@ -2,7 +2,8 @@
 
 new → acknowledged → in_progress → resolved → closed
 rejected and duplicate are other ends; transfer sends a case back to `new` in another ward;
-assign and comment keep the status. Residents' own moves (reopen, confirm, rate) live with the
+assign and comment keep the status. hold parks an acknowledged or started case as `on_hold` (waiting
+on another agency or on the resident: the resolve clock pauses), resume takes it back to in_progress. Residents' own moves (reopen, confirm, rate) live with the
 reports code; they are listed here only so the table is complete for readers.
 """
 
@@ -13,7 +14,18 @@ from typing import Final
 from api.core.status import OPEN, ReportStatus, values
 
 S = ReportStatus
-ACTIONS: Final = ("acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment")
+ACTIONS: Final = (
+    "acknowledge",
+    "start",
+    "resolve",
+    "reject",
+    "transfer",
+    "merge",
+    "assign",
+    "comment",
+    "hold",
+    "resume",
+)
 _OPEN: Final = tuple(values(OPEN))
 
 # action → (statuses it may start from, status it leads to; None = unchanged, "new" for transfer)
@@ -26,6 +38,8 @@ _TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {
     "merge": (_OPEN, S.DUPLICATE),
     "assign": (_OPEN, None),
     "comment": (tuple(S), None),
+    "hold": ((S.ACKNOWLEDGED, S.IN_PROGRESS), S.ON_HOLD),
+    "resume": ((S.ON_HOLD,), S.IN_PROGRESS),
 }
 
 # The event kind each action appends (report_events.kind).
@@ -38,6 +52,8 @@ EVENT_KIND: Final[dict[str, str]] = {
     "merge": "merged",
     "assign": "assigned",
     "comment": "commented",
+    "hold": "on_hold",
+    "resume": "resumed",
 }
 
 # Reasons a case may be rejected (plus free text in `message`/`note`).
@@ -50,6 +66,8 @@ REJECT_REASONS: Final = (
     "inappropriate_content",
 )
 TRANSFER_REASONS: Final = ("wrong_location", "wrong_ward", "boundary", "agency", "other")
+# What a case on hold waits for.
+HOLD_REASONS: Final = ("waiting_agency", "waiting_resident")
 
 
 class InvalidTransition(Exception):
