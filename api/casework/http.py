@@ -78,7 +78,9 @@ class CaseActionsController(Controller):
         session: NamedDependency[AsyncSession],
     ) -> ActionOut:
         """Act on a case in your scope (acknowledge, start, resolve, reject, transfer, merge, assign,
-        comment). A move the state machine does not allow is 409 `invalid_transition` with the allowed
+        comment, hold, resume). hold parks the case as `on_hold` with a `reason` (waiting_agency,
+        waiting_resident): its resolve clock pauses, and resume moves the deadline by the working
+        time spent on hold. A move the state machine does not allow is 409 `invalid_transition` with the allowed
         actions in `details.allowed`; a case outside your scope is 404."""
         out = await service.act(
             session,

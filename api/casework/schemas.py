@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-ActionName = Literal["acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment"]
+ActionName = Literal[
+    "acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment", "hold", "resume"
+]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -16,7 +18,8 @@ Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 class ActionIn(msgspec.Struct, forbid_unknown_fields=True):
     """One staff action. `message` is public (shown and pushed to the resident), `note` staff-only.
     reject needs `reason` from the list; transfer needs `ward` and `reason`; merge needs `into`
-    (another report's code); assign needs `assignee`. `version` (optional) makes the action fail
+    (another report's code); assign needs `assignee`; hold needs `reason` (waiting_agency or
+    waiting_resident) and pauses the resolve clock until resume. `version` (optional) makes the action fail
     with 409 if the case changed since the caller read it."""
 
     action: ActionName

@@ -81,6 +81,8 @@ async def _locked(session: AsyncSession, principal: Principal, code: str) -> Any
                 ReportAsR.reporter_id,
                 ReportAsR.assignee_id,
                 ReportAsR.duplicate_of,
+                ReportAsR.resolve_due_at,
+                ReportAsR.hold_started_at,
             )
             .where(ReportAsR.code == code.strip().upper(), scope_clause(principal))
             .with_for_update(of=ReportAsR)
@@ -177,6 +179,15 @@ async def act(
         await _check_assignee(session, row, req.assignee)
         sets["assignee_id"] = req.assignee
         data["assignee"] = str(req.assignee)
+    elif req.action == "hold":
+        if req.reason not in states.HOLD_REASONS:
+            raise _bad(
+                "reason_required",
+                "Say what the case waits for: another agency or the resident.",
+                "Cần chọn lý do tạm dừng: chờ cơ quan khác hoặc chờ người dân.",
+                {"reasons": list(states.HOLD_REASONS)},
+            )
+        sets["hold_started_at"] = now
     elif req.action == "comment":
         if not req.message and not req.note:
             raise _bad(
@@ -185,6 +196,9 @@ async def act(
                 "Cần nhập nội dung trả lời hoặc ghi chú nội bộ.",
             )
         is_public = bool(req.message)
+
+    if row.status == ReportStatus.ON_HOLD and to != ReportStatus.ON_HOLD:
+        await _end_hold(session, row, req.action, now, sets, data)
 
     if req.reason is not None:
         data.setdefault("reason", req.reason)
@@ -261,6 +275,26 @@ async def act(
         event_id=event_id,
         allowed=states.allowed_actions(to),
     )
+
+
+async def _end_hold(
+    session: AsyncSession, row: Any, action: str, now: datetime, sets: dict[str, Any], data: dict[str, Any]
+) -> None:
+    """The case leaves `on_hold`: the hold's time is added up, and on resume the resolve deadline moves
+    by the working time spent on hold (on the category's clock and calendar)."""
+    since = row.hold_started_at
+    if since is None:  # put on hold outside this service (an import): nothing to account for
+        return
+    sets.update(hold_started_at=None, hold_seconds=Report.hold_seconds + int((now - since).total_seconds()))
+    data.update(held_since=since.isoformat(), held_seconds=int((now - since).total_seconds()))
+    if action == "resume":
+        due, working = await deadlines.resumed_due(
+            session, row.category_code, held_since=since, resumed_at=now, resolve_due=row.resolve_due_at
+        )
+        data["held_working_seconds"] = int(working)
+        if due is not None:
+            sets["resolve_due_at"] = due
+            data.update(from_resolve_due=row.resolve_due_at.isoformat(), to_resolve_due=due.isoformat())
 
 
 async def _check_transfer(session: AsyncSession, principal: Principal, row: Any, req: Action) -> None:

@@ -66,6 +66,10 @@ class Settings:
     retention_days: int = 730
     review_alert_min: int = 30  # moderators are told when text has waited for review this long
     timezone: str = "Asia/Ho_Chi_Minh"  # local days and times (api.core.clock)
+    # Office hours, local time: the clock of categories that do not run around the clock (deadlines
+    # count working time inside these periods, on working days; api.catalogue.deadlines)
+    office_hours: str = "07:30-11:30,13:00-17:00"
+    office_weekdays: str = "1-5"  # ISO weekdays (1 = Monday): a range or a comma list
     # --- media ---
     media_dir: Path = Path(".data/media")
     media_url_ttl_s: int = 3600
@@ -193,6 +197,12 @@ def _validate(s: Settings) -> None:
         zone(s.timezone)
     except ValueError:
         raise SettingsError(f"{PREFIX}TIMEZONE must be an IANA time zone name, got {s.timezone!r}") from None
+    from api.core.clock import parse_office_hours
+
+    try:
+        parse_office_hours(s.office_hours, s.office_weekdays)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}OFFICE_HOURS / {PREFIX}OFFICE_WEEKDAYS: {exc}") from None
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

@@ -27,6 +27,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "merge": {},  # `into` filled per test
     "assign": {},  # `assignee` filled per test
     "comment": {"message": "Đang xử lý", "note": "gọi lại sau"},
+    "hold": {"reason": "waiting_agency", "message": "Chờ điện lực kiểm tra"},
+    "resume": {},
 }
 
 EVENT_KIND = {
@@ -38,6 +40,8 @@ EVENT_KIND = {
     "merge": "merged",
     "assign": "assigned",
     "comment": "commented",
+    "hold": "on_hold",
+    "resume": "resumed",
 }
 
 
