@@ -151,16 +151,16 @@ async function holidays(box: HTMLElement, year: number): Promise<void> {
   });
   replace(
     box,
-    field(t("admin.year"), years),
+    h("div", { class: "year-pick" }, field(t("admin.year"), years)),
     h(
       "div",
       { class: "admin-grid" },
-      table([t("admin.day"), t("admin.display_name"), t("admin.kind"), t("admin.source"), t("admin.reason"), ""], rows),
+      table([t("admin.day"), t("admin.day_name"), t("admin.kind"), t("admin.source"), t("admin.reason"), ""], rows),
       form(
         t("admin.new_day"),
         [
           field(t("admin.day"), h("input", { name: "day", type: "date", required: true })),
-          field(t("admin.display_name"), h("input", { name: "name", required: true })),
+          field(t("admin.day_name"), h("input", { name: "name", required: true })),
           field(t("admin.kind"), select("kind", [["day_off", t("admin.kind.day_off")], ["working_day", t("admin.kind.working_day")]])),
           field(t("admin.reason"), h("input", { name: "reason" })),
           field(t("admin.decision"), h("input", { name: "decision" })),

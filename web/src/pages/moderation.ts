@@ -31,10 +31,11 @@ export function mount(root: HTMLElement): void {
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("moderation.more"));
   let cursor: string | null = null;
 
-  async function act(code: string, body: Record<string, unknown>, card: HTMLElement): Promise<void> {
+  async function act(code: string, body: Record<string, unknown> | Record<string, unknown>[], card: HTMLElement): Promise<void> {
     for (const b of card.querySelectorAll("button")) b.disabled = true;
     try {
-      await api(`/v1/moderation/${encodeURIComponent(code)}`, { body });
+      // a redaction changes what the public would read; publishing it is a second step
+      for (const step of Array.isArray(body) ? body : [body]) await api(`/v1/moderation/${encodeURIComponent(code)}`, { body: step });
       toast(t("moderation.done", { code }), "info");
       card.remove();
       if (!list.children.length) void load();
@@ -66,7 +67,15 @@ export function mount(root: HTMLElement): void {
           {
             type: "button",
             class: "secondary",
-            onclick: () => void act(it.code, { action: "redact", description: description.value.trim(), address: address.value.trim(), reason: reasonValue() }, box),
+            onclick: () =>
+              void act(
+                it.code,
+                [
+                  { action: "redact", description: description.value.trim(), address: address.value.trim(), reason: reasonValue() },
+                  { action: "publish", reason: reasonValue() },
+                ],
+                box,
+              ),
           },
           t("moderation.redact"),
         ),
