@@ -22,6 +22,7 @@ from api.core.embedded_pg import Cluster, EmbeddedPgError
 from api.core.errors import AppError
 from api.core.logs import configure_logging
 from api.core.settings import Settings, SettingsError, ensure_jwt_secret, load_settings
+from api.open311 import cli as open311_cli
 from api.run.serve import ServeError, serve
 from api.staff import cli as staff_cli
 
@@ -146,6 +147,7 @@ COMMANDS: dict[str, Command] = {
         ),
         areas_cli.COMMAND,
         staff_cli.COMMAND,
+        open311_cli.COMMAND,
     ]
 }
 
