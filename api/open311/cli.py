@@ -38,7 +38,11 @@ async def _run(url: str, args: argparse.Namespace) -> list[str]:
                 try:
                     key_id = uuid.UUID(args.id)
                 except ValueError:
-                    raise AppError("That is not a key id.", code="bad_key_id") from None
+                    raise AppError(
+                        "That is not a key id.",
+                        message_vi="Đây không phải mã khoá hợp lệ.",
+                        code="bad_key_id",
+                    ) from None
                 key = await keys.revoke(session, key_id)
                 return [f"revoked {key.id} ({key.name})"]
             found, _ = await keys.list_keys(session, cursor=None, limit=200)
