@@ -55,6 +55,7 @@ from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
+from api.webhooks.http import WebhooksController
 
 VERSION = "0.1.0"
 
@@ -82,6 +83,7 @@ ROUTES: list[Any] = [
     CategoriesController,
     Open311Controller,
     ApiKeysController,
+    WebhooksController,
     UploadsController,
     MediaController,
     MediaBlurController,
