@@ -22,7 +22,7 @@ from api.access.middleware import BearerAuthMiddleware
 from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
-from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.casework.http import CaseActionsController, FiguresController, MapController, OfficerQueueController
 from api.catalogue.http import (
     AgenciesAdminController,
     CategoriesAdminController,
@@ -66,6 +66,7 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     FiguresController,
+    MapController,
     ReportsController,
     CategoriesController,
     Open311Controller,

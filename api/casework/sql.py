@@ -3,7 +3,7 @@ the statements built with SQLAlchemy expressions embed where a literal matters t
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, DateTime, literal_column
+from sqlalchemy import Boolean, DateTime, Float, literal_column
 
 from api.core import status
 from api.core.status import ReportStatus, sql_in
@@ -23,3 +23,11 @@ DUE_KEY = literal_column(f"COALESCE({_DUE}, 'infinity'::timestamptz)", DateTime(
 
 # Open cases, as the index's partial predicate reads.
 OPEN = literal_column(f"r.status IN {sql_in(status.OPEN)}", Boolean)
+
+# A report's Web-Mercator position as a fraction of the world's width (0..1, west to east; north to
+# south for y), from its longitude and latitude: plain arithmetic, where the tiles only need the grid
+# cell a report falls in, instead of projecting every point with ST_Transform.
+MERCATOR_X = literal_column("((ST_X(r.geom) + 180.0) / 360.0)", Float)
+MERCATOR_Y = literal_column(
+    "((1.0 - ln(tan(radians(ST_Y(r.geom))) + 1.0 / cos(radians(ST_Y(r.geom)))) / pi()) / 2.0)", Float
+)

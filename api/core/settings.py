@@ -91,6 +91,7 @@ class Settings:
     push_lease_s: float = 120.0  # a claimed batch becomes due again after this if its worker died
     push_timeout_s: float = 10.0  # HTTP timeout of one FCM request
     deadline_near_s: int = 7200  # officers are warned this long before a case's deadline
+    due_soon_s: int = 24 * 3600  # the map shows a case as due soon this long before its deadline
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0
