@@ -10,7 +10,7 @@ the dense ones, with every status and deadlines from long past to days ahead. A 
 province asks for tiles at zooms 8, 12 and 16, at 1 and 8 concurrent clients:
 
   (a) the API over HTTP (`phananh serve --workers N`), keep-alive connections over raw sockets;
-  (b) the same statement (`api.casework.tiles.statement`, compiled once per tile) over raw asyncpg,
+  (b) the same statements (`api.casework.sql`, with `api.casework.tiles.params`) over raw asyncpg,
       on min(clients, what the API holds) connections (the ceiling).
 
 The tiles asked for are those under randomly drawn reports (where the map has something to show),
@@ -38,7 +38,7 @@ from typing import Any
 import asyncpg
 
 from api.access.tokens import Principal, encode_access
-from api.casework import tiles
+from api.casework import sql, tiles
 from api.casework.filters import CaseFilter
 from api.core.db import plain_url
 from api.core.settings import load_settings
@@ -166,23 +166,10 @@ async def http_run(
     return Run(latencies, time.perf_counter() - t0, sizes)
 
 
-Compiled = tuple[str, tuple[Any, ...]]
-
-
-def compile_tile(leader: uuid.UUID, t: tuple[int, int, int], *, clustered: bool | None = None) -> Compiled:
-    from api.core.db import _DIALECT  # the API's own compilation of its statements
-
-    stmt = tiles.statement(
-        Principal(leader, "leader"),
-        *t,
-        CaseFilter(),
-        now=datetime.now(UTC),
-        due_soon=timedelta(hours=24),
-        clustered=clustered,
+def tile_args(leader: uuid.UUID, t: tuple[int, int, int]) -> dict[str, Any]:
+    return tiles.params(
+        Principal(leader, "leader"), *t, CaseFilter(), now=datetime.now(UTC), due_soon=timedelta(hours=24)
     )
-    c = stmt.compile(dialect=_DIALECT)
-    params = c.construct_params(escape_names=False)
-    return c.string, tuple(params[name] for name in c.positiontup or ())
 
 
 async def sql_run(
@@ -193,15 +180,26 @@ async def sql_run(
     connections: int,
     seconds: float,
 ) -> Run:
-    """The API's statement per tile (and the clustered one where a tile holds too many cases, as the
-    API does) over `connections` asyncpg connections taken in arrival order."""
-    plain = {t: compile_tile(leader, t) for t in set(todo)}
-    dense = {t: compile_tile(leader, t, clustered=True) for t in set(todo)}
+    """The API's statements per tile (`api.casework.sql`: single cases from the cluster zoom on, the
+    clusters below it or where a tile holds too many cases, without JIT as the API runs them, each in
+    its transaction) over `connections` asyncpg connections taken in arrival order."""
+    args = {t: tile_args(leader, t) for t in set(todo)}
+    single, clusters, no_jit = sql.TILE_SINGLE, sql.TILE_CLUSTERS, sql.NO_JIT.sql
     conns = [await asyncpg.connect(plain_url(url)) for _ in range(connections)]
     turns, free = asyncio.Semaphore(connections), list(conns)
     latencies: list[float] = []
     sizes: list[int] = []
     deadline = time.perf_counter() + seconds
+
+    async def one(conn: asyncpg.Connection, t: tuple[int, int, int]) -> bytes:
+        async with conn.transaction():
+            if t[0] >= tiles.CLUSTER_BELOW_ZOOM:
+                row = await conn.fetchrow(single.sql, *single.args(args[t]))
+                if row["cases"] <= tiles.MAX_CASES:
+                    return bytes(row["tile"])
+            await conn.execute(no_jit)
+            row = await conn.fetchrow(clusters.sql, *clusters.args(args[t]))
+            return bytes(row["tile"])
 
     async def client(i: int) -> None:
         k = i
@@ -212,13 +210,11 @@ async def sql_run(
             async with turns:
                 conn = free.pop()
                 try:
-                    row = await conn.fetchrow(plain[t][0], *plain[t][1])
-                    if row["cases"] > tiles.MAX_CASES:
-                        row = await conn.fetchrow(dense[t][0], *dense[t][1])
+                    body = await one(conn, t)
                 finally:
                     free.append(conn)
             latencies.append((time.perf_counter() - start) * 1000)
-            sizes.append(len(row["tile"] or b""))
+            sizes.append(len(body))
 
     try:
         t0 = time.perf_counter()

@@ -11,19 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Text,
-    TextClause,
-    any_,
-    case,
-    exists,
-    false,
-    func,
-    literal,
-    select,
-)
+from sqlalchemy import ARRAY, ColumnElement, Text, TextClause, any_, exists, false, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,23 +27,9 @@ Condition = ColumnElement[bool] | TextClause
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
-    """Past its next deadline at `now` (a case without one is not overdue)."""
+    """Past its next deadline at `now` (a case without one is not overdue); the map's statements
+    say the same in SQL, with the other deadline states (`sql._DEADLINE_STATE`)."""
     return func.coalesce(now > sql.DUE, false())
-
-
-DEADLINE_STATES = ("on_time", "due_soon", "overdue", "closed")
-
-
-def deadline_state(now: datetime, due_soon: timedelta) -> ColumnElement[str]:
-    """Where a case stands against its next deadline at `now`: `closed` (not open), `overdue` (as
-    `overdue`), `due_soon` (the deadline falls within `due_soon` of now), else `on_time` (an open
-    case without a deadline too)."""
-    return case(
-        (~sql.OPEN, literal("closed")),
-        (overdue(now), literal("overdue")),
-        (now + due_soon >= sql.DUE, literal("due_soon")),
-        else_=literal("on_time"),
-    )
 
 
 @dataclass(slots=True)
@@ -131,13 +105,4 @@ def me_id(principal: Principal) -> uuid.UUID:
     return principal.id
 
 
-__all__ = [
-    "DEADLINE_STATES",
-    "CaseFilter",
-    "Condition",
-    "check_area",
-    "check_areas",
-    "deadline_state",
-    "overdue",
-    "where",
-]
+__all__ = ["CaseFilter", "Condition", "check_area", "check_areas", "overdue", "where"]
