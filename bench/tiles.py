@@ -183,10 +183,10 @@ async def sql_run(
     seconds: float,
 ) -> Run:
     """The API's statements per tile (`api.casework.sql`: single cases from the cluster zoom on, the
-    clusters below it or where a tile holds too many cases, without JIT as the API runs them, each in
+    clusters below it or where a tile holds too many cases, with the planner settings the API gives them, each in
     its transaction) over `connections` asyncpg connections taken in arrival order."""
     args = {t: tile_args(leader, t) for t in set(todo)}
-    single, clusters, no_jit = sql.TILE_SINGLE, sql.TILE_CLUSTERS, sql.NO_JIT.sql
+    single, clusters, settings = sql.TILE_SINGLE, sql.TILE_CLUSTERS, sql.CLUSTER_SETTINGS.sql
     conns = [await asyncpg.connect(plain_url(url)) for _ in range(connections)]
     turns, free = asyncio.Semaphore(connections), list(conns)
     latencies: list[float] = []
@@ -199,7 +199,7 @@ async def sql_run(
                 row = await conn.fetchrow(single.sql, *single.args(args[t]))
                 if row["cases"] <= tiles.MAX_CASES:
                     return bytes(row["tile"])
-            await conn.execute(no_jit)
+            await conn.fetch(settings)
             row = await conn.fetchrow(clusters.sql, *clusters.args(args[t]))
             return bytes(row["tile"])
 

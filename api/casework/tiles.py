@@ -72,7 +72,7 @@ async def tile(
         assert row is not None
         if row["cases"] <= MAX_CASES:
             return bytes(row["tile"])
-    await sql.NO_JIT.fetch(session, {})
+    await sql.CLUSTER_SETTINGS.fetch(session, {})
     row = await sql.TILE_CLUSTERS.fetchrow(session, p)
     assert row is not None
     return bytes(row["tile"])
