@@ -283,3 +283,16 @@ async def test_dense_tile_stays_small(
     await insert_report(db_conn, "W2")
     (single,) = await reports(wf_client, city.leader[1], few)
     assert "cluster" not in single and single["deadline_state"] == "on_time"
+
+
+async def test_agency_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
+    """Staff of an agency see the cases routed to it, in any ward, and no ward boundary (they hold no
+    area): the map's scan of the scope keeps the agency half of the rule."""
+    await seed(db_conn)
+    routed = await insert_report(db_conn, "W3", agency_code="evn")
+    _, evn = await staff(db_conn, "officer", agencies=["evn"])
+    (only,) = city_tiles(LOW)
+    got = await layers(wf_client, evn, only)
+    assert "wards" not in got
+    assert [(p["count"], p["code"]) for p in got["reports"]] == [(1, routed.code)]
+    assert {p["code"] for p in await reports(wf_client, evn, tile_of(*centre("W3"), HIGH))} == {routed.code}
