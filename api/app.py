@@ -25,8 +25,8 @@ from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
 from api.casework.http import (
     CaseActionsController,
-    FiguresController,
     LiveQueueController,
+    MapController,
     OfficerQueueController,
     StatsController,
 )
@@ -77,8 +77,8 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     LiveQueueController,
-    FiguresController,
     StatsController,
+    MapController,
     ReportsController,
     CategoriesController,
     Open311Controller,

@@ -117,6 +117,7 @@ class Settings:
     webhook_backoff_s: float = 10.0  # the first retry's wait; each next one doubles, at most 6 h
     webhook_allow_private: bool = False  # endpoints on private/loopback addresses (tests, intranets)
     webhook_batch: int = 100  # deliveries claimed per worker round
+    due_soon_s: int = 24 * 3600  # the map shows a case as due soon this long before its deadline
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0

@@ -173,6 +173,7 @@ def _stats(w: World, role: str, r: httpx.Response) -> list[str]:
 CASEWORK_ONLY = frozenset({"officer_w1", "officer_w2", "officer_evn", "leader_t1", "leader_x", "leader_evn"})
 # `area=T1` is within the scope of the leaders of T1 (and admins); agency scope is not an area.
 T1_LEADERS = frozenset({"leader_t1", "admin"})
+OFFICERS = frozenset({"officer_w1", "officer_w2", "officer_evn"})
 TILE = "/v1/tiles/{z:int}/{x:int}/{tile_y:str}"
 
 # (METHOD, path as the app declares it) → Rule (or several probes). Routes not listed here fail the test.
@@ -258,8 +259,13 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             scope={"leader_t1": {"R3"}, "admin": {"R3"}},
         ),
     ),
+    # the map: officers too (their wards); W1's tile of zoom 16 holds R1 and R4 with their codes
     ("GET", TILE): Rule(
-        "staff", LEADERS, lists=True, params=lambda w, r: {"z": "12", "x": "3262", "tile_y": "1924.mvt"}
+        "staff",
+        LEADERS | OFFICERS,
+        lists=True,
+        expect_listed=False,
+        params=lambda w, r: {"z": "16", "x": "52193", "tile_y": "30794.mvt"},
     ),
     # probes
     ("GET", "/health"): PUBLIC,
