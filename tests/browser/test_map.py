@@ -75,7 +75,9 @@ def test_the_map_shows_the_cases_of_the_leaders_wards_and_none_other(
     assert not set(drawn) & live.in_wards("W3")
     # coloured by deadline: the overdue ones are marked so in the tiles
     late = {r.code for r in live.reports.values() if r.overdue and r.ward in ("W1", "W2")}
-    assert {c for c, p in drawn.items() if p.get("deadline_state") == "overdue" or p.get("overdue") is True} == late
+    assert {
+        c for c, p in drawn.items() if p.get("deadline_state") == "overdue" or p.get("overdue") is True
+    } == late
     assert summary(page)["Tiếp nhận"] == "6"
     # the wards are drawn and coloured from the figures
     wards = page.evaluate(
@@ -124,6 +126,8 @@ def test_a_click_on_a_case_opens_its_card(page: Page, live: LiveWorld) -> None:
     expect(card.get_by_role("heading")).to_have_text(case.code)
     expect(card).to_contain_text("Đang giải quyết")
     expect(card.get_by_role("link", name="Mở hồ sơ")).to_have_attribute("href", f"#/case/{case.code}")
+    card.get_by_role("button", name="Đóng").click()  # the card floats over the map's corner
+    expect(card).to_have_count(0)
     # a click on the ward around it: its figures and its cases
     ward_x, ward_y = page.evaluate(
         """([lng, lat]) => {
@@ -143,7 +147,9 @@ def test_the_english_switch(page: Page, live: LiveWorld) -> None:
     open_map(page, live)
     page.get_by_test_id("lang-switch").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports map")
-    expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(["Map", "Figures", "Queue", "Administration"])
+    expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(
+        ["Map", "Figures", "Queue", "Administration"]
+    )
     map_ready(page)
     assert "Received" in summary(page)
     page.reload()
