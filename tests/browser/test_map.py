@@ -154,5 +154,11 @@ def test_the_english_switch(page: Page, live: LiveWorld) -> None:
     assert "Received" in summary(page)
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports map")
+    # a tablet held upright: the map on top, the panel under it, nothing overlapping
+    page.set_viewport_size({"width": 820, "height": 1180})
+    map_box = page.get_by_test_id("leaders-map").bounding_box()
+    side_box = page.locator("aside.side").bounding_box()
+    assert map_box and side_box and map_box["width"] >= 800 and map_box["height"] >= 500
+    assert map_box["y"] + map_box["height"] <= side_box["y"] + 1
     page.get_by_test_id("lang-switch").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bản đồ phản ánh")

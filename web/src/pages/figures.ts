@@ -80,7 +80,16 @@ export function mount(root: HTMLElement): () => void {
       replace(filterBox, filterForm(wardNames, catNames));
       replace(exportsBox, exportLinks(f));
       drawTotals(wards);
-      replace(trendBox, trendChart(buckets(days, trendFilters, step)));
+      replace(
+        trendBox,
+        h(
+          "ul",
+          { class: "chart-legend" },
+          h("li", null, h("span", { class: "key bar" }), t("fig.received")),
+          h("li", null, h("span", { class: "key line" }), t("figures.resolved_of_received")),
+        ),
+        trendChart(buckets(days, trendFilters, step)),
+      );
       replace(wardTable, table(wards.groups, (r) => rowName(r, wardNames), "ward", (code) => setFilters({ ward: code })));
       replace(categoryTable, table(cats.groups, (r) => rowName(r, catNames), "category", (code) => setFilters({ category: code })));
     } catch (err) {
@@ -242,16 +251,5 @@ function trendChart(data: Bucket[]): SVGElement {
   });
   const points = data.map((d, i) => `${x(i) + bw / 2},${y(d.resolved)}`).join(" ");
   chart.appendChild(svg("polyline", { points, class: "line" }));
-  const legend = svg("g", { class: "chart-legend" });
-  const lx = W - pad.r - 250;
-  legend.appendChild(svg("rect", { x: lx, y: pad.t, width: 12, height: 12, class: "bar" }));
-  const l1 = svg("text", { x: lx + 18, y: pad.t + 11, class: "tick" });
-  l1.textContent = t("fig.received");
-  legend.appendChild(l1);
-  legend.appendChild(svg("line", { x1: lx + 120, x2: lx + 138, y1: pad.t + 6, y2: pad.t + 6, class: "line" }));
-  const l2 = svg("text", { x: lx + 144, y: pad.t + 11, class: "tick" });
-  l2.textContent = t("fig.resolved");
-  legend.appendChild(l2);
-  chart.appendChild(legend);
   return chart;
 }

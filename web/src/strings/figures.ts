@@ -8,6 +8,7 @@ export default {
     "figures.by_ward": "Theo phường/xã",
     "figures.by_category": "Theo lĩnh vực",
     "figures.filter_by": "Lọc theo mục này",
+    "figures.resolved_of_received": "Trong số đó đã giải quyết",
   },
   en: {
     "figures.trend": "Reports over time",
@@ -18,5 +19,6 @@ export default {
     "figures.by_ward": "By ward",
     "figures.by_category": "By category",
     "figures.filter_by": "Filter by this",
+    "figures.resolved_of_received": "Of those, resolved",
   },
 };
