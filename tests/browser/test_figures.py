@@ -8,6 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveWorld, sign_in
+from tests.browser.test_map import unlabelled
 
 
 def cells(page: Page, table: str, key: str) -> list[str]:
@@ -45,4 +46,5 @@ def test_figures_per_ward_and_category_with_names_and_a_trend(
     page.get_by_role("button", name="Theo tuần").click()
     expect(page.get_by_role("button", name="Theo tuần")).to_have_attribute("aria-pressed", "true")
     page.get_by_label("Phường/xã").select_option("")
+    assert unlabelled(page) == []
     assert not page_errors, page_errors

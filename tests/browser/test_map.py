@@ -58,6 +58,16 @@ def summary(page: Page) -> dict[str, str]:
     }
 
 
+def unlabelled(page: Page) -> list[str]:
+    """Form controls on the page that no label names (by `for`, by wrapping, or by aria-label)."""
+    result: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map(el => el.outerHTML.slice(0, 80))"""
+    )
+    return result
+
+
 def open_map(page: Page, live: LiveWorld) -> None:
     sign_in(page, live, "leader")
     expect(page).to_have_url(live.console + "#/map")
@@ -85,6 +95,7 @@ def test_the_map_shows_the_cases_of_the_leaders_wards_and_none_other(
         ".map(f => f.properties.code)"
     )
     assert set(wards) == {"W1", "W2"}
+    assert unlabelled(page) == []
     assert not page_errors, page_errors
 
 

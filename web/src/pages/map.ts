@@ -87,7 +87,8 @@ function baseStyle(f: Filters): StyleSpecification {
         paint: {
           "circle-color": ["case", [">", ["coalesce", ["get", "overdue_count"], 0], 0], "#c2410c", "#1d5fa8"],
           "circle-opacity": 0.85,
-          "circle-radius": ["interpolate", ["linear"], ["sqrt", ["coalesce", ["get", "count"], 1]], 1, 9, 10, 26, 40, 40],
+          // a cell holding one case is a small dot; more cases, a bigger circle with its count
+          "circle-radius": ["interpolate", ["linear"], ["sqrt", ["coalesce", ["get", "count"], 1]], 1, 6, 1.42, 11, 10, 26, 40, 40],
           "circle-stroke-color": "#ffffff",
           "circle-stroke-width": 2,
         },
@@ -399,6 +400,7 @@ export function mount(root: HTMLElement): () => void {
       if (seen.has(key)) continue;
       seen.add(key);
       const count = Number(f.properties.count ?? 0);
+      if (count <= 1) continue;
       let marker = markers.get(key);
       if (!marker) {
         const el = h("div", { class: "cluster-count", "aria-hidden": "true" });
