@@ -9,7 +9,8 @@
 - `page`: a fresh browser context and page (1280×800, Vietnamese) whose screenshot is saved as
   tests/artifacts/<test>.png at teardown; `page_errors` lists what went wrong in it (script errors,
   CSP violations, failed requests), for tests to assert on.
-- `sign_in(page, live, "leader")`: through the sign-in page, as one of `LiveWorld.people`.
+- `sign_in(page, live, "leader")`: through the sign-in page, as one of `LiveWorld.people`;
+  `unlabelled(page)`: the form controls no label names (every one must have one).
 
 Skipped, saying why, when Chromium is absent and we are not root (as root, `scripts/bootstrap.sh`
 installs it, so under root or CI its absence fails); likewise when the console was not built (`make web`).
@@ -255,3 +256,13 @@ def sign_in(page: Page, live: LiveWorld, who: str, *, lang: str | None = None) -
     page.fill('input[name="password"]', PASSWORD)
     page.click('button[type="submit"]')
     page.wait_for_selector("nav a")
+
+
+def unlabelled(page: Page) -> list[str]:
+    """Form controls on the page that no label names (by `for`, by wrapping, or by aria-label)."""
+    result: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map(el => el.outerHTML.slice(0, 80))"""
+    )
+    return result

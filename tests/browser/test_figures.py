@@ -7,8 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveWorld, sign_in
-from tests.browser.test_map import unlabelled
+from tests.browser.conftest import LiveWorld, sign_in, unlabelled
 
 
 def cells(page: Page, table: str, key: str) -> list[str]:

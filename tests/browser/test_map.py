@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveWorld, sign_in
+from tests.browser.conftest import LiveWorld, sign_in, unlabelled
 
 # W1..W3 side by side, 0.01° each from (106.70, 10.77): at zoom 14 the map shows all three, and
 # draws single cases (clusters are below zoom 14)
@@ -56,16 +56,6 @@ def summary(page: Page) -> dict[str, str]:
         items.nth(i).locator(".stat-label").inner_text(): items.nth(i).locator(".stat-value").inner_text()
         for i in range(4)
     }
-
-
-def unlabelled(page: Page) -> list[str]:
-    """Form controls on the page that no label names (by `for`, by wrapping, or by aria-label)."""
-    result: list[str] = page.evaluate(
-        """() => [...document.querySelectorAll('input, select, textarea')]
-            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-            .map(el => el.outerHTML.slice(0, 80))"""
-    )
-    return result
 
 
 def open_map(page: Page, live: LiveWorld) -> None:
