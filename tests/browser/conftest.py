@@ -151,6 +151,14 @@ async def _seed(url: str, world: LiveWorld) -> None:
         await engine.dispose()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last: Playwright's sync API holds the main thread's event loop from the
+    first of them until the session ends, and an async test after it could not run its own loop.
+    (So the tests here are plain functions, never `async def`.)"""
+    here = Path(__file__).parent
+    items.sort(key=lambda item: item.path.is_relative_to(here))
+
+
 class _Server(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # a thread: the test process keeps its own signals
         pass
