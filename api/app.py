@@ -41,6 +41,7 @@ from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
+from api.pages.http import PublicFiguresController, PublicPagesController
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
@@ -73,6 +74,8 @@ ROUTES: list[Any] = [
     MediaController,
     MediaBlurController,
     LocalMediaController,
+    PublicPagesController,
+    PublicFiguresController,
 ]
 
 

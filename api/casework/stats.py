@@ -11,11 +11,12 @@ Definitions (per group, over reports whose `created_at` falls in [from, to] loca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Date, Float, cast, extract, func, or_, select
+from sqlalchemy import ColumnElement, Date, Float, Label, cast, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -71,46 +72,51 @@ async def stats(
     now = now or datetime.now(UTC)
     if f.area:
         await check_area(session, principal, f.area)
-    r = _R
     key = _group_key(group_by).label("key")
     rows = await session.execute(
-        select(
-            key,
-            func.count().label("received"),
-            func.count().filter(sql.OPEN).label("open"),
-            func.count().filter(overdue(now)).label("overdue"),
-            func.count(r.resolved_at).label("resolved"),
-            func.count().filter(r.resolved_at <= r.resolve_due_at).label("resolved_on_time"),
-            func.percentile_cont(0.5).within_group(_hours(r.acknowledged_at)).label("median_ack_hours"),
-            func.percentile_cont(0.5).within_group(_hours(r.resolved_at)).label("median_resolve_hours"),
-            func.count().filter(r.reopen_count > 0).label("reopened"),
-            func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
-            cast(func.avg(r.rating), Float).label("mean_rating"),
-            func.count(r.rating).label("ratings"),
-        )
-        .where(*where(principal, f, now))
-        .group_by(key)
-        .order_by(key)
+        select(key, *figures(now)).where(*where(principal, f, now)).group_by(key).order_by(key)
     )
-    out: list[Row] = []
-    for m in (row._mapping for row in rows):
-        out.append(
-            Row(
-                key=m["key"],
-                received=m["received"],
-                open=m["open"],
-                overdue=m["overdue"],
-                resolved=m["resolved"],
-                resolved_on_time=m["resolved_on_time"],
-                resolved_on_time_pct=_pct(m["resolved_on_time"], m["resolved"]),
-                median_ack_hours=_round(m["median_ack_hours"]),
-                median_resolve_hours=_round(m["median_resolve_hours"]),
-                reopen_rate=_ratio(m["reopened"], m["ever_resolved"]),
-                mean_rating=_round(m["mean_rating"]),
-                ratings=m["ratings"],
-            )
-        )
-    return out
+    return [to_row(m["key"], m) for m in (row._mapping for row in rows)]
+
+
+def figures(now: datetime) -> list[Label[Any]]:
+    """The figures of the definitions above as labelled aggregates over `r`, for a statement that
+    groups them its own way (`to_row` reads them back): the leaders' figures and the public league
+    table (api.pages) are the same numbers."""
+    r = _R
+    return [
+        func.count().label("received"),
+        func.count().filter(sql.OPEN).label("open"),
+        func.count().filter(overdue(now)).label("overdue"),
+        func.count(r.resolved_at).label("resolved"),
+        func.count().filter(r.resolved_at <= r.resolve_due_at).label("resolved_on_time"),
+        func.percentile_cont(0.5).within_group(_hours(r.acknowledged_at)).label("median_ack_hours"),
+        func.percentile_cont(0.5).within_group(_hours(r.resolved_at)).label("median_resolve_hours"),
+        func.count().filter(r.reopen_count > 0).label("reopened"),
+        func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
+        cast(func.avg(r.rating), Float).label("mean_rating"),
+        func.count(r.rating).label("ratings"),
+    ]
+
+
+def to_row(key: str | None, m: Mapping[Any, Any]) -> Row:
+    """A group's `Row` from the values of `figures` (a group without reports: all zero)."""
+    if not m:
+        return Row(key, 0, 0, 0, 0, 0, None, None, None, None, None, 0)
+    return Row(
+        key=key,
+        received=m["received"],
+        open=m["open"],
+        overdue=m["overdue"],
+        resolved=m["resolved"],
+        resolved_on_time=m["resolved_on_time"],
+        resolved_on_time_pct=_pct(m["resolved_on_time"], m["resolved"]),
+        median_ack_hours=_round(m["median_ack_hours"]),
+        median_resolve_hours=_round(m["median_resolve_hours"]),
+        reopen_rate=_ratio(m["reopened"], m["ever_resolved"]),
+        mean_rating=_round(m["mean_rating"]),
+        ratings=m["ratings"],
+    )
 
 
 def _pct(part: int, whole: int) -> float | None:
