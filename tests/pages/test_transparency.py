@@ -238,3 +238,16 @@ async def test_english(client: httpx.AsyncClient, db_conn: AsyncConnection) -> N
     assert "lang=en" in page  # the sort links keep the language
     bad = await client.get("/transparency", params={"from": "x"}, headers={"Accept-Language": "en"})
     assert bad.status_code == 400 and "Bad request" in bad.text and "expected a date" in bad.text
+
+
+async def test_the_json_is_documented(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    op = spec["paths"]["/v1/public/wards"]["get"]
+    assert op["operationId"] == "publicWardTable" and op["security"] == [{}]
+    assert {"200", "400", "404"} <= set(op["responses"])
+    ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    schema = spec["components"]["schemas"][ref]
+    assert {"area", "from", "to", "sort", "dir", "wards"} <= set(schema["properties"])
+    assert {p["name"] for p in op["parameters"]} >= {"area", "from", "to", "sort", "dir"}
+    # the HTML pages are for people, not in the API's documentation
+    assert "/r/{code}" not in spec["paths"] and "/transparency" not in spec["paths"]
