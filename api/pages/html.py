@@ -181,10 +181,15 @@ def _clip(text: str, n: int) -> str:
 # --- a report -------------------------------------------------------------------------------------------
 
 
-def report_page(view: ReportView, *, english: bool, url: str) -> bytes:
+def photo_path(code: str, m: dict[str, Any], size: str) -> str:
+    """The photo's lasting address (GET /r/{code}/photo/{id}/{size}): its rendition's own link expires."""
+    return f"/r/{code}/photo/{m['id']}/{size if size in m['renditions'] else next(iter(m['renditions']))}"
+
+
+def report_page(view: ReportView, *, english: bool, url: str, base_url: str) -> bytes:
     title = f"{view.category.name} · {view.ward.name} · {view.code}"
     photos = [m for m in view.media if m.get("kind") == "photo" and m.get("renditions")]
-    image = photos[0]["renditions"].get("large") or photos[0]["renditions"].get("thumb") if photos else None
+    image = base_url + photo_path(view.code, photos[0], "large") if photos else None
     head = join(
         [
             fill('<meta property="og:type" content="article">'),
@@ -223,7 +228,7 @@ def report_page(view: ReportView, *, english: bool, url: str) -> bytes:
     parts.append(fill('<ul class="mu">{f}</ul>', f=join(facts)))
     if photos:
         parts.append(fill("<h2>{h}</h2>", h=word("photos", english)))
-        parts.append(fill('<div class="ph">{p}</div>', p=join(_photo(m, english) for m in photos)))
+        parts.append(fill('<div class="ph">{p}</div>', p=join(_photo(view.code, m, english) for m in photos)))
     parts.append(
         fill(
             "<h2>{h}</h2><ol>{items}</ol>",
@@ -241,19 +246,15 @@ def report_page(view: ReportView, *, english: bool, url: str) -> bytes:
     )
 
 
-def _photo(m: dict[str, Any], english: bool) -> Markup:
-    r = m["renditions"]
-    small, large = r.get("thumb") or r.get("large"), r.get("large") or r.get("thumb")
-    size = ""
+def _photo(code: str, m: dict[str, Any], english: bool) -> Markup:
     alt = word("photo", english)
     if m.get("from_report"):
         alt += f" ({word('from_report', english)} {m['from_report']})"
     return fill(
-        '<a href="{large}"><img src="{small}" alt="{alt}" loading="lazy"{size}></a>',
-        large=large,
-        small=small,
+        '<a href="{large}"><img src="{small}" alt="{alt}" loading="lazy"></a>',
+        large=photo_path(code, m, "large"),
+        small=photo_path(code, m, "thumb"),
         alt=alt,
-        size=Markup(size),
     )
 
 
@@ -318,13 +319,12 @@ def table_page(t: WardTable, *, english: bool, query: dict[str, str]) -> bytes:
                 mark=mark,
             )
         )
+    # a row per ward: end tags HTML lets one leave out are left out (a city has hundreds of wards)
     rows = [
         fill(
-            "<tr>{cells}</tr>",
-            cells=join(
-                [fill('<th scope="row">{v}</th>', v=f.name)]
-                + [fill("<td>{v}</td>", v=_cell(f, col)) for col in SORTS[1:]]
-            ),
+            "<tr><th>{name}</th>{cells}",
+            name=f.name,
+            cells=join(fill("<td>{v}", v=_cell(f, c)) for c in SORTS[1:]),
         )
         for f in t.wards
     ]

@@ -5,6 +5,7 @@ an ETag, a 304 for a client that has the same bytes."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -22,6 +23,7 @@ from api.pages.schemas import WardTable
 HTML = "text/html; charset=utf-8"
 REPORT_MAX_AGE = 60  # a report changes as it is handled: a minute old at most
 TABLE_MAX_AGE = 300
+PHOTO_MAX_AGE = 600
 
 Text = Annotated[str | None, QueryParameter(max_length=100)]
 Lang = Annotated[str | None, QueryParameter(name="lang", max_length=8)]
@@ -69,7 +71,31 @@ class PublicPagesController(Controller):
             body = html.message_page("not_found", "not_found_text", english=en, path="/transparency")
             return html_answer(body, 404)
         url = f"{settings.base_url}/r/{view.code}"
-        return cached(request, html.report_page(view, english=en, url=url), HTML, REPORT_MAX_AGE)
+        page = html.report_page(view, english=en, url=url, base_url=settings.base_url)
+        return cached(request, page, HTML, REPORT_MAX_AGE)
+
+    @get("/r/{code:str}/photo/{media_id:uuid}/{size:str}", security=PUBLIC, media_type=HTML)
+    async def photo(
+        self,
+        code: FromPath[str],
+        media_id: FromPath[uuid.UUID],
+        size: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[bytes]:
+        """A photo of the page: a redirect to its blurred rendition's current link."""
+        link = await service.photo_link(session, settings, code, media_id, size)
+        if link is None:
+            body = html.message_page("not_found", "not_found_text", english=False, path="/transparency")
+            return html_answer(body, 404)
+        # cached for less than the link lives
+        max_age = max(0, min(PHOTO_MAX_AGE, settings.media_url_ttl_s // 2))
+        return Response(
+            b"",
+            status_code=302,
+            headers={"Location": link, "Cache-Control": f"public, max-age={max_age}"},
+            media_type=HTML,
+        )
 
     @get("/transparency", security=PUBLIC, media_type=HTML)
     async def transparency(

@@ -9,6 +9,7 @@ map's predicate), per ward of an area, every ward listed even without a report.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -80,6 +81,25 @@ async def report_page(
     except NotFound:
         return None
     return await render(session, settings, report, full=False, viewer=None, english=english)
+
+
+PHOTO_SIZES = ("large", "thumb")
+
+
+async def photo_link(
+    session: AsyncSession, settings: Settings, code: str, media_id: uuid.UUID, size: str
+) -> str | None:
+    """Where a photo of the report's page is now (a signed link to its public, blurred rendition,
+    which expires): the page and its Open Graph image name the photo by a lasting address instead.
+    None unless the public view of the report shows that photo in that size."""
+    if size not in PHOTO_SIZES:
+        return None
+    view = await report_page(session, settings, code, english=False)
+    for m in view.media if view is not None else ():
+        if m.get("id") == str(media_id) and m.get("kind") == "photo":
+            link = m.get("renditions", {}).get(size)
+            return str(link) if link else None
+    return None
 
 
 # --- the league table ----------------------------------------------------------------------------------

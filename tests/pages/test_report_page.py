@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -126,16 +127,36 @@ async def test_photo_is_the_blurred_public_rendition(
 ) -> None:
     await make_city(db_conn)
     _, me = await resident(client)
-    _, code = await photo_report(client, me, "W1")
+    pid, code = await photo_report(client, me, "W1")
     await run_worker()
     public_json = (await client.get(f"/v1/reports/{code}")).json()
     renditions = public_json["media"][0]["renditions"]
     r = await client.get(f"/r/{code}")
     page = r.text
-    assert og(page, "og:image") == renditions["large"].replace("&", "&amp;")
-    assert f'src="{renditions["thumb"]}"'.replace("&", "&amp;") in page
-    assert "original" not in page  # the staff's unblurred copy is never linked
     weigh(r, "report page with a photo")
+    # lasting addresses (the renditions' own links expire) that lead to the public renditions
+    image = og(page, "og:image")
+    assert image == f"http://testserver/r/{code}/photo/{pid}/large"
+    assert f'src="/r/{code}/photo/{pid}/thumb"' in page and f'href="/r/{code}/photo/{pid}/large"' in page
+    for size in ("large", "thumb"):
+        hop = await client.get(f"/r/{code}/photo/{pid}/{size}")
+        assert hop.status_code == 302, hop.text
+        assert urlsplit(hop.headers["location"]).path == urlsplit(renditions[size]).path
+        photo = await client.get(hop.headers["location"])
+        assert photo.status_code == 200 and photo.headers["content-type"] == "image/webp"
+    # the page's bytes do not change with the links' expiry: the ETag holds
+    assert (await client.get(f"/r/{code}", headers={"If-None-Match": r.headers["etag"]})).status_code == 304
+    # nothing else is reachable that way: the staff's unblurred copy, another report's photo, a held one
+    assert "original" not in page
+    for path in (
+        f"/r/{code}/photo/{pid}/original",
+        f"/r/{code}/photo/{uuid.uuid4()}/large",
+    ):
+        assert (await client.get(path)).status_code == 404, path
+    other = await submit_report(client, me, "W2")
+    assert (await client.get(f"/r/{other['code']}/photo/{pid}/large")).status_code == 404
+    await update_report(db_conn, code, visibility="hidden")
+    assert (await client.get(f"/r/{code}/photo/{pid}/large")).status_code == 404
 
 
 @pytest.mark.parametrize("visibility", ["pending_review", "hidden", "private"])
