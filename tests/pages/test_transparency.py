@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core import clock
-from tests.assertions import assert_error_shape
 from geo import AreaIn, upsert_area
+from tests.assertions import assert_error_shape
 from tests.factories import insert_report, make_city, staff
 
 WINDOW = {"from": "2031-03-02", "to": "2031-03-03"}
