@@ -63,6 +63,23 @@ EVENT: dict[str, tuple[str, str]] = {
     "closed": ("Đã hoàn tất", "Closed"),
     "rated": ("Người gửi đánh giá", "Rated by the reporter"),
 }
+# why a case was rejected or passed on (api/casework/states.py); a resident's reason is free text
+REASON: dict[str, tuple[str, str]] = {
+    "not_actionable": ("Không có việc cần xử lý", "Nothing to act on"),
+    "not_our_competence": (
+        "Ngoài thẩm quyền của chính quyền địa phương",
+        "Outside the local authority's remit",
+    ),
+    "insufficient_information": ("Thiếu thông tin", "Not enough information"),
+    "already_handled": ("Đã được xử lý trước đó", "Already handled"),
+    "false_report": ("Phản ánh không đúng sự thật", "Not a true report"),
+    "inappropriate_content": ("Nội dung không phù hợp", "Inappropriate content"),
+    "wrong_location": ("Sai vị trí", "Wrong location"),
+    "wrong_ward": ("Không thuộc phường/xã này", "Another ward's"),
+    "boundary": ("Khu vực giáp ranh", "On a boundary"),
+    "agency": ("Thuộc đơn vị chuyên trách", "A utility's or agency's"),
+    "other": ("Lý do khác", "Other reason"),
+}
 WORDS: dict[str, tuple[str, str]] = {
     "site": ("Phản Ánh", "Phản Ánh"),
     "report": ("Phản ánh", "Report"),
@@ -263,7 +280,7 @@ def _event(e: TimelineEntry, english: bool) -> Markup:
     if e.message:
         text.append(fill('<br><span class="ds">{m}</span>', m=e.message))
     if e.reason:
-        text.append(fill('<br><span class="mu">{r}</span>', r=e.reason))
+        text.append(fill('<br><span class="mu">{r}</span>', r=_pick(REASON, e.reason, english)))
     return fill(
         '<li><span class="mu">{when}</span> · {text}</li>', when=_when(e.created_at, english), text=join(text)
     )

@@ -11,7 +11,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.factories import make_city, photo_report, report_event, resident, session_on, staff, submit_report
+from tests.factories import (
+    make_city,
+    make_report,
+    photo_report,
+    report_event,
+    resident,
+    session_on,
+    staff,
+    submit_report,
+)
 from tests.factories.reports import Report, update_report
 from tests.pages.conftest import Worker
 
@@ -179,3 +188,18 @@ async def test_unknown_or_malformed_code_is_a_plain_404_page(client: httpx.Async
     assert r.headers["content-type"].startswith("text/html")
     assert "Không tìm thấy phản ánh" in r.text and "<b>" not in r.text
     weigh(r, "404 page")
+
+
+async def test_a_declined_report_says_why_in_words(
+    client: httpx.AsyncClient, db_conn: AsyncConnection
+) -> None:
+    await make_city(db_conn)
+    report = await make_report(db_conn, "W1", status="rejected")
+    r = await client.get(f"/r/{report.code}")
+    assert r.status_code == 200
+    assert "Không được xử lý" in r.text and "Không có việc cần xử lý" in r.text  # status, reason
+    assert "not_actionable" not in r.text
+    assert "script-src" not in r.headers["content-security-policy"]  # no script may run at all
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+    en = await client.get(f"/r/{report.code}?lang=en")
+    assert "Declined" in en.text and "Nothing to act on" in en.text
