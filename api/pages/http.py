@@ -12,7 +12,7 @@ from urllib.parse import quote
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.errors import AppError, wants_english
@@ -26,8 +26,13 @@ REPORT_MAX_AGE = 60  # a report changes as it is handled: a minute old at most
 TABLE_MAX_AGE = 300
 PHOTO_MAX_AGE = 600
 
+# The JSON's parameters are bounded by the framework (its 400 is the one error shape); the pages take
+# any text and leave it to the service, whose 400 they show as a page.
 Text = Annotated[str | None, QueryParameter(max_length=100)]
-Lang = Annotated[str | None, QueryParameter(name="lang", max_length=8)]
+From = Annotated[str | None, QueryParameter(name="from", max_length=20)]
+To = Annotated[str | None, QueryParameter(name="to", max_length=20)]
+AnyFrom = Annotated[str | None, QueryParameter(name="from")]
+AnyTo = Annotated[str | None, QueryParameter(name="to")]
 
 _encode = msgspec.json.Encoder().encode
 
@@ -77,7 +82,7 @@ class PublicPagesController(Controller):
         code: FromPath[str],
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
-        lang: Lang = None,
+        lang: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """A report as the public reads it; a plain 404 page when there is none to show."""
         en = english(request, lang)
@@ -117,12 +122,12 @@ class PublicPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         session: NamedDependency[AsyncSession],
-        area: Text = None,
-        date_from: Annotated[str | None, QueryParameter(name="from", max_length=20)] = None,
-        date_to: Annotated[str | None, QueryParameter(name="to", max_length=20)] = None,
-        sort: Text = None,
-        dir: Text = None,
-        lang: Lang = None,
+        area: FromQuery[str | None] = None,
+        date_from: AnyFrom = None,
+        date_to: AnyTo = None,
+        sort: FromQuery[str | None] = None,
+        dir: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         """The wards' league table; a plain 400 (404) page for a bad parameter (an unknown area)."""
         en = english(request, lang)
@@ -164,8 +169,8 @@ class PublicFiguresController(Controller):
         request: Request[Any, Any, Any],
         session: NamedDependency[AsyncSession],
         area: Text = None,
-        date_from: Annotated[str | None, QueryParameter(name="from", max_length=20)] = None,
-        date_to: Annotated[str | None, QueryParameter(name="to", max_length=20)] = None,
+        date_from: From = None,
+        date_to: To = None,
         sort: Text = None,
         dir: Text = None,
     ) -> Response[bytes]:
