@@ -91,6 +91,16 @@ class Settings:
     push_lease_s: float = 120.0  # a claimed batch becomes due again after this if its worker died
     push_timeout_s: float = 10.0  # HTTP timeout of one FCM request
     deadline_near_s: int = 7200  # officers are warned this long before a case's deadline
+    # --- Open311 ---
+    open311_contact: str = ""  # discovery's contact; empty: the service's own address
+    open311_fetch_timeout_s: float = 15.0  # a partner's media_url: connect and download within this
+    open311_fetch_private: bool = False  # fetch media_url from private/loopback addresses (tests only)
+    open311_requests_per_minute: int = 120  # per partner key
+    # --- staff console (web/, served at /console/) ---
+    console_dir: Path = Path("")  # the built console (web/dist); empty: web/dist beside the api package
+    map_style_url: str = (
+        ""  # a MapLibre style of a street basemap under the wards; empty: wards only, offline
+    )
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0
@@ -163,6 +173,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"{PREFIX}RETENTION_DAYS must be longer than {PREFIX}REOPEN_WINDOW_DAYS")
     if s.push_lease_s <= s.push_timeout_s:
         raise SettingsError(f"{PREFIX}PUSH_LEASE_S must be longer than {PREFIX}PUSH_TIMEOUT_S")
+    if s.map_style_url and not s.map_style_url.startswith(("https://", "http://")):
+        raise SettingsError(f"{PREFIX}MAP_STYLE_URL must be an http(s):// URL, got {s.map_style_url!r}")
     if s.fcm_credentials and not Path(s.fcm_credentials).is_file():
         raise SettingsError(f"{PREFIX}FCM_CREDENTIALS names {s.fcm_credentials!r}, which is not a file")
     from api.core.clock import zone  # clock reads its default from here
