@@ -140,7 +140,7 @@ CSS = (
 
 PAGE = (
     '<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-    '<meta name="viewport" content="width=device-width,initial-scale=1">'
+    '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">'
     "<title>{title}</title>{head}<style>{css}</style></head><body>"
     '<header><a href="/transparency{lang_q}">{site}</a><a href="{switch_href}" hreflang="{other}">{switch}</a>'
     "</header><main>{main}</main></body></html>"

@@ -47,7 +47,7 @@ def english(request: Request[Any, Any, Any], lang: str | None) -> bool:
 # Defence in depth behind the escaping: no script, no plugin, nothing framed; photos come from the
 # media store, wherever it is.
 SECURITY = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src *; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
