@@ -89,6 +89,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "where": ("Địa chỉ", "Address"),
     "followers": ("người quan tâm", "following"),
     "timeline": ("Diễn biến", "Timeline"),
+    "rating": ("Người gửi đánh giá", "The reporter's rating"),
     "photos": ("Hình ảnh", "Photos"),
     "photo": ("Ảnh hiện trường (đã làm mờ mặt người và biển số)", "Photo (faces and plates blurred)"),
     "overdue": ("Quá hạn xử lý", "Overdue"),
@@ -242,6 +243,10 @@ def report_page(view: ReportView, *, english: bool, url: str, base_url: str) -> 
     if view.address:
         facts.insert(0, fill("<li>{k}: {v}</li>", k=word("where", english), v=view.address))
     facts.append(fill("<li>{n} {w}</li>", n=view.follower_count, w=word("followers", english)))
+    if view.rating:
+        facts.append(fill("<li>{k}: {n}/5</li>", k=word("rating", english), n=view.rating))
+        if view.rating_comment:  # the public's reading (masked; none while held)
+            facts.append(fill('<li class="ds">“{c}”</li>', c=view.rating_comment))
     parts.append(fill('<ul class="mu">{f}</ul>', f=join(facts)))
     if photos:
         parts.append(fill("<h2>{h}</h2>", h=word("photos", english)))

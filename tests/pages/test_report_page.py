@@ -203,3 +203,20 @@ async def test_a_declined_report_says_why_in_words(
     assert r.headers["content-security-policy"].startswith("default-src 'none'")
     en = await client.get(f"/r/{report.code}?lang=en")
     assert "Declined" in en.text and "Nothing to act on" in en.text
+
+
+async def test_the_reporters_rating_with_its_comment_masked(
+    client: httpx.AsyncClient, db_conn: AsyncConnection
+) -> None:
+    await make_city(db_conn)
+    me = await resident(client)
+    report = await make_report(db_conn, "W1", status="resolved", reporter=me)
+    r = await client.post(
+        f"/v1/reports/{report.code}/rating",
+        json={"stars": 4, "comment": "Xử lý nhanh, cảm ơn. Gọi tôi 0912 345 678"},
+        headers=me.headers,
+    )
+    assert r.status_code == 200, r.text
+    page = (await client.get(f"/r/{report.code}")).text
+    assert "Người gửi đánh giá: 4/5" in page and "Xử lý nhanh, cảm ơn" in page
+    assert "0912 345 678" not in page
