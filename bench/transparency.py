@@ -42,7 +42,7 @@ SELECT gen_random_uuid(), 'PA-' || lpad(to_hex(i), 8, '0'), NULL, gen_random_uui
        CASE WHEN i % 6 IN (3, 4) THEN t + make_interval(hours => 12 + i % 120) END,
        CASE WHEN i % 6 = 4 AND i % 7 = 0 THEN 1 ELSE 0 END,
        CASE WHEN i % 6 = 4 THEN 1 + i % 5 END
-FROM generate_series(1, :n) AS i, LATERAL (SELECT now() - make_interval(mins => (i * 7919) % 1576800) AS t) AS c
+FROM generate_series(1, :n) AS i, LATERAL (SELECT now() - make_interval(secs => (:n - i) * 94608000.0 / :n) AS t) AS c
 """
 
 
