@@ -23,7 +23,14 @@ from api.access.middleware import BearerAuthMiddleware
 from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
-from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.casework.http import (
+    CaseActionsController,
+    FiguresController,
+    LiveQueueController,
+    OfficerQueueController,
+    StatsController,
+)
+from api.casework.live import LiveCases
 from api.catalogue.http import (
     AgenciesAdminController,
     CategoriesAdminController,
@@ -69,7 +76,9 @@ ROUTES: list[Any] = [
     AreasController,
     CaseActionsController,
     OfficerQueueController,
+    LiveQueueController,
     FiguresController,
+    StatsController,
     ReportsController,
     CategoriesController,
     Open311Controller,
@@ -156,6 +165,11 @@ def create_app(
             )
             await revocations.start()
             app.state.revocations = revocations
+            # the live queue's listener connects with the first stream
+            app.state.live = LiveCases(
+                plain_url(db.engine.url.render_as_string(hide_password=False)),
+                max_streams=settings.live_streams_max,
+            )
             stop = asyncio.Event()
             task = (
                 asyncio.create_task(worker.run_forever(db, settings, stop), name="worker")
@@ -166,6 +180,7 @@ def create_app(
                 yield
             finally:
                 stop.set()
+                await app.state.live.stop()
                 if task is not None:
                     await task
                 await revocations.stop()

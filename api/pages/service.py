@@ -2,7 +2,7 @@
 
 The report is the public view of `api.reports.views.render` (masked text, public events, blurred
 photos): the page adds no reading of its own. The league table's figures are the leaders' figures
-(`api.casework.stats.figures`, one definition of each), over the reports the public can see (the
+(`api.casework.stats.aggregates`, one definition of each), over the reports the public can see (the
 map's predicate), per ward of an area, every ward listed even without a report.
 """
 
@@ -183,12 +183,12 @@ async def ward_table(
         for m in (
             row._mapping
             for row in await session.execute(
-                select(key, *stats.figures(now)).where(*conds).group_by(r.ward_code)
+                select(key, *stats.aggregates(now)).where(*conds).group_by(r.ward_code)
             )
         )
     }
     rows = [
-        (w.name_ascii.lower(), _figures(w.code, w.name, stats.to_row(w.code, found.get(w.code, {}))))
+        (w.name_ascii.lower(), _figures(w.code, w.name, stats.to_row(w.code, found.get(w.code))))
         for w in wards
     ]
     rows.sort(key=lambda t: (t[0], t[1].name, t[1].code))  # by name first: the ties' order

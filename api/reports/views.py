@@ -23,14 +23,14 @@ from api.access.tokens import Principal
 from api.catalogue.models import Category
 from api.core.media import config_for
 from api.core.settings import Settings
-from api.core.status import OPEN
+from api.core.status import OPEN, PAUSED
 from api.core.text import public
 from api.reports.models import Follow, Report, ReportEvent
 from geo import Area
 
 UNSET = msgspec.UNSET
-# reasons a resident may read: why a case was rejected or reopened
-PUBLIC_REASON_KINDS = ("rejected", "reopened", "transferred", "merged")
+# reasons a resident may read: why a case was rejected, reopened, moved or put on hold
+PUBLIC_REASON_KINDS = ("rejected", "reopened", "transferred", "merged", "on_hold")
 
 
 class Named(msgspec.Struct):
@@ -142,7 +142,7 @@ def public_event_text(
 def is_overdue(report: Report, now: datetime) -> bool:
     if report.status == "new":
         due = min((d for d in (report.ack_due_at, report.resolve_due_at) if d is not None), default=None)
-    elif report.status in OPEN:
+    elif report.status in OPEN - PAUSED:  # on hold: the clock is stopped
         due = report.resolve_due_at
     else:
         due = None
