@@ -25,8 +25,8 @@ from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
 from api.casework.http import (
     CaseActionsController,
-    FiguresController,
     LiveQueueController,
+    MapController,
     OfficerQueueController,
     StatsController,
 )
@@ -56,6 +56,7 @@ from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
+from api.webhooks.http import WebhooksController
 
 VERSION = "0.1.0"
 
@@ -77,12 +78,13 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     LiveQueueController,
-    FiguresController,
     StatsController,
+    MapController,
     ReportsController,
     CategoriesController,
     Open311Controller,
     ApiKeysController,
+    WebhooksController,
     UploadsController,
     MediaController,
     MediaBlurController,
