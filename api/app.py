@@ -51,6 +51,7 @@ from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311 import http as open311_http
 from api.open311.http import ApiKeysController, Open311Controller
+from api.pages.http import PublicFiguresController, PublicPagesController
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
@@ -90,6 +91,8 @@ ROUTES: list[Any] = [
     LocalMediaController,
     ConsoleSessionController,
     ConsolePagesController,
+    PublicPagesController,
+    PublicFiguresController,
 ]
 
 

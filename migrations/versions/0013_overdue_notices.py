@@ -37,7 +37,6 @@ def upgrade() -> None:
         sa.Column("recipients", sa.Integer, nullable=False, server_default="0"),
     )
 
-
     op.execute(CASE_CHANGED)
     op.execute(
         "CREATE TRIGGER tr_report_events_announce AFTER INSERT ON report_events "

@@ -184,6 +184,11 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("GET", "/v1/reports"): Rule("public", lists=True, scope={}, expect_listed=False),
     ("GET", "/v1/reports/{code:str}"): Rule("public", case=True, scope=VIEW_SCOPE),
     ("GET", "/v1/reports/{code:str}/qr.png"): Rule("public", case=True, scope=VIEW_SCOPE),
+    # the public pages show the public view only: a report held for review is a 404 to everyone there
+    ("GET", "/r/{code:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/r/{code:str}/photo/{media_id:uuid}/{size:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/transparency"): Rule("public", lists=True, scope={}, expect_listed=False),
+    ("GET", "/v1/public/wards"): Rule("public", lists=True, scope={}, expect_listed=False),
     ("POST", "/v1/reports/{code:str}/follow"): Rule("signed_in", case=True, scope=VIEW_SCOPE),
     ("DELETE", "/v1/reports/{code:str}/follow"): Rule("signed_in", case=True, scope=VIEW_SCOPE),
     ("POST", "/v1/reports/{code:str}/confirm"): SELF,
