@@ -38,13 +38,17 @@ def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", UUID, primary_key=True, server_default=sa.text("gen_random_uuid()")),
-        sa.Column("endpoint_id", UUID, sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "endpoint_id", UUID, sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("event_id", UUID, sa.ForeignKey("report_events.id", ondelete="CASCADE"), nullable=False),
         sa.Column("event_type", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False, server_default="pending"),
         sa.Column("payload", pg.JSONB),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+        sa.Column(
+            "next_attempt_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")
+        ),
         sa.Column("lease_until", sa.DateTime(timezone=True)),
         sa.Column("last_status_code", sa.Integer),
         sa.Column("last_error", sa.Text),
