@@ -25,8 +25,8 @@ from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
 from api.casework.http import (
     CaseActionsController,
-    FiguresController,
     LiveQueueController,
+    MapController,
     OfficerQueueController,
     StatsController,
 )
@@ -51,10 +51,12 @@ from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311 import http as open311_http
 from api.open311.http import ApiKeysController, Open311Controller
+from api.pages.http import PublicFiguresController, PublicPagesController
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
+from api.webhooks.http import WebhooksController
 
 VERSION = "0.1.0"
 
@@ -76,18 +78,21 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     LiveQueueController,
-    FiguresController,
     StatsController,
+    MapController,
     ReportsController,
     CategoriesController,
     Open311Controller,
     ApiKeysController,
+    WebhooksController,
     UploadsController,
     MediaController,
     MediaBlurController,
     LocalMediaController,
     ConsoleSessionController,
     ConsolePagesController,
+    PublicPagesController,
+    PublicFiguresController,
 ]
 
 

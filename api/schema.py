@@ -20,6 +20,7 @@ from api.notifications import models as notifications_models
 from api.open311 import models as open311_models
 from api.reports import models as reports_models
 from api.review import models as review_models
+from api.webhooks import models as webhooks_models
 
 # the app's model modules register their tables on api.core.base.Base when imported
 _APP_MODELS = (
@@ -30,6 +31,7 @@ _APP_MODELS = (
     notifications_models,
     reports_models,
     review_models,
+    webhooks_models,
 )
 
 

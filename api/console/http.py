@@ -50,6 +50,7 @@ def _session_out(signed: service.Signed, settings: Settings) -> Response[Session
             agencies=signed.who.agencies,
             locale=u.locale,
         ),
+        extent=signed.extent,
     )
     return Response(
         body,

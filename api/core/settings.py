@@ -111,6 +111,13 @@ class Settings:
     live_streams_max: int = 200  # open streams per API process; one more is 503
     live_keepalive_s: float = 15.0  # a comment this often keeps proxies from closing an idle stream
     stream_ticket_ttl_s: int = 60  # a stream ticket opens a stream within this many seconds
+    # --- webhooks out (api/webhooks) ---
+    webhook_timeout_s: float = 5.0  # one delivery: connect, send and read the answer within this
+    webhook_max_attempts: int = 12  # then the delivery is dead (replayable by an admin)
+    webhook_backoff_s: float = 10.0  # the first retry's wait; each next one doubles, at most 6 h
+    webhook_allow_private: bool = False  # endpoints on private/loopback addresses (tests, intranets)
+    webhook_batch: int = 100  # deliveries claimed per worker round
+    due_soon_s: int = 24 * 3600  # the map shows a case as due soon this long before its deadline
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0

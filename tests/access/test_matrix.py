@@ -173,6 +173,7 @@ def _stats(w: World, role: str, r: httpx.Response) -> list[str]:
 CASEWORK_ONLY = frozenset({"officer_w1", "officer_w2", "officer_evn", "leader_t1", "leader_x", "leader_evn"})
 # `area=T1` is within the scope of the leaders of T1 (and admins); agency scope is not an area.
 T1_LEADERS = frozenset({"leader_t1", "admin"})
+OFFICERS = frozenset({"officer_w1", "officer_w2", "officer_evn"})
 TILE = "/v1/tiles/{z:int}/{x:int}/{tile_y:str}"
 
 # (METHOD, path as the app declares it) → Rule (or several probes). Routes not listed here fail the test.
@@ -183,6 +184,11 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("GET", "/v1/reports"): Rule("public", lists=True, scope={}, expect_listed=False),
     ("GET", "/v1/reports/{code:str}"): Rule("public", case=True, scope=VIEW_SCOPE),
     ("GET", "/v1/reports/{code:str}/qr.png"): Rule("public", case=True, scope=VIEW_SCOPE),
+    # the public pages show the public view only: a report held for review is a 404 to everyone there
+    ("GET", "/r/{code:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/r/{code:str}/photo/{media_id:uuid}/{size:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/transparency"): Rule("public", lists=True, scope={}, expect_listed=False),
+    ("GET", "/v1/public/wards"): Rule("public", lists=True, scope={}, expect_listed=False),
     ("POST", "/v1/reports/{code:str}/follow"): Rule("signed_in", case=True, scope=VIEW_SCOPE),
     ("DELETE", "/v1/reports/{code:str}/follow"): Rule("signed_in", case=True, scope=VIEW_SCOPE),
     ("POST", "/v1/reports/{code:str}/confirm"): SELF,
@@ -217,6 +223,17 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         in_scope=lambda role: False,
         params=lambda w, r: {"name": w.reports["R1"].code + ".json"},
     ),
+    ("GET", "/open311/v2/request/{name:str}"): Rule(
+        "public",
+        lists=True,
+        in_scope=lambda role: False,
+        params=lambda w, r: {"name": w.reports["R1"].code + ".xml"},
+    ),
+    # a held report's photo link is no more public than the report
+    ("GET", "/open311/v2/media/{code:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/open311/v2/tokens/{name:str}"): Rule("public", params=lambda w, r: {"name": "tk_unknown.json"}),
+    # partners file with their API key, not a token: a token alone opens nothing (Open311's 403)
+    ("POST", "/open311/v2/{document:str}"): Rule("public", params=lambda w, r: {"document": "nothing.json"}),
     # areas (public reference data)
     ("GET", "/v1/areas"): PUBLIC,
     ("GET", "/v1/areas/lookup"): PUBLIC,
@@ -231,6 +248,7 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             {"action": "reject", "reason": "not_actionable", "message": "Không thuộc thẩm quyền"},
         )
     ),
+    ("GET", "/v1/reports/{code:str}/actions"): Rule("staff", CASEWORK_ONLY, case=True),
     ("GET", "/v1/officer/queue"): Rule("staff", CASEWORK_ONLY, lists=True, query="?limit=200"),
     # figures, exports and map for leaders (and admins)
     ("GET", "/v1/stats"): (
@@ -258,8 +276,13 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             scope={"leader_t1": {"R3"}, "admin": {"R3"}},
         ),
     ),
+    # the map: officers too (their wards); W1's tile of zoom 16 holds R1 and R4 with their codes
     ("GET", TILE): Rule(
-        "staff", LEADERS, lists=True, params=lambda w, r: {"z": "12", "x": "3262", "tile_y": "1924.mvt"}
+        "staff",
+        LEADERS | OFFICERS,
+        lists=True,
+        expect_listed=False,
+        params=lambda w, r: {"z": "16", "x": "52193", "tile_y": "30794.mvt"},
     ),
     # probes
     ("GET", "/health"): PUBLIC,
@@ -310,6 +333,32 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         ADMIN,
         params=lambda w, r: {"user_id": str(w.users["officer_w1"])},
         body=lambda w, r: {"password": "y" * 12},
+    ),
+    # partners' keys and webhook endpoints: admins only
+    ("GET", "/v1/admin/apikeys"): Rule("staff", ADMIN),
+    ("POST", "/v1/admin/apikeys"): Rule("staff", ADMIN, body=lambda w, r: {"name": f"partner-{r}"}),
+    ("DELETE", "/v1/admin/apikeys/{key_id:uuid}"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"key_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("GET", "/v1/admin/webhooks"): Rule("staff", ADMIN),
+    ("POST", "/v1/admin/webhooks"): Rule(
+        "staff", ADMIN, body=lambda w, r: {"url": "ftp://example.invalid/x"}
+    ),
+    ("PATCH", "/v1/admin/webhooks/{endpoint_id:uuid}"): Rule(
+        "staff",
+        ADMIN,
+        params=lambda w, r: {"endpoint_id": str(uuid.uuid4())},
+        body=lambda w, r: {"active": False},
+        in_scope=lambda role: False,
+    ),
+    ("DELETE", "/v1/admin/webhooks/{endpoint_id:uuid}"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"endpoint_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("GET", "/v1/admin/webhooks/{endpoint_id:uuid}/deliveries"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"endpoint_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("POST", "/v1/admin/webhooks/deliveries/{delivery_id:uuid}/replay"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"delivery_id": str(uuid.uuid4())}, in_scope=lambda role: False
     ),
     ("GET", "/v1/admin/categories"): Rule("staff", ADMIN),
     ("POST", "/v1/admin/categories"): Rule(

@@ -118,16 +118,23 @@ async function categories(box: HTMLElement): Promise<void> {
     const unit = select("resolve_unit", [["hours", t("admin.unit.hours")], ["days", t("admin.unit.days")]], c.resolve_unit);
     unit.setAttribute("aria-label", `${t("admin.resolve")} — ${c.name_vi}`);
     const active = h("input", { type: "checkbox", checked: c.active, "aria-label": `${t("admin.active")} — ${c.name_vi}` });
+    // routes as "agency:area, …" (the agency's cases in the wards under that area)
+    const routes = h("input", { name: "routes", value: c.routes.map((r) => `${r.agency}:${r.area}`).join(", "), "aria-label": `${t("admin.routes")} — ${c.name_vi}`, placeholder: "evn:79" });
     const save = h("button", { type: "button", class: "secondary" }, t("admin.save"));
     save.addEventListener("click", async () => {
       try {
         await api(`/v1/admin/categories/${c.code}`, { method: "PATCH", body: { ack_hours: Number(ack.value), resolve_value: Number(resolve.value), resolve_unit: unit.value, active: active.checked } });
+        const pairs = codes(routes.value).map((p) => {
+          const [agency, area] = p.split(":").map((x) => x.trim());
+          return { agency, area };
+        });
+        await api(`/v1/admin/categories/${c.code}/routes`, { method: "PUT", body: { routes: pairs } });
         toast(t("admin.saved"), "info");
       } catch (err) {
         showError(err);
       }
     });
-    return h("tr", null, h("td", null, c.name_vi, h("div", { class: "muted" }, c.name_en)), h("td", null, ack), h("td", null, resolve, " ", unit), h("td", null, c.routes.map((r) => `${r.agency} (${r.area})`).join(", ")), h("td", null, active), h("td", null, save));
+    return h("tr", null, h("td", null, c.name_vi, h("div", { class: "muted" }, c.name_en)), h("td", null, ack), h("td", null, resolve, " ", unit), h("td", null, routes), h("td", null, active), h("td", null, save));
   });
   replace(box, table([t("queue.category"), t("admin.ack_hours"), t("admin.resolve"), t("admin.routes"), t("admin.active"), ""], rows));
 }
