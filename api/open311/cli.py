@@ -60,7 +60,7 @@ def _apikeys_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
             print(line)
     except AppError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+        return 2  # a user error: one line, as every `phananh` command
     return 0
 
 

@@ -3,6 +3,8 @@
 Every command in a fenced `sh`/`bash` block of README.md that starts with `phananh` (or `uv run phananh`)
 is run through the real command line (`api.run.cli.main`) against a database holding what `make run`
 loads: migrations and the demo steps. The long-running ones (`serve`, `worker`, `dev`) are only parsed.
+A placeholder for what exists only at run time (`KEY_ID`: the id `apikeys create` printed just before)
+is filled from the output of the commands before it.
 Then the people the examples created are checked to see what the README says they see.
 """
 
@@ -24,6 +26,8 @@ from tests.factories import resident
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 LONG_RUNNING = {"serve", "worker", "dev"}
+# placeholder → where an earlier command's output gives its value
+PLACEHOLDERS = {"KEY_ID": re.compile(r"issued key (\S+) for")}
 FENCE = re.compile(r"^```(\w*)\s*$")
 
 
@@ -104,7 +108,13 @@ async def test_readme_examples_run_on_the_demo_data(
     assert password[1] not in capsys.readouterr().out
 
     skipped = []
+    said = ""  # everything the commands printed so far
     for argv in shell_examples(README.read_text(encoding="utf-8")):
+        for name, pattern in PLACEHOLDERS.items():
+            if name in argv:
+                value = pattern.search(said)
+                assert value, f"{name} in `phananh {shlex.join(argv)}`, but no command before printed it"
+                argv = [value[1] if a == name else a for a in argv]
         if argv[0] in LONG_RUNNING:
             cli.build_parser().parse_args(argv)  # the flags as written exist (SystemExit otherwise)
             continue
@@ -114,6 +124,7 @@ async def test_readme_examples_run_on_the_demo_data(
             continue
         code = await asyncio.to_thread(cli.main, found)
         out = capsys.readouterr()
+        said += out.out
         assert code == 0, f"phananh {shlex.join(argv)} → exit {code}\n{out.out}\n{out.err}"
         assert "Traceback" not in out.err
     assert len(skipped) <= 2, skipped
