@@ -14,13 +14,14 @@ import push.models
 from api.access import models as access_models
 from api.accounts import models as accounts_models
 from api.catalogue import models as catalogue_models
+from api.core import models as core_models
 from api.core.base import Base
 from api.core.migrate import merge_metadata
 from api.reports import models as reports_models
 from api.review import models as review_models
 
 # the app's model modules register their tables on api.core.base.Base when imported
-_APP_MODELS = (access_models, accounts_models, catalogue_models, reports_models, review_models)
+_APP_MODELS = (core_models, access_models, accounts_models, catalogue_models, reports_models, review_models)
 
 
 def schema_metadata() -> MetaData:
