@@ -178,7 +178,11 @@ class Gate:
             self.leave()
 
     async def enter(self) -> None:
-        if self._turns.locked() and self.waiting >= self.queue:
+        if not self._turns.locked():
+            await self._turns.acquire()  # free: returns at once
+            self.inside += 1
+            return
+        if self.waiting >= self.queue:
             raise service_busy(1, self.name)
         self.waiting += 1
         try:

@@ -1,0 +1,271 @@
+"""Failing fast: a stuck table, a database gone away or crashed under load, a flood of sign-ins.
+
+The lock and outage tests replay what was seen before the bounds existed: with another session holding
+a lock on `reports`, every report request waited as long as the lock was held and the other endpoints
+waited for a pool slot; with the database stopped, every request was a 500 with a traceback in the log.
+The outage and crash tests use a cluster of their own (`throwaway_cluster`), never the shared server.
+Every wait is bounded (`asyncio.wait_for`, loops with deadlines); no test asserts a duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+
+from api.app import create_app, with_fast_paths
+from api.core.db import make_engine, plain_url
+from api.core.overload import Gate
+from api.core.settings import Settings
+from tests.assertions import assert_error_shape
+from tests.conftest import serving
+from tests.factories import centre, make_city, resident
+from tests.support.database import (
+    create_migrated_database,
+    crash,
+    throwaway_cluster,
+    unique_name,
+)
+
+LAT, LNG = centre("W2")
+
+
+def report(**kw: object) -> dict[str, object]:
+    return {"category": "ngap-nuoc", "description": "Đường ngập sâu", "lat": LAT, "lng": LNG, **kw}
+
+
+async def seed_city(url: str) -> None:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await make_city(conn)
+    finally:
+        await engine.dispose()
+
+
+def bounded(settings: Settings, **kw: object) -> Settings:
+    defaults: dict[str, object] = {
+        "db_pool_size": 2,
+        "db_lock_timeout_ms": 200,
+        "db_statement_timeout_ms": 2000,
+        "db_pool_wait_s": 2.0,
+        "db_retry_after_s": 3,
+    }
+    return settings.with_(**(defaults | kw))
+
+
+async def test_a_lock_held_on_reports_leaves_other_endpoints_answering(
+    settings: Settings, fresh_db: str
+) -> None:
+    """Report requests give up on the lock after the lock timeout (503 `service_busy`, Retry-After)
+    and hand their session on; the categories and the ward lookup are answered while it is held."""
+    await seed_city(fresh_db)
+    app = create_app(bounded(settings), database_url=fresh_db)
+    async with serving(app, fast=with_fast_paths(app)) as client:
+        me = (await resident(client)).headers
+        holder = await asyncpg.connect(plain_url(fresh_db))
+        try:
+            tx = holder.transaction()
+            await tx.start()
+            await holder.execute("LOCK TABLE reports IN ACCESS EXCLUSIVE MODE")
+            flood = [client.get("/v1/reports") for _ in range(6)] + [
+                client.post("/v1/reports", json=report(), headers=me) for _ in range(2)
+            ]
+            others = [
+                client.get("/v1/categories"),
+                client.get("/v1/areas/lookup", params={"lat": LAT, "lng": LNG}),
+            ]
+            answers = await asyncio.wait_for(asyncio.gather(*flood, *others), 60)
+            # all of them answered while the lock is still held
+            assert await holder.fetchval("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' AND relation = 'reports'::regclass") == 1
+            for r in answers[: len(flood)]:
+                assert_error_shape(r, 503, "service_busy")
+                assert r.headers["retry-after"] == "3"
+            assert [r.status_code for r in answers[len(flood) :]] == [200, 200]
+            assert (await client.get("/ready")).status_code == 200  # the database answers
+        finally:
+            await holder.close()
+        # the lock gone, the reports are served again
+        assert (await client.get("/v1/reports")).status_code == 200
+        assert (await client.post("/v1/reports", json=report(), headers=me)).status_code == 201
+
+
+async def test_the_pool_wait_is_bounded_and_ready_says_saturated(settings: Settings, fresh_db: str) -> None:
+    """Every session taken by statements that wait on the lock: a request past the pool wait gets 503
+    `service_busy`, and /ready answers 503 while requests wait for a session."""
+    await seed_city(fresh_db)
+    app = create_app(
+        bounded(settings, db_pool_size=1, db_lock_timeout_ms=1500, db_pool_wait_s=0.3), database_url=fresh_db
+    )
+    async with serving(app) as client:
+        holder = await asyncpg.connect(plain_url(fresh_db))
+        try:
+            tx = holder.transaction()
+            await tx.start()
+            await holder.execute("LOCK TABLE reports IN ACCESS EXCLUSIVE MODE")
+            stuck = asyncio.ensure_future(client.get("/v1/reports"))  # takes the only session, waits
+            while not app.state.db._turns.locked():  # noqa: SLF001 - waiting for it to be taken
+                await asyncio.sleep(0.01)
+            waiter = asyncio.ensure_future(client.get("/v1/categories"))
+            while not app.state.db.saturated and not waiter.done():
+                await asyncio.sleep(0.01)
+            ready = await client.get("/ready")
+            late = await asyncio.wait_for(waiter, 30)
+            assert_error_shape(ready, 503, "not_ready")
+            assert ready.json()["error"]["details"] == {"reason": "pool_saturated"}
+            assert_error_shape(late, 503, "service_busy")
+            assert late.json()["error"]["details"]["reason"] == "pool"
+            assert_error_shape(await asyncio.wait_for(stuck, 30), 503, "service_busy")
+        finally:
+            await holder.close()
+        assert (await client.get("/ready")).status_code == 200
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+async def own_database() -> AsyncIterator[tuple[object, str]]:
+    """A migrated database on a cluster of this test's own, with the test city."""
+    with throwaway_cluster() as cluster:
+        url = await create_migrated_database(cluster.admin_url(), unique_name("phananh_fault"))
+        await seed_city(url)
+        yield cluster, url
+
+
+async def test_a_stopped_database_is_a_quick_503_with_a_quiet_log_and_recovers(
+    settings: Settings, own_database: tuple[object, str]
+) -> None:
+    cluster, url = own_database
+    app = create_app(bounded(settings), database_url=url)
+    lines = Lines()
+    logging.getLogger().addHandler(lines)
+    try:
+        async with serving(app, fast=with_fast_paths(app)) as client:
+            me = (await resident(client)).headers
+            assert (await client.post("/v1/reports", json=report(), headers=me)).status_code == 201
+            await asyncio.to_thread(cluster.stop)  # type: ignore[attr-defined]
+            lines.records.clear()
+            answers = []
+            for _ in range(20):
+                answers += await asyncio.wait_for(
+                    asyncio.gather(
+                        client.get("/v1/categories"),
+                        client.get("/v1/reports"),
+                        client.get("/v1/areas/lookup", params={"lat": LAT, "lng": LNG}),
+                        client.post("/v1/reports", json=report(), headers=me),
+                    ),
+                    60,
+                )
+            for r in answers:
+                assert_error_shape(r, 503, "database_unavailable")
+                assert r.headers["retry-after"] == "3"
+            ready = await client.get("/ready")
+            assert_error_shape(ready, 503, "not_ready")
+            assert "retry-after" in ready.headers
+            # 80 failed requests: a few lines (one per kind of failure every few seconds), no traceback
+            ours = [r for r in lines.records if r.levelno >= logging.WARNING]
+            assert len(ours) <= 6, [r.getMessage() for r in ours]
+            assert not any(r.exc_info for r in lines.records)
+            # back again: answered without restarting the app
+            await asyncio.to_thread(cluster.start)  # type: ignore[attr-defined]
+            statuses = await until_served(client, me)
+            assert statuses[-1] == 201
+    finally:
+        logging.getLogger().removeHandler(lines)
+
+
+async def until_served(client: httpx.AsyncClient, me: dict[str, str], within_s: float = 30) -> list[int]:
+    """Submit until one is created (503s meanwhile); the statuses seen."""
+    seen: list[int] = []
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        r = await client.post("/v1/reports", json=report(), headers=me)
+        seen.append(r.status_code)
+        if r.status_code == 201:
+            return seen
+        assert r.status_code == 503, r.text
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not served again within {within_s} s: {Counter(seen)}")
+
+
+async def test_a_crash_of_the_database_under_load_loses_no_acknowledged_report(
+    settings: Settings, own_database: tuple[object, str]
+) -> None:
+    """`kill -9` of the postmaster (and its processes) while 8 clients submit: 503s while it is down,
+    every 201 is in the database after its restart, and the app serves again without a restart."""
+    cluster, url = own_database
+    app = create_app(bounded(settings, db_pool_size=4), database_url=url)
+    created: list[str] = []
+    statuses: Counter[int] = Counter()
+    async with serving(app, fast=with_fast_paths(app)) as client:
+        people = [(await resident(client)).headers for _ in range(8)]
+        phase = {"crashed": False, "served_after": 0}
+
+        async def submitter(me: dict[str, str]) -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and phase["served_after"] < 20:
+                r = await client.post(
+                    "/v1/reports", json=report(), headers=me | {"Idempotency-Key": uuid.uuid4().hex}
+                )
+                statuses[r.status_code] += 1
+                if r.status_code == 201:
+                    created.append(r.json()["code"])
+                    if phase["crashed"]:
+                        phase["served_after"] += 1
+                else:
+                    assert r.status_code == 503, r.text
+                    await asyncio.sleep(0.05)
+
+        load = [asyncio.ensure_future(submitter(me)) for me in people]
+        while len(created) < 30:
+            await asyncio.sleep(0.02)
+        await asyncio.to_thread(crash, cluster)  # type: ignore[arg-type]
+        await asyncio.sleep(1.0)  # down for a while, under load
+        await asyncio.to_thread(cluster.start)  # type: ignore[attr-defined]
+        phase["crashed"] = True
+        await asyncio.wait_for(asyncio.gather(*load), 90)
+    assert statuses[503] > 0 and phase["served_after"] >= 20, statuses
+    assert set(statuses) <= {201, 503}, statuses
+    conn = await asyncpg.connect(plain_url(url))
+    try:
+        stored = {r["code"] for r in await conn.fetch("SELECT code FROM reports")}
+    finally:
+        await conn.close()
+    assert set(created) <= stored, set(created) - stored
+
+
+async def test_a_full_gate_refuses_at_once() -> None:
+    gate = Gate("password_hashing", 1, 1, wait_s=30)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with gate.turn():
+            await release.wait()
+
+    holder = asyncio.ensure_future(hold())
+    await asyncio.sleep(0)
+    queued = asyncio.ensure_future(hold())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert (gate.inside, gate.waiting) == (1, 1)
+    with pytest.raises(Exception) as refused:
+        async with gate.turn():
+            pass
+    assert getattr(refused.value, "code", None) == "service_busy"
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, queued), 5)
+    assert (gate.inside, gate.waiting) == (0, 0)
