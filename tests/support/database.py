@@ -115,6 +115,12 @@ def crash(cluster: Cluster) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(_alive(p) for p in [parent, *children]):
         time.sleep(0.05)
+    # A killed postmaster nobody reaps stays a zombie, whose id the lock files still name: pg_ctl and
+    # the next postmaster would take it for a running server. It is dead; so are its locks.
+    if not _alive(parent):
+        (cluster.data / "postmaster.pid").unlink(missing_ok=True)
+        for lock in cluster.run.glob(".s.PGSQL.*"):  # the socket and its lock file
+            lock.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
