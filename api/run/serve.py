@@ -23,6 +23,7 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 from api.core.settings import Settings
+from api.run.guard import server_options
 
 log = logging.getLogger("phananh.serve")
 
@@ -44,7 +45,9 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
         print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(
+            app, host=host, port=port, log_config=None, access_log=False, **server_options(settings)
+        )
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url
@@ -97,6 +100,7 @@ def _worker(host: str, port: int) -> None:
         backlog=_BACKLOG,
         log_config=None,
         access_log=False,
+        **server_options(settings),
     )
     uvicorn.Server(config).run(sockets=[sock])
 
