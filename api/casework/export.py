@@ -19,6 +19,7 @@ from api.access.tokens import Principal
 from api.casework import sql
 from api.casework.filters import CaseFilter, Condition, overdue, where
 from api.core.db import Database
+from api.core.overload import Ticket
 from api.reports.models import ReportAsR
 
 BATCH = 2000
@@ -83,13 +84,25 @@ def _select(conds: list[Condition], now: datetime, *, geojson: bool) -> Select[A
 
 
 async def _rows(
-    database: Database, principal: Principal, f: CaseFilter, now: datetime, *, geojson: bool
+    database: Database,
+    principal: Principal,
+    f: CaseFilter,
+    now: datetime,
+    *,
+    geojson: bool,
+    turn: Ticket | None,
 ) -> AsyncIterator[list[Any]]:
+    """The rows in batches, under the long role's bounds; `turn` (the export's place among those
+    running) is given back at the end, or when the stream is dropped unread."""
     stmt = _select(where(principal, f, now), now, geojson=geojson)
-    async with database.connect() as conn:
-        result = await conn.stream(stmt.execution_options(yield_per=BATCH))
-        async for batch in result.partitions(BATCH):
-            yield list(batch)
+    try:
+        async with database.connect(long=True) as conn:
+            result = await conn.stream(stmt.execution_options(yield_per=BATCH))
+            async for batch in result.partitions(BATCH):
+                yield list(batch)
+    finally:
+        if turn is not None:
+            turn.close()
 
 
 def _cell(value: Any) -> Any:
@@ -103,7 +116,12 @@ def _cell(value: Any) -> Any:
 
 
 async def csv_chunks(
-    database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
+    database: Database,
+    principal: Principal,
+    f: CaseFilter,
+    *,
+    now: datetime | None = None,
+    turn: Ticket | None = None,
 ) -> AsyncIterator[bytes]:
     now = now or datetime.now(UTC)
     buf = io.StringIO()
@@ -111,7 +129,7 @@ async def csv_chunks(
     buf.write("\ufeff")  # BOM: spreadsheet programs then read the Vietnamese text as UTF-8
     writer.writerow(COLUMNS)
     yield buf.getvalue().encode()
-    async for batch in _rows(database, principal, f, now, geojson=False):
+    async for batch in _rows(database, principal, f, now, geojson=False, turn=turn):
         buf.seek(0)
         buf.truncate()
         for row in batch:
@@ -126,13 +144,18 @@ def _json_default(value: Any) -> Any:
 
 
 async def geojson_chunks(
-    database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
+    database: Database,
+    principal: Principal,
+    f: CaseFilter,
+    *,
+    now: datetime | None = None,
+    turn: Ticket | None = None,
 ) -> AsyncIterator[bytes]:
     now = now or datetime.now(UTC)
     yield b'{"type":"FeatureCollection","features":['
     first = True
     props = [c for c in COLUMNS if c not in ("lat", "lng")]
-    async for batch in _rows(database, principal, f, now, geojson=True):
+    async for batch in _rows(database, principal, f, now, geojson=True, turn=turn):
         parts: list[str] = []
         for row in batch:
             m = row._mapping

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
@@ -233,13 +234,15 @@ class FiguresController(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
+        state: State,
     ) -> Stream:
         """Your in-scope cases as CSV (UTF-8 with BOM), streamed. Filters: those of GET /v1/reports
         (near, radius, bbox, status as a comma list with open/closed, category, ward, since, q) plus
         `area`, `from`/`to` (local dates), `overdue`, `near_boundary`."""
         await check_areas(session, principal, case_filter)
+        turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            export.csv_chunks(database, principal, case_filter),
+            export.csv_chunks(database, principal, case_filter, turn=turn),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
@@ -256,11 +259,13 @@ class FiguresController(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
+        state: State,
     ) -> Stream:
         """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the same filters as the CSV."""
         await check_areas(session, principal, case_filter)
+        turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            export.geojson_chunks(database, principal, case_filter),
+            export.geojson_chunks(database, principal, case_filter, turn=turn),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )

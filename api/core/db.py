@@ -166,7 +166,9 @@ class Database:
                 sync_session_class=_Session,
             )
         else:
-            self.sessions = async_sessionmaker(bind=engine, expire_on_commit=False, sync_session_class=_Session)
+            self.sessions = async_sessionmaker(
+                bind=engine, expire_on_commit=False, sync_session_class=_Session
+            )
 
     async def _wait(self, turns: asyncio.Semaphore, what: str) -> None:
         """A turn within the pool wait, or 503 `service_busy`."""

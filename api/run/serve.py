@@ -45,9 +45,7 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
         print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
-        uvicorn.run(
-            app, host=host, port=port, log_config=None, access_log=False, **server_options(settings)
-        )
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **server_options(settings))
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url

@@ -17,7 +17,6 @@ from api.accounts.schemas import TokensOut
 from api.core.db import Database
 from api.core.openapi import PUBLIC, errors
 from api.core.pagination import Cursor
-from api.core.overload import Gate
 from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.staff import service

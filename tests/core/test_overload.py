@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import httpx
@@ -28,8 +28,8 @@ from tests.assertions import assert_error_shape
 from tests.conftest import serving
 from tests.factories import centre, make_city, resident
 from tests.support.database import (
-    create_migrated_database,
     crash,
+    create_migrated_database,
     throwaway_cluster,
     unique_name,
 )
@@ -48,6 +48,15 @@ async def seed_city(url: str) -> None:
             await make_city(conn)
     finally:
         await engine.dispose()
+
+
+async def eventually(condition: Callable[[], bool], within_s: float = 30) -> None:
+    """Wait until `condition` holds (bounded)."""
+    for _ in range(int(within_s * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition did not come about in time")
 
 
 def bounded(settings: Settings, **kw: object) -> Settings:
@@ -84,7 +93,12 @@ async def test_a_lock_held_on_reports_leaves_other_endpoints_answering(
             ]
             answers = await asyncio.wait_for(asyncio.gather(*flood, *others), 60)
             # all of them answered while the lock is still held
-            assert await holder.fetchval("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' AND relation = 'reports'::regclass") == 1
+            assert (
+                await holder.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' AND relation = 'reports'::regclass"
+                )
+                == 1
+            )
             for r in answers[: len(flood)]:
                 assert_error_shape(r, 503, "service_busy")
                 assert r.headers["retry-after"] == "3"
@@ -111,11 +125,9 @@ async def test_the_pool_wait_is_bounded_and_ready_says_saturated(settings: Setti
             await tx.start()
             await holder.execute("LOCK TABLE reports IN ACCESS EXCLUSIVE MODE")
             stuck = asyncio.ensure_future(client.get("/v1/reports"))  # takes the only session, waits
-            while not app.state.db._turns.locked():  # noqa: SLF001 - waiting for it to be taken
-                await asyncio.sleep(0.01)
+            await eventually(lambda: app.state.db.waiting == 0 and app.state.db._turns.locked())
             waiter = asyncio.ensure_future(client.get("/v1/categories"))
-            while not app.state.db.saturated and not waiter.done():
-                await asyncio.sleep(0.01)
+            await eventually(lambda: app.state.db.saturated or waiter.done())
             ready = await client.get("/ready")
             late = await asyncio.wait_for(waiter, 30)
             assert_error_shape(ready, 503, "not_ready")
@@ -159,7 +171,7 @@ async def test_a_stopped_database_is_a_quick_503_with_a_quiet_log_and_recovers(
             assert (await client.post("/v1/reports", json=report(), headers=me)).status_code == 201
             await asyncio.to_thread(cluster.stop)  # type: ignore[attr-defined]
             lines.records.clear()
-            answers = []
+            answers: list[httpx.Response] = []
             for _ in range(20):
                 answers += await asyncio.wait_for(
                     asyncio.gather(
@@ -234,8 +246,7 @@ async def test_a_crash_of_the_database_under_load_loses_no_acknowledged_report(
                     await asyncio.sleep(0.05)
 
         load = [asyncio.ensure_future(submitter(me)) for me in people]
-        while len(created) < 30:
-            await asyncio.sleep(0.02)
+        await eventually(lambda: len(created) >= 30, within_s=60)
         await asyncio.to_thread(crash, cluster)  # type: ignore[arg-type]
         await asyncio.sleep(1.0)  # down for a while, under load
         await asyncio.to_thread(cluster.start)  # type: ignore[attr-defined]

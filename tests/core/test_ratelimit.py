@@ -85,6 +85,7 @@ async def test_a_check_touches_a_few_rows_whatever_the_number_of_keys(fresh_db: 
     async def buffers_of_one_hit() -> tuple[int, list[str]]:
         async with db.session() as s:
             conn = (await (await s.connection()).get_raw_connection()).driver_connection
+            assert conn is not None
             found = await conn.fetchval(explain, *ratelimit.sql.HIT.args(params))
             plan = (json.loads(found) if isinstance(found, str) else found)[0]
             await s.rollback()
@@ -97,7 +98,7 @@ async def test_a_check_touches_a_few_rows_whatever_the_number_of_keys(fresh_db: 
 
         walk(plan["Plan"])
         top = plan["Plan"]
-        return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"]), nodes  # type: ignore[call-overload]
+        return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"]), nodes
 
     try:
         empty, _ = await buffers_of_one_hit()

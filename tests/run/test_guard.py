@@ -34,17 +34,27 @@ async def echo(scope: Any, receive: Any, send: Any) -> None:
         if not message.get("more_body"):
             break
     body = json.dumps({"size": size, "headers": len(scope["headers"])}).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 @pytest.fixture
 async def port() -> AsyncIterator[int]:
     port = free_port()
-    config = uvicorn.Config(echo, host="127.0.0.1", port=port, log_config=None, lifespan="off", **server_options(LIMITS))
+    config = uvicorn.Config(
+        echo, host="127.0.0.1", port=port, log_config=None, lifespan="off", **server_options(LIMITS)
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(1000):
+        if server.started:
+            break
         await asyncio.sleep(0.01)
     yield port
     server.should_exit = True
@@ -66,7 +76,11 @@ async def exchange(port: int, *parts: bytes, pause_s: float = 0) -> bytes:
 
 
 def head(*headers: bytes) -> bytes:
-    return b"GET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n" + b"".join(h + b"\r\n" for h in headers) + b"\r\n"
+    return (
+        b"GET / HTTP/1.1\r\nhost: t\r\nconnection: close\r\n"
+        + b"".join(h + b"\r\n" for h in headers)
+        + b"\r\n"
+    )
 
 
 async def test_a_request_within_the_limits_is_served(port: int) -> None:
@@ -135,7 +149,9 @@ async def test_a_declared_body_that_never_comes_is_dropped(port: int) -> None:
 
 
 async def test_a_body_sent_in_pieces_within_the_pause_is_served(port: int) -> None:
-    pieces = [b"POST / HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 30\r\n\r\n"] + [b"0123456789"] * 3
+    pieces = [b"POST / HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 30\r\n\r\n"] + [
+        b"0123456789"
+    ] * 3
     answer = await exchange(port, *pieces, pause_s=0.2)  # each pause shorter than the limit
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["size"] == 30
@@ -147,7 +163,9 @@ async def test_keep_alive_requests_each_get_their_own_head_time(port: int) -> No
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for last in (False, True):
-            writer.write(b"GET / HTTP/1.1\r\nhost: t\r\n" + (b"connection: close\r\n" if last else b"") + b"\r\n")
+            writer.write(
+                b"GET / HTTP/1.1\r\nhost: t\r\n" + (b"connection: close\r\n" if last else b"") + b"\r\n"
+            )
             await writer.drain()
             status = await asyncio.wait_for(reader.readline(), 10)
             assert status.startswith(b"HTTP/1.1 200"), status
