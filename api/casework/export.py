@@ -23,6 +23,7 @@ from api.core.overload import Ticket
 from api.reports.models import ReportAsR
 
 BATCH = 2000
+SLICE = 250
 
 COLUMNS = (
     "code",
@@ -99,7 +100,10 @@ async def _rows(
         async with database.connect(long=True) as conn:
             result = await conn.stream(stmt.execution_options(yield_per=BATCH))
             async for batch in result.partitions(BATCH):
-                yield list(batch)
+                # formatted and sent a slice at a time: the event loop serves the other requests
+                # between slices, not after a whole batch
+                for i in range(0, len(batch), SLICE):
+                    yield list(batch[i : i + SLICE])
     finally:
         if turn is not None:
             turn.close()

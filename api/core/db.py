@@ -93,7 +93,7 @@ def make_engine(
     timeouts: Timeouts = NO_TIMEOUTS,
     **kw: Any,
 ) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -110,6 +110,19 @@ def make_engine(
         },
         **kw,
     )
+    event.listen(engine.sync_engine, "handle_error", _broken_is_disconnect)
+    return engine
+
+
+def _broken_is_disconnect(context: Any) -> None:
+    """A connection left mid-operation when its server went away answers every later statement with
+    asyncpg's InternalClientError ("another operation is in progress"), which SQLAlchemy does not take
+    for a disconnect: it would go back to the pool and fail again after the server is back. Taken for
+    one, it is thrown away (and the pool's other connections of before with it)."""
+    cause = context.original_exception
+    for e in (cause, getattr(cause, "__cause__", None)):
+        if isinstance(e, asyncpg.exceptions.InternalClientError):
+            context.is_disconnect = True
 
 
 # Sessions opened while this is true (the worker's task sets it) take the long role's bounds.

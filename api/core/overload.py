@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import exc as sa_exc
@@ -22,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from api.core.errors import AppError
 
 log = logging.getLogger("phananh.overload")
+T = TypeVar("T")
 
 
 class ServiceBusy(AppError):
@@ -95,6 +99,7 @@ def classify(exc: BaseException) -> tuple[str, str] | None:
             asyncpg.PostgresConnectionError
             | asyncpg.exceptions.ConnectionDoesNotExistError
             | asyncpg.exceptions.InterfaceError
+            | asyncpg.exceptions.InternalClientError  # a connection left mid-operation by a crash
             | ConnectionError,
         ):
             return "unavailable", type(e).__name__
@@ -168,6 +173,7 @@ class Gate:
         self._turns = asyncio.Semaphore(concurrency)
         self.waiting = 0
         self.inside = 0
+        self._pool: ThreadPoolExecutor | None = None
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -176,6 +182,11 @@ class Gate:
             yield
         finally:
             self.leave()
+
+    def check_room(self) -> None:
+        """503 now when a turn would be refused: for a caller with work to do before its turn."""
+        if self._turns.locked() and self.waiting >= self.queue:
+            raise service_busy(1, self.name)
 
     async def enter(self) -> None:
         if not self._turns.locked():
@@ -197,6 +208,17 @@ class Gate:
         self.inside -= 1
         self._turns.release()
 
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` at a turn, in this gate's own threads, which run at the lowest CPU priority
+        (and so do the threads they start: argon2 computes its lanes in threads of its own): what
+        they leave of the cores goes to the event loop first, so the other requests stay quick."""
+        async with self.turn():
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.concurrency, thread_name_prefix=self.name, initializer=_lowest_priority
+                )
+            return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
     async def ticket(self) -> Ticket:
         """A turn taken now without waiting (or 503), given back by `Ticket.close` or when the ticket is
         dropped: for a streamed answer whose body may never be read."""
@@ -205,6 +227,13 @@ class Gate:
         await self._turns.acquire()  # free: returns at once
         self.inside += 1
         return Ticket(self)
+
+
+def _lowest_priority() -> None:
+    # Linux: a thread's nice value is its own (setpriority on its thread id), inherited by the threads
+    # it starts
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class Ticket:
