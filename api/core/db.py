@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from api.core.overload import service_busy
+from api.core.overload import classify, service_busy
 
 
 def async_url(url: str) -> str:
@@ -118,11 +118,19 @@ def _broken_is_disconnect(context: Any) -> None:
     """A connection left mid-operation when its server went away answers every later statement with
     asyncpg's InternalClientError ("another operation is in progress"), which SQLAlchemy does not take
     for a disconnect: it would go back to the pool and fail again after the server is back. Taken for
-    one, it is thrown away (and the pool's other connections of before with it)."""
+    one, it is thrown away (and the pool's other connections of before with it). So is one whose
+    asyncpg says it is in a state it cannot use (InterfaceError)."""
     cause = context.original_exception
+    if isinstance(cause, context.dialect.dbapi.InterfaceError):
+        context.is_disconnect = True
     for e in (cause, getattr(cause, "__cause__", None)):
-        if isinstance(e, asyncpg.exceptions.InternalClientError):
+        if isinstance(e, asyncpg.exceptions.InterfaceError | asyncpg.exceptions.InternalClientError):
             context.is_disconnect = True
+
+
+def _lost(exc: BaseException) -> bool:
+    found = classify(exc)
+    return found is not None and found[0] == "unavailable"
 
 
 # Sessions opened while this is true (the worker's task sets it) take the long role's bounds.
@@ -219,7 +227,14 @@ class Database:
         await self._wait(self._turns, "pool")
         try:
             async with self.sessions(info=info) as s:
-                yield s
+                try:
+                    yield s
+                except Exception as exc:
+                    # a failure on the connection (perhaps in a statement sent straight to asyncpg,
+                    # which SQLAlchemy never saw): the connection is not given back to the pool
+                    if _lost(exc):
+                        await s.invalidate()
+                    raise
         finally:
             self._turns.release()
 
