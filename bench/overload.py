@@ -140,7 +140,7 @@ async def run_phase(
 ) -> Phase:
     until = time.perf_counter() + seconds
     started = time.perf_counter()
-    tasks = [
+    tasks: list[Awaitable[None]] = [
         *(
             loop_requests(port, lookup_request, until, phase.lookups, phase.lookup_status)
             for _ in range(LOOKUP_CLIENTS)

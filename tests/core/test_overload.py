@@ -26,7 +26,7 @@ from api.core.overload import Gate
 from api.core.settings import Settings
 from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.factories import centre, make_city, resident
+from tests.factories import centre, make_city, resident, staff
 from tests.support.database import (
     crash,
     create_migrated_database,
@@ -283,3 +283,33 @@ async def test_a_full_gate_refuses_at_once() -> None:
     release.set()
     await asyncio.wait_for(asyncio.gather(holder, queued), 5)
     assert (gate.inside, gate.waiting) == (0, 0)
+
+
+async def test_a_sign_in_flood_is_refused_quickly_and_leaves_lookups_alone(
+    settings: Settings, fresh_db: str
+) -> None:
+    """Sign-ins beyond the hashing gate's turns and queue get 503 `service_busy` at once (before any
+    statement), the ones admitted are checked, and a lookup and the categories are answered meanwhile."""
+    await seed_city(fresh_db)
+    engine = make_engine(fresh_db, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await staff(conn, "officer", ["W1"], username="flooded", password="the right password")
+    finally:
+        await engine.dispose()
+    app = create_app(settings.with_(hash_concurrency=1, hash_queue=1), database_url=fresh_db)
+    async with serving(app, fast=with_fast_paths(app)) as client:
+        body = {"username": "flooded", "password": "a wrong password"}
+        flood = [asyncio.ensure_future(client.post("/v1/auth/login", json=body)) for _ in range(8)]
+        await eventually(lambda: sum(f.done() for f in flood) >= 6)  # the refused ones, at once
+        lookup = await client.get("/v1/areas/lookup", params={"lat": LAT, "lng": LNG})
+        categories = await client.get("/v1/categories")
+        answers = await asyncio.wait_for(asyncio.gather(*flood), 120)
+    assert (lookup.status_code, categories.status_code) == (200, 200)
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses == {503: 6, 401: 2}, statuses
+    for r in answers:
+        if r.status_code == 503:
+            assert_error_shape(r, 503, "service_busy")
+            assert r.json()["error"]["details"]["reason"] == "password_hashing"
+            assert "retry-after" in r.headers
