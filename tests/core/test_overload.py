@@ -313,3 +313,18 @@ async def test_a_sign_in_flood_is_refused_quickly_and_leaves_lookups_alone(
             assert_error_shape(r, 503, "service_busy")
             assert r.json()["error"]["details"]["reason"] == "password_hashing"
             assert "retry-after" in r.headers
+
+
+async def test_an_export_turn_is_given_back_when_its_stream_is_dropped_unread() -> None:
+    """Exports do not queue: a second is refused while the first holds the turn; a stream that is
+    never read (the client went away before the body) gives its turn back when it is dropped."""
+    gate = Gate("exports", 1, 0)
+    first = await gate.ticket()
+    with pytest.raises(Exception) as refused:
+        await gate.ticket()
+    assert getattr(refused.value, "code", None) == "service_busy"
+    del first  # never closed: dropped
+    second = await gate.ticket()
+    second.close()
+    second.close()  # once only
+    assert gate.inside == 0
