@@ -6,6 +6,7 @@ encoded batch by batch, so memory stays flat whatever the number of rows.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -24,6 +25,7 @@ from api.reports.models import ReportAsR
 
 BATCH = 2000
 SLICE = 250
+PAUSE_S = 0.005
 
 COLUMNS = (
     "code",
@@ -100,10 +102,12 @@ async def _rows(
         async with database.connect(long=True) as conn:
             result = await conn.stream(stmt.execution_options(yield_per=BATCH))
             async for batch in result.partitions(BATCH):
-                # formatted and sent a slice at a time: the event loop serves the other requests
-                # between slices, not after a whole batch
+                # formatted and sent a slice at a time, with a short pause after each: the event
+                # loop serves the other requests between slices, and an export takes a bounded
+                # share of the process rather than all it can get
                 for i in range(0, len(batch), SLICE):
                     yield list(batch[i : i + SLICE])
+                    await asyncio.sleep(PAUSE_S)
     finally:
         if turn is not None:
             turn.close()
