@@ -19,10 +19,11 @@ from collections.abc import AsyncIterator, Callable
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
 
 from api.app import create_app, with_fast_paths
-from api.core.db import make_engine, plain_url
-from api.core.overload import Gate
+from api.core.db import LONG_ROLE, Database, Timeouts, make_engine, plain_url
+from api.core.overload import Gate, classify
 from api.core.settings import Settings
 from tests.assertions import assert_error_shape
 from tests.conftest import serving
@@ -328,3 +329,36 @@ async def test_an_export_turn_is_given_back_when_its_stream_is_dropped_unread() 
     second.close()
     second.close()  # once only
     assert gate.inside == 0
+
+
+async def test_the_request_path_and_the_long_role_have_their_own_bounds(fresh_db: str) -> None:
+    """A request's statement is cancelled past its timeout (a `service_busy` failure); an export's or
+    a worker step's transaction runs under the long role's bound; the next request's is short again."""
+    timeouts = Timeouts(statement_ms=150, lock_ms=100, long_statement_ms=60_000, long_lock_ms=5_000)
+    db = Database(
+        make_engine(fresh_db, pool_size=1, max_overflow=0, timeouts=timeouts),
+        sessions_at_once=1,
+        timeouts=timeouts,
+    )
+    show = text("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+    try:
+        async with db.session() as s:
+            assert (await s.execute(show)).one() == ("150ms", "100ms")
+            with pytest.raises(Exception) as cancelled:
+                await s.execute(text("SELECT pg_sleep(0.5)"))
+        assert classify(cancelled.value) == ("busy", "statement_timeout")
+        async with db.session(long=True) as s:
+            assert (await s.execute(show)).one() == ("1min", "5s")
+            await s.execute(text("SELECT pg_sleep(0.3)"))
+        token = LONG_ROLE.set(True)  # as the worker's task does
+        try:
+            async with db.session() as s:
+                assert (await s.execute(show)).one() == ("1min", "5s")
+        finally:
+            LONG_ROLE.reset(token)
+        async with db.connect(long=True) as conn:
+            assert (await conn.execute(show)).one() == ("1min", "5s")
+        async with db.session() as s:  # the same connection, the short bounds again
+            assert (await s.execute(show)).one() == ("150ms", "100ms")
+    finally:
+        await db.dispose()
