@@ -104,6 +104,7 @@ class Limits:
     report_ip: Limit
     register_ip: Limit
     login_ip: Limit
+    partner: Limit  # Open311 requests per partner key (the key's id stands where an address would)
 
     @classmethod
     def of(cls, settings: Any) -> Limits:
@@ -137,6 +138,14 @@ class Limits:
                 60,
                 "sign-in attempts from this network",
                 "lượt đăng nhập từ mạng này",
+                shards=4,
+            ),
+            Limit(
+                "open311_key",
+                settings.open311_requests_per_minute,
+                60,
+                "requests with this API key",
+                "yêu cầu với khóa API này",
                 shards=4,
             ),
         )

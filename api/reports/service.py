@@ -184,11 +184,13 @@ async def submit(
     idempotency_key: str | None,
     lineage_cache: geo.LineageCache,
     limits: Sequence[tuple[Limit, str]] = (),
+    max_description: int = MAX_DESCRIPTION,
 ) -> Outcome:
     """Create the report (or answer a retry with the stored result). Commits once.
 
     `limits` (limit, subject) are counted in the first statement unless the request is a replay (replays
     never count); a refusal rolls its hits back with the rest.
+    `max_description`: Open311 partners may send longer descriptions than the app allows.
     """
     description = nfc(data.description)
     address = nfc(data.address)
@@ -199,8 +201,8 @@ async def submit(
             code="description_required",
             details={"field": "description"},
         )
-    if len(description) > MAX_DESCRIPTION:
-        raise too_long("description", MAX_DESCRIPTION)
+    if len(description) > max_description:
+        raise too_long("description", max_description)
     if address is not None and len(address) > MAX_ADDRESS:
         raise too_long("address", MAX_ADDRESS)
 

@@ -45,7 +45,12 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
         print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, **server_options(settings))
+        from api.run.server import Server
+
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, access_log=False, **server_options(settings)
+        )
+        Server(config).run()
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url
@@ -100,7 +105,9 @@ def _worker(host: str, port: int) -> None:
         access_log=False,
         **server_options(settings),
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    from api.run.server import Server
+
+    Server(config).run(sockets=[sock])
 
 
 class Supervisor:

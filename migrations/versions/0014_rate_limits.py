@@ -1,7 +1,7 @@
 """rate limits counted in the database, shared by every API process
 
 Revision ID: 0014_rate_limits
-Revises: 0011_media_blur
+Revises: 0013_overdue_notices
 
 `rate_counters` holds one row per key, fixed window and shard; UNLOGGED: a crash forgets the
 counters of the current window (a limit, not a record), and the table writes no WAL.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_rate_limits"
-down_revision = "0011_media_blur"
+down_revision = "0013_overdue_notices"
 branch_labels = None
 depends_on = None
 
