@@ -46,6 +46,7 @@ from api.core.media import config_for
 from api.core.ratelimit import AddressLimiter, ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
+from api.notifications import announce
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311.http import Open311Controller
 from api.reports.http import SUBMIT, ReportsController
@@ -160,6 +161,7 @@ def create_app(
                 await app.state.live.stop()
                 if task is not None:
                     await task
+                await announce.close_all()
                 await revocations.stop()
         finally:
             if database is None:

@@ -27,3 +27,6 @@ OPEN = literal_column(f"r.status IN {sql_in(status.OPEN)}", Boolean)
 
 # The live listener's check that its connection still answers.
 PING = Sql("SELECT 1")
+
+# A ward's lineage (codes from the root down to it), for the live streams' scope test.
+WARD_LINEAGE = Sql("SELECT lineage FROM areas WHERE code = :ward")

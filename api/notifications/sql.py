@@ -135,3 +135,12 @@ ON CONFLICT DO NOTHING
 RETURNING report_id
 """
 )
+
+# Case changes announced to the API processes (api/notifications/announce.py), a batch in one
+# statement, in order.
+NOTIFY_MANY = Sql(
+    """
+SELECT count(pg_notify(CAST(:channel AS text), p.payload))
+FROM unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS p(payload, n)
+"""
+)
