@@ -119,7 +119,7 @@ def parse(payload: str) -> Change:
 _BYE, _RESYNC = "bye", "resync"
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Subscriber:
     user_id: uuid.UUID
     grants: Grants
@@ -156,7 +156,9 @@ class LiveCases:
     def __init__(self, url: str, *, max_streams: int, retry_s: float = 1.0, ping_s: float = 5.0) -> None:
         self.url, self.max_streams = url, max_streams
         self.retry_s, self.ping_s = retry_s, ping_s
-        self.subscribers: set[Subscriber] = set()
+        # weak: a stream whose response never started (its client left first) holds the only
+        # reference to its subscription, which goes with it
+        self.subscribers: weakref.WeakSet[Subscriber] = weakref.WeakSet()
         self.connections = 0
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()

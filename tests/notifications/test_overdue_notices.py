@@ -118,7 +118,7 @@ async def test_two_workers_tell_once(settings: Settings, fresh_db: str) -> None:
                 text("SELECT report_code, count(*) FROM notifications WHERE user_id = :u GROUP BY 1"),
                 {"u": leader},
             )
-            assert dict(per_case.all()) == {c.code: 1 for c in cases}
+            assert {code: n for code, n in per_case} == {c.code: 1 for c in cases}
     finally:
         for e in (engine, *engines):
             await e.dispose()
