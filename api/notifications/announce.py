@@ -4,10 +4,10 @@ api/casework/live.py, LISTENs).
 `notify_event` — which every case change passes through, submission included — calls `announce`; the
 change waits in the session until it commits (a rollback drops it), then this process sends it with
 `pg_notify` on `phananh_cases` from a connection of its own (`Announcer`, one per event loop and
-database, closed when idle). Not from inside the change's transaction: PostgreSQL serialises the
-commits of all transactions that NOTIFY (a cluster-wide lock held through the commit's WAL flush), which
-cut plain inserts from 3,900/s to 340/s at 8 clients here; a NOTIFY-only transaction writes no WAL
-and costs 0.4 ms beside them.
+database, closed when idle). Not from inside the change's transaction: PostgreSQL serialises the commits
+of all transactions that NOTIFY (a cluster-wide lock held through the commit's WAL flush), which would
+cap every case change, submissions first, at one commit at a time; a NOTIFY-only transaction writes no
+WAL and costs next to nothing beside them (README, "Live queue").
 
 Best effort, at most once: a change whose announcement fails (the database unreachable at that
 moment) is logged and lost to the live streams, which is why a stream's client loads the queue on
