@@ -5,6 +5,8 @@ Revises: 0011_media_blur
 
 `report_overdue_notices` records each (case, deadline, due time) whose passing was notified to the
 leaders in scope, so the worker's step tells them once, whatever the number of workers.
+ix_reports_ack_due / ix_reports_resolve_due: that step's look for deadlines passed lately, a range
+scan of each deadline over the cases it still runs for.
 """
 
 import sqlalchemy as sa
@@ -31,7 +33,14 @@ def upgrade() -> None:
         sa.Column("notified_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
         sa.Column("recipients", sa.Integer, nullable=False, server_default="0"),
     )
+    op.execute("CREATE INDEX IF NOT EXISTS ix_reports_ack_due ON reports (ack_due_at) WHERE status = 'new'")
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_reports_resolve_due ON reports (resolve_due_at) "
+        "WHERE status IN ('new', 'acknowledged', 'in_progress')"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_reports_resolve_due")
+    op.execute("DROP INDEX IF EXISTS ix_reports_ack_due")
     op.drop_table("report_overdue_notices")
