@@ -76,6 +76,7 @@ class Change:
     public: bool
     code: str
     status: str
+    version: int
     ward: str | None
     agency: str | None
     from_ward: str | None
@@ -92,6 +93,7 @@ class Change:
             "event": self.event,
             "code": self.code,
             "status": self.status,
+            "version": self.version,
             "ward": self.ward,
             "agency": self.agency,
             "public": self.public,
@@ -109,6 +111,7 @@ def parse(payload: str) -> Change:
         public=bool(m.get("public", True)),
         code=str(m["code"]),
         status=str(m["status"]),
+        version=int(m.get("version") or 0),
         ward=m.get("ward"),
         agency=m.get("agency"),
         from_ward=m.get("from_ward"),

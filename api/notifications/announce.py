@@ -52,6 +52,7 @@ def payload(ev: Mapping[str, Any]) -> str:
             "public": bool(ev["is_public"]),
             "code": ev["code"],
             "status": ev["status"],
+            "version": ev["version"],
             "ward": ev["ward_code"],
             "agency": ev["agency_code"],
             "from_ward": data.get("from_ward"),

@@ -40,7 +40,7 @@ def _kinds(kinds: frozenset[str]) -> str:
 # `officers` for kinds that reach officers, `followers` for public events of a public case.
 EVENT_FACTS = f"""
 SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data, e.text_status,
-       r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
+       r.id AS report_id, r.code, r.reporter_id, r.status, r.version, r.ward_code, r.agency_code, r.visibility,
        c.name_vi AS category_vi, c.name_en AS category_en,
        w.name AS ward_name,
        CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)}) THEN {OFFICERS} END AS officers,

@@ -164,7 +164,7 @@ async def test_new_case_reaches_its_ward_only(settings: Settings, fresh_db: str)
             made = await submit_report(client, w.reporter.headers, "W1")
             ev = await s1.case()
             assert ev.data["code"] == made["code"] and ev.data["event"] == "created"
-            assert (ev.data["ward"], ev.data["status"]) == ("W1", "new") and ev.id
+            assert (ev.data["ward"], ev.data["status"], ev.data["version"]) == ("W1", "new", 1) and ev.id
             assert (await lead.case()).data["code"] == made["code"]  # the leader of the whole city
 
             # then one in W2: the first case W2's officer hears of (W1's never reached them)
@@ -199,6 +199,7 @@ async def test_new_case_reaches_its_ward_only(settings: Settings, fresh_db: str)
                     service.Action("acknowledge"),
                 )
             acked = await s2.case()
+            assert acked.data["version"] == moved_in.data["version"] + 1
             assert (acked.data["code"], acked.data["event"], acked.data["status"]) == (
                 made["code"],
                 "acknowledged",
