@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -24,8 +25,8 @@ from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
 from api.casework.http import (
     CaseActionsController,
-    FiguresController,
     LiveQueueController,
+    MapController,
     OfficerQueueController,
     StatsController,
 )
@@ -36,10 +37,11 @@ from api.catalogue.http import (
     CategoriesController,
     HolidaysAdminController,
 )
+from api.console.http import ConsolePagesController, ConsoleSessionController
 from api.core import clock, migrate
 from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
-from api.core.errors import EXCEPTION_HANDLERS
+from api.core.errors import EXCEPTION_HANDLERS, http_exception_handler
 from api.core.fastpath import FastPaths
 from api.core.logs import request_id_middleware_factory
 from api.core.media import config_for
@@ -48,11 +50,13 @@ from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
 from api.notifications import announce
 from api.notifications.http import DevicesController, NotificationsController
-from api.open311.http import Open311Controller
+from api.open311 import http as open311_http
+from api.open311.http import ApiKeysController, Open311Controller
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
+from api.webhooks.http import WebhooksController
 
 VERSION = "0.1.0"
 
@@ -74,16 +78,28 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     LiveQueueController,
-    FiguresController,
     StatsController,
+    MapController,
     ReportsController,
     CategoriesController,
     Open311Controller,
+    ApiKeysController,
+    WebhooksController,
     UploadsController,
     MediaController,
     MediaBlurController,
     LocalMediaController,
+    ConsoleSessionController,
+    ConsolePagesController,
 ]
+
+
+def _http_errors(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Framework errors in the project's shape, except under Open311's prefix: its clients expect
+    Open311's own (an unknown path or a wrong method there never reaches the Open311 controller)."""
+    if request.url.path.startswith(open311_http.PREFIX) and exc.status_code in (404, 405):
+        return open311_http.routing_error(request, exc)
+    return http_exception_handler(request, exc)
 
 
 def create_app(
@@ -112,6 +128,12 @@ def create_app(
                 settings.login_rate_per_ip_minute,
                 "sign-in attempts from this network",
                 "lượt đăng nhập từ mạng này",
+            ),
+            # per partner key (the key's id stands where an address would)
+            "partner_limiter": AddressLimiter(
+                settings.open311_requests_per_minute,
+                "requests with this API key",
+                "yêu cầu với khóa API này",
             ),
         }
     )
@@ -172,13 +194,13 @@ def create_app(
         state=state,
         lifespan=[lifespan],
         dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_errors},
         middleware=[
             request_id_middleware_factory(access=settings.access_log),
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
-                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/"],
+                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)"],
             ),
         ],
         openapi_config=OpenAPIConfig(

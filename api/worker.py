@@ -26,9 +26,11 @@ def steps() -> list[tuple[str, Step]]:
     from api.reports.jobs import close_unconfirmed, erase_expired
     from api.review.jobs import review_alerts
     from api.uploads.jobs import cleanup_media, process_media
+    from api.webhooks.jobs import deliver_webhooks
 
     return [
         ("push", deliver_push),
+        ("webhooks", deliver_webhooks),
         ("deadlines", deadline_warnings),
         ("overdue-notices", overdue_notices),
         ("auto-close", close_unconfirmed),

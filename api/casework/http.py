@@ -3,7 +3,8 @@ and map tiles."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -18,7 +19,18 @@ from api.access.guards import roles
 from api.access.tokens import Principal, encode_ticket
 from api.casework import export, live, queue, service, stats, tiles
 from api.casework.filters import CaseFilter, check_areas, period_window
-from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow, TicketOut
+from api.casework.schemas import (
+    ActionIn,
+    ActionOut,
+    Assignable,
+    OptionsOut,
+    QueueItem,
+    QueueOut,
+    StatsOut,
+    StatsRow,
+    TicketOut,
+    WardName,
+)
 from api.core import clock
 from api.core.db import Database
 from api.core.errors import Unauthorized
@@ -30,7 +42,8 @@ from api.reports import queries
 
 casework = roles("officer", "leader")
 leaders = roles("leader", "admin")
-staff = roles("officer", "leader", "admin")  # figures and exports: the scope limits what each one sees
+# figures, exports and the map: the scope rule limits what each one sees
+staff = roles("officer", "leader", "admin")
 
 
 StatusQ = FromQuery[Annotated[str | None, Parameter(max_length=200)]]
@@ -67,7 +80,9 @@ class CaseActionsController(Controller):
         session: NamedDependency[AsyncSession],
     ) -> ActionOut:
         """Act on a case in your scope (acknowledge, start, resolve, reject, transfer, merge, assign,
-        comment). A move the state machine does not allow is 409 `invalid_transition` with the allowed
+        comment, hold, resume). hold parks the case as `on_hold` with a `reason` (waiting_agency,
+        waiting_resident): its resolve clock pauses, and resume moves the deadline by the working
+        time spent on hold. A move the state machine does not allow is 409 `invalid_transition` with the allowed
         actions in `details.allowed`; a case outside your scope is 404."""
         out = await service.act(
             session,
@@ -95,6 +110,27 @@ class CaseActionsController(Controller):
             assignee=out.assignee,
             event_id=out.event_id,
             allowed=out.allowed,
+        )
+
+    @get("/{code:str}/actions", responses=errors(401, 403, 404), operation_id="reportActionOptions")
+    async def options(
+        self,
+        code: FromPath[str],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> OptionsOut:
+        """The actions you may take on a case in your scope now, with the reasons and assignees to
+        choose from (a case outside your scope is 404)."""
+        o = await service.options(session, principal, code)
+        return OptionsOut(
+            code=o.code,
+            status=o.status,
+            version=o.version,
+            allowed=o.allowed,
+            reject_reasons=o.reject_reasons,
+            transfer_reasons=o.transfer_reasons,
+            assignees=[Assignable(i, n, r) for i, n, r in o.assignees],
+            wards=[WardName(c, n) for c, n in o.wards],
         )
 
 
@@ -134,6 +170,7 @@ class OfficerQueueController(Controller):
                     status=i.status,
                     category=i.category_code,
                     ward=i.ward_code,
+                    ward_name=i.ward_name,
                     description=i.description,
                     address=i.address,
                     created_at=i.created_at,
@@ -360,37 +397,65 @@ class StatsController(Controller):
         )
 
 
-class FiguresController(Controller):
+TILE_TYPE = "application/vnd.mapbox-vector-tile"
+# a live map: the browser may reuse a tile briefly, then revalidates it by its ETag; never shared
+TILE_CACHE = "private, max-age=15, must-revalidate"
+
+
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+
+
+class MapController(Controller):
     path = "/v1"
     tags = ["figures"]
-    guards = [leaders]
-    dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
+    guards = [staff]
 
     @get(
         "/tiles/{z:int}/{x:int}/{tile_y:str}",
         responses=errors(401, 403, 404),
         operation_id="reportTile",
-        media_type="application/vnd.mapbox-vector-tile",
+        media_type=TILE_TYPE,
     )
     async def tile(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         z: FromPath[int],
         x: FromPath[int],
         tile_y: FromPath[str],
         status: StatusQ = None,
         category: CategoryQ = None,
+        ward: AreaQ = None,
+        date_from: FromQ = None,
+        date_to: ToQ = None,
+        overdue: FromQuery[bool | None] = None,
     ) -> Response[bytes]:
-        """Map tile `{z}/{x}/{y}.mvt` (layer `reports`: code, status, category, ward, overdue, open)
-        of your in-scope cases."""
+        """Map tile `{z}/{x}/{y}.mvt` of your in-scope cases. Layer `reports`: below zoom 14 clusters
+        (`cluster`, `count`, `open_count`, `overdue_count`, `code` of a lone case), from zoom 14 one
+        point per case (`code`, `status`, `category`, `ward`, `overdue`, `open`, `deadline_state`:
+        on_time, due_soon, overdue or closed). Layer `wards`: the boundaries of your wards in the tile
+        (`code`, `name`). Filters (`status`, `category`, `ward`, `from`/`to` local dates, `overdue`)
+        apply to `reports`; a `ward` outside your scope is 404. A tile with no feature is 204 with no
+        body; every answer carries an ETag (If-None-Match answers 304)."""
         y_text, dot, ext = tile_y.partition(".")
         if ext != "mvt" or not dot or not y_text.isdigit():
-            raise tiles._bad_tile()
-        f = CaseFilter(statuses=_statuses(status), categories=_categories(category))
-        data = await tiles.tile(session, principal, z, x, int(y_text), f)
-        return Response(
-            data,
-            media_type="application/vnd.mapbox-vector-tile",
-            headers={"Cache-Control": "private, max-age=30"},
+            raise tiles.bad_tile()
+        f = CaseFilter(
+            statuses=_statuses(status),
+            categories=_categories(category),
+            area=ward,
+            date_from=date_from,
+            date_to=date_to,
+            overdue=overdue,
         )
+        data = await tiles.tile(
+            session, principal, z, x, int(y_text), f, due_soon=timedelta(seconds=settings.due_soon_s)
+        )
+        etag = _etag(data)
+        headers = {"Cache-Control": TILE_CACHE, "ETag": etag, "Vary": "Authorization"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(data, status_code=200 if data else 204, media_type=TILE_TYPE, headers=headers)

@@ -4,7 +4,8 @@ new → acknowledged → in_progress → resolved → closed
 A simple case may be resolved straight from `new`: the acknowledgement is then recorded in the same
 step (`implied_steps`), so the ack clock closes at the real time and the timeline shows both.
 rejected and duplicate are other ends; transfer sends a case back to `new` in another ward;
-assign and comment keep the status. Residents' own moves (reopen, confirm, rate) live with the
+assign and comment keep the status. hold parks an acknowledged or started case as `on_hold` (waiting
+on another agency or on the resident: the resolve clock pauses), resume takes it back to in_progress. Residents' own moves (reopen, confirm, rate) live with the
 reports code; they are listed here only so the table is complete for readers.
 """
 
@@ -15,7 +16,18 @@ from typing import Final
 from api.core.status import OPEN, ReportStatus, values
 
 S = ReportStatus
-ACTIONS: Final = ("acknowledge", "start", "resolve", "reject", "transfer", "merge", "assign", "comment")
+ACTIONS: Final = (
+    "acknowledge",
+    "start",
+    "resolve",
+    "reject",
+    "transfer",
+    "merge",
+    "assign",
+    "comment",
+    "hold",
+    "resume",
+)
 _OPEN: Final = tuple(values(OPEN))
 
 # action → (statuses it may start from, status it leads to; None = unchanged, "new" for transfer)
@@ -28,6 +40,8 @@ _TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {
     "merge": (_OPEN, S.DUPLICATE),
     "assign": (_OPEN, None),
     "comment": (tuple(S), None),
+    "hold": ((S.ACKNOWLEDGED, S.IN_PROGRESS), S.ON_HOLD),
+    "resume": ((S.ON_HOLD,), S.IN_PROGRESS),
 }
 
 # (action, from status) → the actions recorded first, in the same step, each with its own event.
@@ -45,6 +59,8 @@ EVENT_KIND: Final[dict[str, str]] = {
     "merge": "merged",
     "assign": "assigned",
     "comment": "commented",
+    "hold": "on_hold",
+    "resume": "resumed",
 }
 
 # Reasons a case may be rejected (plus free text in `message`/`note`).
@@ -57,6 +73,8 @@ REJECT_REASONS: Final = (
     "inappropriate_content",
 )
 TRANSFER_REASONS: Final = ("wrong_location", "wrong_ward", "boundary", "agency", "other")
+# What a case on hold waits for.
+HOLD_REASONS: Final = ("waiting_agency", "waiting_resident")
 
 
 class InvalidTransition(Exception):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import push
 from api.core.db import Database
 from api.core.settings import Settings
-from api.core.status import OPEN, ReportStatus, values
+from api.core.status import OPEN, PAUSED, ReportStatus, values
 from api.notifications import sql
 from api.notifications import texts as t
 from api.notifications.service import case_officers
@@ -53,7 +53,7 @@ async def deadline_warnings(db: Database, settings: Settings, *, batch: int = 20
     if not await _have_reports(db):
         return 0
     done = 0
-    for deadline, statuses in (("ack", [ReportStatus.NEW.value]), ("resolve", values(OPEN))):
+    for deadline, statuses in (("ack", [ReportStatus.NEW.value]), ("resolve", values(OPEN - PAUSED))):
         async with db.session() as s:
             rows = await sql.DEADLINE_CANDIDATES[deadline].fetch(
                 s,

@@ -1,7 +1,7 @@
 """leaders told once when a case in their area passes a deadline
 
 Revision ID: 0013_overdue_notices
-Revises: 0011_media_blur
+Revises: 0012_calendar
 
 `report_overdue_notices` records each (case, deadline, due time) whose passing was notified to the
 leaders in scope, so the worker's step tells them once, whatever the number of workers.
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0013_overdue_notices"
-down_revision = "0011_media_blur"
+down_revision = "0012_calendar"
 branch_labels = None
 depends_on = None
 

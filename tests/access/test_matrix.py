@@ -77,7 +77,8 @@ class Rule:
     """How a route is protected.
 
     kind: "public" (no token needed), "signed_in" (any user, own data), "staff" (guarded by role),
-        "signed_link" (no token helps: only a signed URL opens it; probed with a forged signature).
+        "signed_link" (no token helps: only a signed URL opens it; probed with a forged signature),
+        "cookie" (no token helps: only the console's session cookie opens it; probed without one).
     allowed: roles that pass the guard ("staff" only).
     case: the path names a report ({code}); out-of-scope callers get 404.
     lists: the response lists/counts reports: only in-scope ones may appear.
@@ -176,6 +177,7 @@ CASEWORK_ONLY = frozenset({"officer_w1", "officer_w2", "officer_evn", "leader_t1
 FIGURES = LEADERS | {"officer_w1", "officer_w2", "officer_evn"}
 # `area=T1` is within the scope of the leaders of T1 (and admins); agency scope is not an area.
 T1_LEADERS = frozenset({"leader_t1", "admin"})
+OFFICERS = frozenset({"officer_w1", "officer_w2", "officer_evn"})
 TILE = "/v1/tiles/{z:int}/{x:int}/{tile_y:str}"
 
 # (METHOD, path as the app declares it) → Rule (or several probes). Routes not listed here fail the test.
@@ -220,6 +222,17 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         in_scope=lambda role: False,
         params=lambda w, r: {"name": w.reports["R1"].code + ".json"},
     ),
+    ("GET", "/open311/v2/request/{name:str}"): Rule(
+        "public",
+        lists=True,
+        in_scope=lambda role: False,
+        params=lambda w, r: {"name": w.reports["R1"].code + ".xml"},
+    ),
+    # a held report's photo link is no more public than the report
+    ("GET", "/open311/v2/media/{code:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/open311/v2/tokens/{name:str}"): Rule("public", params=lambda w, r: {"name": "tk_unknown.json"}),
+    # partners file with their API key, not a token: a token alone opens nothing (Open311's 403)
+    ("POST", "/open311/v2/{document:str}"): Rule("public", params=lambda w, r: {"document": "nothing.json"}),
     # areas (public reference data)
     ("GET", "/v1/areas"): PUBLIC,
     ("GET", "/v1/areas/lookup"): PUBLIC,
@@ -234,6 +247,7 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             {"action": "reject", "reason": "not_actionable", "message": "Không thuộc thẩm quyền"},
         )
     ),
+    ("GET", "/v1/reports/{code:str}/actions"): Rule("staff", CASEWORK_ONLY, case=True),
     ("GET", "/v1/officer/queue"): Rule("staff", CASEWORK_ONLY, lists=True, query="?limit=200"),
     # the live queue: a ticket for EventSource, then the stream (its events are tested in
     # tests/casework/test_live.py over a real server)
@@ -265,8 +279,13 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             scope={"leader_t1": {"R3"}, "admin": {"R3"}},
         ),
     ),
+    # the map: officers too (their wards); W1's tile of zoom 16 holds R1 and R4 with their codes
     ("GET", TILE): Rule(
-        "staff", LEADERS, lists=True, params=lambda w, r: {"z": "12", "x": "3262", "tile_y": "1924.mvt"}
+        "staff",
+        LEADERS | OFFICERS,
+        lists=True,
+        expect_listed=False,
+        params=lambda w, r: {"z": "16", "x": "52193", "tile_y": "30794.mvt"},
     ),
     # probes
     ("GET", "/health"): PUBLIC,
@@ -276,6 +295,13 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("POST", "/v1/auth/refresh"): PUBLIC,
     ("POST", "/v1/auth/logout"): PUBLIC,
     ("POST", "/v1/auth/login"): PUBLIC,
+    # the staff console: its pages are public files, its session rests on its cookie alone
+    ("POST", "/v1/console/session"): PUBLIC,
+    ("POST", "/v1/console/session/refresh"): Rule("cookie"),
+    ("DELETE", "/v1/console/session"): PUBLIC,
+    ("GET", "/v1/console/config"): PUBLIC,
+    ("GET", "/console"): PUBLIC,
+    ("GET", "/console/{name:path}"): Rule("public", params=lambda w, r: {"name": "index.html"}),
     # the caller's own things
     ("GET", "/v1/me"): SELF,
     ("PATCH", "/v1/me"): SELF,
@@ -310,6 +336,32 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         ADMIN,
         params=lambda w, r: {"user_id": str(w.users["officer_w1"])},
         body=lambda w, r: {"password": "y" * 12},
+    ),
+    # partners' keys and webhook endpoints: admins only
+    ("GET", "/v1/admin/apikeys"): Rule("staff", ADMIN),
+    ("POST", "/v1/admin/apikeys"): Rule("staff", ADMIN, body=lambda w, r: {"name": f"partner-{r}"}),
+    ("DELETE", "/v1/admin/apikeys/{key_id:uuid}"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"key_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("GET", "/v1/admin/webhooks"): Rule("staff", ADMIN),
+    ("POST", "/v1/admin/webhooks"): Rule(
+        "staff", ADMIN, body=lambda w, r: {"url": "ftp://example.invalid/x"}
+    ),
+    ("PATCH", "/v1/admin/webhooks/{endpoint_id:uuid}"): Rule(
+        "staff",
+        ADMIN,
+        params=lambda w, r: {"endpoint_id": str(uuid.uuid4())},
+        body=lambda w, r: {"active": False},
+        in_scope=lambda role: False,
+    ),
+    ("DELETE", "/v1/admin/webhooks/{endpoint_id:uuid}"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"endpoint_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("GET", "/v1/admin/webhooks/{endpoint_id:uuid}/deliveries"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"endpoint_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("POST", "/v1/admin/webhooks/deliveries/{delivery_id:uuid}/replay"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"delivery_id": str(uuid.uuid4())}, in_scope=lambda role: False
     ),
     ("GET", "/v1/admin/categories"): Rule("staff", ADMIN),
     ("POST", "/v1/admin/categories"): Rule(
@@ -551,6 +603,10 @@ def judge(
         if status == 403 and r.json()["error"]["code"] == "invalid_signature":
             return []
         return [f"{where}: a link without a valid signature answered {status}"]
+    if rule.kind == "cookie":  # a bearer token is no session cookie
+        if status == 401 and r.json()["error"]["code"] == "invalid_refresh_token":
+            return []
+        return [f"{where}: a call without the session cookie answered {status}"]
     if rule.kind == "signed_in" and role == "anonymous":
         return [] if status == 401 else [f"{where}: expected 401, got {status}"]
     if rule.kind == "staff":

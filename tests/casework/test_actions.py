@@ -27,6 +27,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "merge": {},  # `into` filled per test
     "assign": {},  # `assignee` filled per test
     "comment": {"message": "Đang xử lý", "note": "gọi lại sau"},
+    "hold": {"reason": "waiting_agency", "message": "Chờ điện lực kiểm tra"},
+    "resume": {},
 }
 
 EVENT_KIND = {
@@ -38,6 +40,8 @@ EVENT_KIND = {
     "merge": "merged",
     "assign": "assigned",
     "comment": "commented",
+    "hold": "on_hold",
+    "resume": "resumed",
 }
 
 
@@ -411,3 +415,64 @@ async def test_bad_media_leaves_no_trace(
     assert resp.status_code == 422, resp.text
     status = await db_conn.scalar(text("SELECT status FROM reports WHERE id = :i"), {"i": r.id})
     assert status == "in_progress" and await _events(db_conn, r.id) == []
+
+
+async def test_staff_timeline_names_who_and_what(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    """The staff view's timeline reads without ids: the acting officer, the assignee, the wards of a
+    transfer and the report a duplicate went into, by name; the public view shows none of it."""
+    r = await insert_report(db_conn, "W1")
+    target = await insert_report(db_conn, "W2")
+    url = f"/v1/reports/{r.code}/actions"
+    h = city.officer_w1[1]
+    assignee = str(city.officer_w1b[0])
+    assert (await wf_client.post(url, json={"action": "assign", "assignee": assignee}, headers=h)).is_success
+    moved = await wf_client.post(
+        url, json={"action": "transfer", "ward": "W2", "reason": "wrong_ward"}, headers=h
+    )
+    assert moved.is_success, moved.text
+    merged = await wf_client.post(
+        url, json={"action": "merge", "into": target.code}, headers=city.officer_w2[1]
+    )
+    assert merged.is_success, merged.text
+    names = dict((await db_conn.execute(text("SELECT id::text, display_name FROM users"))).all())
+    view = (await wf_client.get(f"/v1/reports/{r.code}", headers=city.leader[1])).json()
+    by_kind = {e["kind"]: e for e in view["timeline"]}
+    assert by_kind["assigned"]["actor"] == {
+        "id": str(city.officer_w1[0]),
+        "name": names[str(city.officer_w1[0])],
+    }
+    assert by_kind["assigned"]["assignee"] == {"id": assignee, "name": names[assignee]}
+    ward_names = dict(
+        (await db_conn.execute(text("SELECT code, name FROM areas WHERE code IN ('W1','W2')"))).all()
+    )
+    assert by_kind["transferred"]["from_ward"] == {"code": "W1", "name": ward_names["W1"]}
+    assert by_kind["transferred"]["to_ward"] == {"code": "W2", "name": ward_names["W2"]}
+    assert by_kind["merged"]["into"] == target.code
+    assert by_kind["merged"]["actor"]["id"] == str(city.officer_w2[0])
+    public = await wf_client.get(f"/v1/reports/{r.code}")
+    assert public.status_code == 200, public.text
+    assert public.json()["timeline"]
+    for e in public.json()["timeline"]:
+        assert not {"actor", "assignee", "from_ward", "to_ward", "into"} & set(e)
+
+
+async def test_options_say_what_the_caller_may_do_now(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await insert_report(db_conn, "W1", status="acknowledged")
+    got = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w1[1])
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["status"] == "acknowledged" and body["allowed"] == allowed("acknowledged")
+    assert "not_actionable" in body["reject_reasons"] and "wrong_ward" in body["transfer_reasons"]
+    # the officers and leaders whose scope covers W1, not W2's officer
+    ids = {a["id"] for a in body["assignees"]}
+    assert {str(city.officer_w1[0]), str(city.officer_w1b[0]), str(city.leader[0])} <= ids
+    assert str(city.officer_w2[0]) not in ids
+    assert "W2" in {w["code"] for w in body["wards"]} and "W1" not in {w["code"] for w in body["wards"]}
+    outside = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w2[1])
+    assert outside.status_code == 404
+    _, me = await resident(wf_client)
+    assert (await wf_client.get(f"/v1/reports/{r.code}/actions", headers=me)).status_code == 403
