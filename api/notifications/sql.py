@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from api.access.scope import AGENCIES, AREAS, granted_staff
 from api.core.db import Sql
-from api.core.status import OPEN, ReportStatus, sql_in
+from api.core.status import OPEN, PAUSED, ReportStatus, sql_in
 from api.notifications import texts as t
 
 RESIDENT_KINDS = frozenset(t.RESIDENT)
@@ -101,7 +101,7 @@ REPORTS_TABLE_EXISTS = Sql("SELECT to_regclass('reports') IS NOT NULL")
 # rule read backwards, both kinds of grant), as an array.
 LEADERS = granted_staff(("leader",), ward="r.ward_code", agency="r.agency_code")
 
-# Open cases whose acknowledge (while new) or resolve deadline passed at :now, no longer ago than
+# Open cases whose acknowledge (while new) or resolve deadline (unless paused: on hold) passed at :now, no longer ago than
 # :window seconds (a first start does not tell about every old case at once), not yet notified,
 # oldest deadline first; with what the notice says and who gets it. The statuses are literals, as the
 # partial indexes ix_reports_ack_due / ix_reports_resolve_due (migration 0013) read them: each half is
@@ -117,7 +117,7 @@ WITH due AS (
     UNION ALL
     SELECT r.id, 'resolve', r.resolve_due_at
     FROM reports r
-    WHERE r.status IN {sql_in(OPEN)}
+    WHERE r.status IN {sql_in(OPEN - PAUSED)}
       AND r.resolve_due_at <= CAST(:now AS timestamptz)
       AND r.resolve_due_at > CAST(:now AS timestamptz) - make_interval(secs => :window)
 )

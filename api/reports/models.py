@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from api.core.base import Base, references
-from api.core.status import ALL, OPEN, ReportStatus, sql_in, values
+from api.core.status import ALL, OPEN, PAUSED, ReportStatus, sql_in, values
 from api.reports import sql
 
 EMPTY_OBJECT = "{}"  # jsonb columns' server defaults
@@ -83,7 +83,9 @@ class Report(Base):
             "ix_reports_ack_due", "ack_due_at", postgresql_where=column("status") == ReportStatus.NEW.value
         ),
         Index(
-            "ix_reports_resolve_due", "resolve_due_at", postgresql_where=column("status").in_(values(OPEN))
+            "ix_reports_resolve_due",
+            "resolve_due_at",
+            postgresql_where=column("status").in_(values(OPEN - PAUSED)),
         ),
         Index("ix_reports_created", "created_at", "code"),
         # 0007_merged_media
