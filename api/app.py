@@ -48,6 +48,7 @@ from api.core.media import config_for
 from api.core.ratelimit import AddressLimiter, ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
+from api.notifications import announce
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311 import http as open311_http
 from api.open311.http import ApiKeysController, Open311Controller
@@ -185,6 +186,7 @@ def create_app(
                 await app.state.live.stop()
                 if task is not None:
                     await task
+                await announce.close_all()
                 await revocations.stop()
         finally:
             if database is None:
