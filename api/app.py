@@ -49,9 +49,11 @@ from api.core.overload import gates
 from api.core.ratelimit import Limits
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
+from api.notifications import announce
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311 import http as open311_http
 from api.open311.http import ApiKeysController, Open311Controller
+from api.pages.http import PublicFiguresController, PublicPagesController
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
@@ -91,6 +93,8 @@ ROUTES: list[Any] = [
     LocalMediaController,
     ConsoleSessionController,
     ConsolePagesController,
+    PublicPagesController,
+    PublicFiguresController,
 ]
 
 
@@ -170,6 +174,7 @@ def create_app(
                 await app.state.live.stop()
                 if task is not None:
                     await task
+                await announce.close_all()
                 await revocations.stop()
         finally:
             if database is None:

@@ -240,7 +240,7 @@ class LiveQueueController(Controller):
     ) -> Stream:
         """Server-sent events (`text/event-stream`): `ready` once listening (load the queue then),
         `case` for each change of a case in your scope (JSON: event, code, status, version, ward,
-        agency, public; `id:` the event's id), a comment every few seconds, `resync` when changes
+        agency, public, from_ward; `id:` the event's id), a comment every few seconds, `resync` when changes
         may have been missed (reload the queue), `bye` before the server closes the stream (shutdown,
         or the stream's age reached the access-token lifetime: reconnect with a new ticket). Too many
         streams on this server: 503 `too_many_streams`."""

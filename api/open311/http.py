@@ -68,6 +68,24 @@ def routing_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return error_response(_format_of(path), Open311Error(status, text), headers)
 
 
+async def _one_request(
+    request: Request[Any, Any, Any], name: str, session: AsyncSession, settings: Settings
+) -> Response[bytes]:
+    async def produce(code: str) -> tuple[str, str, Any]:
+        extensions = request.query_params.get("extensions")
+        if extensions not in (None, "", "true", "false"):
+            raise Open311Error(400, "extensions must be 'true' or 'false'.")
+        return (
+            "service_requests",
+            "request",
+            await service.service_request(
+                session, code, wants_english(request), settings.base_url, extensions == "true"
+            ),
+        )
+
+    return await _serve(name, produce)
+
+
 async def _form(request: Request[Any, Any, Any]) -> intake.Form:
     try:
         form = await request.form()
@@ -225,11 +243,7 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @get(
-        ["/requests/{name:str}", "/request/{name:str}"],
-        security=PUBLIC,
-        operation_id="open311ServiceRequest",
-    )
+    @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
     async def service_request(
         self,
         request: Request[Any, Any, Any],
@@ -237,22 +251,20 @@ class Open311Controller(Controller):
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        """`requests/{service_request_id}.json|xml` (and the `request/…` spelling of the spec's
-        swagger): one public request, as a list like the spec says; `extensions=true` as for lists."""
+        """`requests/{service_request_id}.json|xml`: one public request, as a list like the spec
+        says; `extensions=true` as for lists."""
+        return await _one_request(request, name, session, settings)
 
-        async def produce(code: str) -> tuple[str, str, Any]:
-            extensions = request.query_params.get("extensions")
-            if extensions not in (None, "", "true", "false"):
-                raise Open311Error(400, "extensions must be 'true' or 'false'.")
-            return (
-                "service_requests",
-                "request",
-                await service.service_request(
-                    session, code, wants_english(request), settings.base_url, extensions == "true"
-                ),
-            )
-
-        return await _serve(name, produce)
+    @get("/request/{name:str}", security=PUBLIC, operation_id="open311ServiceRequestSingular")
+    async def service_request_singular(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[bytes]:
+        """`request/{service_request_id}.json|xml`, the spelling of the spec's swagger: the same."""
+        return await _one_request(request, name, session, settings)
 
     @get("/media/{code:str}", security=PUBLIC, operation_id="open311Media", status_code=302)
     async def media(self, code: FromPath[str], session: NamedDependency[AsyncSession]) -> Response[Any]:
