@@ -240,7 +240,7 @@ class LiveQueueController(Controller):
     ) -> Stream:
         """Server-sent events (`text/event-stream`): `ready` once listening (load the queue then),
         `case` for each change of a case in your scope (JSON: event, code, status, version, ward,
-        agency, public; `id:` the event's id), a comment every few seconds, `resync` when changes
+        agency, public, from_ward; `id:` the event's id), a comment every few seconds, `resync` when changes
         may have been missed (reload the queue), `bye` before the server closes the stream (shutdown,
         or the stream's age reached the access-token lifetime: reconnect with a new ticket). Too many
         streams on this server: 503 `too_many_streams`."""
@@ -363,13 +363,15 @@ class StatsController(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
+        state: State,
     ) -> Stream:
         """Your in-scope cases as CSV (UTF-8 with BOM, for spreadsheet programs), streamed: ward and
         category names beside their codes, times in the local zone with their offset. The filters
         of GET /v1/stats."""
         await check_areas(session, principal, case_filter)
+        turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            export.csv_chunks(database, principal, case_filter),
+            export.csv_chunks(database, principal, case_filter, turn=turn),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
@@ -386,12 +388,14 @@ class StatsController(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
+        state: State,
     ) -> Stream:
         """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the columns and filters of
         the CSV."""
         await check_areas(session, principal, case_filter)
+        turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            export.geojson_chunks(database, principal, case_filter),
+            export.geojson_chunks(database, principal, case_filter, turn=turn),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )

@@ -132,3 +132,6 @@ CLUSTER_SETTINGS = Sql("SELECT set_config('jit', 'off', true), set_config('enabl
 
 # The live listener's check that its connection still answers.
 PING = Sql("SELECT 1")
+
+# A ward's lineage (codes from the root down to it), for the live streams' scope test.
+WARD_LINEAGE = Sql("SELECT lineage FROM areas WHERE code = :ward")

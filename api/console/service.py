@@ -3,7 +3,7 @@ page. Callable without HTTP; the cookie itself is the controller's business."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ARRAY, Text, func, literal, select, true
@@ -13,6 +13,8 @@ from api.accounts import service as accounts
 from api.accounts.service import IssuedTokens
 from api.core.db import Database
 from api.core.errors import Unauthorized
+from api.core.overload import Gate
+from api.core.ratelimit import Limit
 from api.core.settings import Settings
 from api.staff import service as staff
 from api.staff.service import StaffUser
@@ -60,11 +62,12 @@ async def sign_in(
     username: str,
     password: str,
     *,
-    admit: Callable[[], None] = lambda: None,
+    limits: Sequence[tuple[Limit, str]] = (),
+    hashing: Gate | None = None,
 ) -> Signed:
     """The staff sign-in (`api.staff.service.login`: lockout, rate limit, one answer for every failure),
     and who signed in."""
-    tokens = await staff.login(db, settings, username, password, admit=admit)
+    tokens = await staff.login(db, settings, username, password, limits=limits, hashing=hashing)
     async with db.session() as session:
         who = await staff.staff_user(session, tokens.user_id)
         if who is None:  # disabled between the two steps

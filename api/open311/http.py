@@ -22,7 +22,7 @@ from api.core.deps import lineage_cache
 from api.core.errors import AppError, wants_english
 from api.core.openapi import PUBLIC, errors
 from api.core.pagination import Cursor
-from api.core.ratelimit import AddressLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.open311 import intake, keys, service
 from api.open311.formats import MEDIA_TYPES, render, split_suffix
@@ -218,7 +218,7 @@ class Open311Controller(Controller):
                     "request_update",
                     await intake.post_update(session, key, form, english=english),
                 )
-            limiter: AddressLimiter = state.partner_limiter
+            limits: Limits = state.limits
             answer = await intake.create_request(
                 session,
                 settings,
@@ -227,7 +227,7 @@ class Open311Controller(Controller):
                 idempotency_key=request.headers.get("idempotency-key"),
                 lineage_cache=lineage_cache(state),
                 english=english,
-                admit=lambda: limiter.check(str(key.id)),
+                limits=((limits.partner, str(key.id)),),
             )
             return "service_requests", "request", answer
 

@@ -23,6 +23,7 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 from api.core.settings import Settings
+from api.run.guard import server_options
 
 log = logging.getLogger("phananh.serve")
 
@@ -46,7 +47,10 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
         print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
         from api.run.server import Server
 
-        Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)).run()
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, access_log=False, **server_options(settings)
+        )
+        Server(config).run()
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url
@@ -99,6 +103,7 @@ def _worker(host: str, port: int) -> None:
         backlog=_BACKLOG,
         log_config=None,
         access_log=False,
+        **server_options(settings),
     )
     from api.run.server import Server
 
