@@ -80,7 +80,7 @@ async def service_definition(session: AsyncSession, code: str, english: bool) ->
     attributes = []
     for order, q in enumerate(c.questions or [], start=1):
         kind = q.get("type", "text")
-        values = {"choice": [{"key": o, "name": o} for o in q.get("options", [])]}.get(kind, [])
+        values = {"choice": _choice_values(q, english)}.get(kind, [])
         if kind == "boolean":
             values = [{"key": "true", "name": "true"}, {"key": "false", "name": "false"}]
         label = (q.get("label_en") if english else None) or q.get("label_vi") or q["key"]
@@ -97,6 +97,13 @@ async def service_definition(session: AsyncSession, code: str, english: bool) ->
             }
         )
     return {"service_code": c.code, "attributes": attributes}
+
+
+def _choice_values(question: dict[str, Any], english: bool) -> list[dict[str, str]]:
+    """A choice question's values: the value as `key`, its label in the reader's language as `name`."""
+    choices = question.get("choices") or [{"value": o, "label": {}} for o in question.get("options", [])]
+    lang = "en" if english else "vi"
+    return [{"key": c["value"], "name": (c.get("label") or {}).get(lang) or c["value"]} for c in choices]
 
 
 def parse_query(

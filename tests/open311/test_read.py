@@ -50,6 +50,7 @@ async def test_discovery_and_services(client: httpx.AsyncClient, db_conn: AsyncC
     (attr,) = noise["attributes"]
     assert attr["datatype"] == "singlevaluelist" and attr["description"] == "Time of day"
     assert [v["key"] for v in attr["values"]] == ["sang", "chieu", "toi", "dem"]
+    assert attr["values"][0]["name"] == "Morning"  # the label, in the reader's language
     root = ET.fromstring((await client.get(f"{BASE}/services/tieng-on.xml")).content)
     assert [k.text for k in root.findall("attributes/attribute/values/value/key")] == [
         "sang",
