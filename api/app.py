@@ -31,7 +31,7 @@ from api.catalogue.http import (
     HolidaysAdminController,
 )
 from api.console.http import ConsolePagesController, ConsoleSessionController
-from api.core import clock, migrate
+from api.core import clock, migrate, openapi
 from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS, http_exception_handler
@@ -170,7 +170,7 @@ def create_app(
             if database is None:
                 await db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         state=state,
         lifespan=[lifespan],
@@ -199,6 +199,7 @@ def create_app(
         ),
         debug=False,
     )
+    return openapi.document(app, {open311_http.PREFIX: open311_http.DIALECT})
 
 
 def create_app_from_env() -> Litestar:

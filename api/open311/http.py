@@ -20,14 +20,14 @@ from api.access.guards import admin_only
 from api.access.tokens import Principal
 from api.core.deps import lineage_cache
 from api.core.errors import AppError, wants_english
-from api.core.openapi import PUBLIC, errors
+from api.core.openapi import PUBLIC, Dialect, errors
 from api.core.pagination import Cursor
 from api.core.ratelimit import AddressLimiter
 from api.core.settings import Settings
 from api.open311 import intake, keys, service
 from api.open311.formats import MEDIA_TYPES, render, split_suffix
 from api.open311.models import ApiKey
-from api.open311.schemas import ApiKeyIn, ApiKeyList, ApiKeyOut
+from api.open311.schemas import OPEN311_ERRORS, OPEN311_SUCCESS, ApiKeyIn, ApiKeyList, ApiKeyOut
 from api.open311.service import Open311Error
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -38,6 +38,8 @@ Produce = Callable[[str], Awaitable[tuple[str, str, Any]]]  # stem → (XML root
 
 
 PREFIX = "/open311/v2"
+# how the OpenAPI document describes what is answered under PREFIX
+DIALECT = Dialect("Open311Errors", OPEN311_ERRORS, (MEDIA_TYPES["json"], MEDIA_TYPES["xml"]), OPEN311_SUCCESS)
 
 
 def error_response(fmt: str, exc: Open311Error, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -228,7 +230,10 @@ class Open311Controller(Controller):
     @get(
         ["/requests/{name:str}", "/request/{name:str}"],
         security=PUBLIC,
-        operation_id="open311ServiceRequest",
+        # one handler on two paths: operation ids must differ
+        operation_id=lambda _handler, _method, parts: (
+            "open311ServiceRequest" if "requests" in parts else "open311ServiceRequestSingular"
+        ),
     )
     async def service_request(
         self,
