@@ -1,7 +1,7 @@
 """Open311 partners: API keys, the residents they file for, and their submissions (tokens)
 
 Revision ID: 0015_open311_partners
-Revises: 0011_media_blur
+Revises: 0012_calendar
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0015_open311_partners"
-down_revision = "0011_media_blur"
+down_revision = "0012_calendar"
 branch_labels = None
 depends_on = None
 
