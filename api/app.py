@@ -82,6 +82,11 @@ ROUTES: list[Any] = [
 ]
 
 
+# Paths the bearer middleware leaves alone (anywhere else a token that is given must be valid, or 401).
+# Open311 partners authenticate with their api_key; a bearer token means nothing there.
+TOKENLESS = ["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)", f"^{open311_http.PREFIX}/"]
+
+
 def _http_errors(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Framework errors in the project's shape, except under Open311's prefix: its clients expect
     Open311's own (an unknown path or a wrong method there never reaches the Open311 controller)."""
@@ -181,7 +186,7 @@ def create_app(
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
-                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)"],
+                exclude=TOKENLESS,
             ),
         ],
         openapi_config=OpenAPIConfig(
@@ -199,7 +204,7 @@ def create_app(
         ),
         debug=False,
     )
-    return openapi.document(app, {open311_http.PREFIX: open311_http.DIALECT})
+    return openapi.document(app, {open311_http.PREFIX: open311_http.DIALECT}, tokenless=TOKENLESS)
 
 
 def create_app_from_env() -> Litestar:

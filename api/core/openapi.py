@@ -9,7 +9,8 @@ an error dialect of its own (Open311), to that dialect's shape in each of its fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -115,19 +116,22 @@ _ERROR_SCHEMA = Schema(
 )
 
 
-def defaults(path: str, operation: Operation) -> set[int]:
+def defaults(path: str, operation: Operation, tokenless: Sequence[str] = ()) -> set[int]:
     """The errors any operation of this kind can answer, whatever its handler does:
 
     - 400 when it reads parameters or a body (they are validated);
-    - 401 and 403 when it needs a token (a bad or expired token; a role that is not allowed);
+    - 401 unless its path is `tokenless` (a token, even on a public operation, must be valid);
+    - 403 when it needs a token (a role that is not allowed);
     - 404 when its path holds a parameter (nothing by that name, or not in the caller's scope);
     - 413 and 415 when it takes a body (larger than allowed; a content type it does not read);
     - 503 always (the database is unreachable or the server is saturated)."""
     statuses = {503}
     if operation.parameters or operation.request_body:
         statuses.add(400)
+    if not any(re.search(pattern, path) for pattern in tokenless):
+        statuses.add(401)
     if operation.security is None or any(operation.security):
-        statuses |= {401, 403}
+        statuses.add(403)
     if "{" in path:
         statuses.add(404)
     if operation.request_body:
@@ -153,7 +157,7 @@ def _is_error(status: str) -> bool:
     return status[:1] in ("4", "5")
 
 
-def finish(openapi: OpenAPI, dialects: Mapping[str, Dialect]) -> OpenAPI:
+def finish(openapi: OpenAPI, dialects: Mapping[str, Dialect], tokenless: Sequence[str] = ()) -> OpenAPI:
     """Every operation's error responses (see the module's docstring)."""
     schemas = openapi.components.schemas
     schemas[ERROR] = _ERROR_SCHEMA
@@ -166,7 +170,7 @@ def finish(openapi: OpenAPI, dialects: Mapping[str, Dialect]) -> OpenAPI:
         dialect = dialects[prefix] if prefix else None
         for operation in _operations(item):
             responses = operation.responses = dict(operation.responses or {})
-            statuses = {int(s) for s in responses if _is_error(s)} | defaults(path, operation)
+            statuses = {int(s) for s in responses if _is_error(s)} | defaults(path, operation, tokenless)
             if dialect is not None:
                 ref = Reference(ref=f"#/components/schemas/{dialect.name}")
                 content = _content(ref, dialect.media_types)
@@ -206,14 +210,16 @@ class _Raw(Schema):
         return dict(self.raw)
 
 
-def document(app: Litestar, dialects: Mapping[str, Dialect] | None = None) -> Litestar:
+def document(
+    app: Litestar, dialects: Mapping[str, Dialect] | None = None, *, tokenless: Sequence[str] = ()
+) -> Litestar:
     """Finish `app`'s OpenAPI document with `finish` when it is first built (it is built lazily)."""
     plugin = app.plugins.get(OpenAPIPlugin)
     build: Callable[[OpenAPIPlugin], OpenAPI] = OpenAPIPlugin._build_openapi
     given = dict(dialects or {})
 
     def _build_openapi(self: OpenAPIPlugin) -> OpenAPI:
-        return finish(build(self), given)
+        return finish(build(self), given, tuple(tokenless))
 
     # OpenAPIPlugin has slots and no hook after the build: a subclass of the same layout adds one
     plugin.__class__ = type("DocumentedOpenAPIPlugin", (OpenAPIPlugin,), {"__slots__": (), "_build_openapi": _build_openapi})
