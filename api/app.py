@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 import media
@@ -84,7 +83,14 @@ ROUTES: list[Any] = [
 
 # Paths the bearer middleware leaves alone (anywhere else a token that is given must be valid, or 401).
 # Open311 partners authenticate with their api_key; a bearer token means nothing there.
-TOKENLESS = ["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)", f"^{open311_http.PREFIX}/"]
+TOKENLESS = [
+    "^/schema",
+    "^/health$",
+    "^/ready$",
+    "^/media/local/",
+    "^/console(/|$)",
+    f"^{open311_http.PREFIX}/",
+]
 
 
 def _http_errors(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -175,8 +181,9 @@ def create_app(
             if database is None:
                 await db.dispose()
 
+    viewer, viewer_files = openapi.docs_ui()
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, viewer_files],
         state=state,
         lifespan=[lifespan],
         dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
@@ -194,7 +201,7 @@ def create_app(
             version=VERSION,
             description="Citizen feedback and incident reporting: residents report, wards resolve.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[viewer],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

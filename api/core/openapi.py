@@ -13,12 +13,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+import swagger_ui_bundle
+from litestar import Litestar, Router
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
@@ -29,6 +32,7 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
+from litestar.static_files import create_static_files_router
 
 
 class ErrorDetail(msgspec.Struct):
@@ -177,11 +181,13 @@ def finish(openapi: OpenAPI, dialects: Mapping[str, Dialect], tokenless: Sequenc
                 body = dialect.success.get(operation.operation_id or "")
                 for status, response in list(responses.items()):
                     if not _is_error(status) and isinstance(response, OpenAPIResponse) and response.content:
-                        response.content = _content(
-                            _schema(body) if body else Schema(), dialect.media_types
-                        )
+                        response.content = _content(_schema(body) if body else Schema(), dialect.media_types)
             else:
-                content = {"application/json": OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR}"))}
+                content = {
+                    "application/json": OpenAPIMediaType(
+                        schema=Reference(ref=f"#/components/schemas/{ERROR}")
+                    )
+                }
             for status in sorted(statuses):
                 old = responses.get(str(status))
                 description = (
@@ -222,5 +228,28 @@ def document(
         return finish(build(self), given, tuple(tokenless))
 
     # OpenAPIPlugin has slots and no hook after the build: a subclass of the same layout adds one
-    plugin.__class__ = type("DocumentedOpenAPIPlugin", (OpenAPIPlugin,), {"__slots__": (), "_build_openapi": _build_openapi})
+    plugin.__class__ = type(
+        "DocumentedOpenAPIPlugin", (OpenAPIPlugin,), {"__slots__": (), "_build_openapi": _build_openapi}
+    )
     return app
+
+
+# Swagger UI's files, from the swagger-ui-bundle-v2 package (Apache-2.0, its licence in the package's
+# dist-info), served by the app itself so the docs work offline and load nothing from elsewhere.
+ASSETS = "/schema/assets"
+
+
+def docs_ui() -> tuple[SwaggerRenderPlugin, Router]:
+    """The viewer at /schema/swagger and the router serving its files under ASSETS."""
+    files = Path(swagger_ui_bundle.swagger_ui_path)
+    plugin = SwaggerRenderPlugin(
+        js_url=f"{ASSETS}/swagger-ui-bundle.js",
+        css_url=f"{ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+        path="/swagger",
+    )
+    router = create_static_files_router(
+        path=ASSETS, directories=[files], include_in_schema=False, name="docs-assets"
+    )
+    return plugin, router

@@ -95,7 +95,7 @@ class LiveApp:
             uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not serving.done():
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn sets a flag, no event
             await asyncio.sleep(0.02)
         if serving.done():
             await serving  # raises what stopped it
