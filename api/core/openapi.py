@@ -196,6 +196,8 @@ def finish(openapi: OpenAPI, dialects: Mapping[str, Dialect], tokenless: Sequenc
                     else DESCRIPTIONS.get(status, HTTPStatus(status).phrase)
                 )
                 responses[str(status)] = OpenAPIResponse(description=description, content=dict(content))
+            if isinstance(no_content := responses.get("204"), OpenAPIResponse):
+                no_content.content = None  # a 204 has no body, whatever the handler's return type says
             operation.responses = dict(sorted(responses.items()))
     return openapi
 

@@ -13,6 +13,7 @@ import asyncio
 import socket
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 from types import TracebackType
 
@@ -23,6 +24,7 @@ from api.app import create_app
 from api.core.db import make_engine
 from api.core.settings import Settings
 from tests.factories import TEST_JWT_SECRET, make_city, make_report, resident, staff
+from tests.factories.people import DEVICE_SECRET
 from tests.support.database import create_database, drop_database, unique_name
 
 
@@ -51,6 +53,17 @@ class LiveApp:
         if self._server is not None:
             self._server.should_exit = True
         self._thread.join(60)
+
+    def new_resident(self) -> dict[str, str]:
+        """The headers of a resident of its own (POST /v1/auth/device), for a call that ends it."""
+        body = {
+            "device_id": f"live-{uuid.uuid4().hex[:16]}",
+            "device_secret": DEVICE_SECRET,
+            "platform": "android",
+        }
+        r = httpx.post(f"{self.url}/v1/auth/device", json=body, timeout=30)
+        r.raise_for_status()
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     def _run(self) -> None:
         try:
@@ -92,7 +105,9 @@ class LiveApp:
             await engine.dispose()
         app = create_app(settings, database_url=db_url)
         server = self._server = uvicorn.Server(
-            uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+            uvicorn.Config(
+                app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=1
+            )
         )
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn sets a flag, no event
