@@ -167,39 +167,38 @@ def finish(openapi: OpenAPI, dialects: Mapping[str, Dialect], tokenless: Sequenc
     schemas[ERROR] = _ERROR_SCHEMA
     schemas.pop("ErrorBody", None)
     schemas.pop("ErrorDetail", None)
-    for dialect in dialects.values():
-        schemas[dialect.name] = _schema(dialect.error)
+    for own in dialects.values():
+        schemas[own.name] = _schema(own.error)
     for path, item in (openapi.paths or {}).items():
-        prefix = next((p for p in dialects if path.startswith(p)), None)
-        dialect = dialects[prefix] if prefix else None
+        dialect = next((d for p, d in dialects.items() if path.startswith(p)), None)
         for operation in _operations(item):
-            responses = operation.responses = dict(operation.responses or {})
-            statuses = {int(s) for s in responses if _is_error(s)} | defaults(path, operation, tokenless)
-            if dialect is not None:
-                ref = Reference(ref=f"#/components/schemas/{dialect.name}")
-                content = _content(ref, dialect.media_types)
-                body = dialect.success.get(operation.operation_id or "")
-                for status, response in list(responses.items()):
-                    if not _is_error(status) and isinstance(response, OpenAPIResponse) and response.content:
-                        response.content = _content(_schema(body) if body else Schema(), dialect.media_types)
-            else:
-                content = {
-                    "application/json": OpenAPIMediaType(
-                        schema=Reference(ref=f"#/components/schemas/{ERROR}")
-                    )
-                }
-            for status in sorted(statuses):
-                old = responses.get(str(status))
-                description = (
-                    old.description
-                    if isinstance(old, OpenAPIResponse) and old.description
-                    else DESCRIPTIONS.get(status, HTTPStatus(status).phrase)
-                )
-                responses[str(status)] = OpenAPIResponse(description=description, content=dict(content))
-            if isinstance(no_content := responses.get("204"), OpenAPIResponse):
-                no_content.content = None  # a 204 has no body, whatever the handler's return type says
-            operation.responses = dict(sorted(responses.items()))
+            _finish_operation(path, operation, dialect, tokenless)
     return openapi
+
+
+def _finish_operation(
+    path: str, operation: Operation, dialect: Dialect | None, tokenless: Sequence[str]
+) -> None:
+    responses = dict(operation.responses or {})
+    statuses = {int(s) for s in responses if _is_error(s)} | defaults(path, operation, tokenless)
+    error: Reference = Reference(ref=f"#/components/schemas/{dialect.name if dialect else ERROR}")
+    content = _content(error, dialect.media_types if dialect else ("application/json",))
+    if dialect is not None:
+        body = dialect.success.get(operation.operation_id or "")
+        for status, response in responses.items():
+            if not _is_error(status) and isinstance(response, OpenAPIResponse) and response.content:
+                response.content = _content(_schema(body) if body else Schema(), dialect.media_types)
+    for code in sorted(statuses):
+        old = responses.get(str(code))
+        description = (
+            old.description
+            if isinstance(old, OpenAPIResponse) and old.description
+            else DESCRIPTIONS.get(code, HTTPStatus(code).phrase)
+        )
+        responses[str(code)] = OpenAPIResponse(description=description, content=dict(content))
+    if isinstance(no_content := responses.get("204"), OpenAPIResponse):
+        no_content.content = None  # a 204 has no body, whatever the handler's return type says
+    operation.responses = dict(sorted(responses.items()))
 
 
 def _schema(raw: dict[str, Any]) -> Schema:

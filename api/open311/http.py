@@ -175,7 +175,14 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @post("/{document:str}", security=PUBLIC, operation_id="open311Post", status_code=200)
+    @post(
+        "/{document:str}",
+        security=PUBLIC,
+        operation_id="open311Post",
+        status_code=200,
+        # a missing key; the submission's own refusals and the partner's rate limit
+        responses=errors(403, 409, 422, 429),
+    )
     async def post_document(
         self,
         request: Request[Any, Any, Any],
