@@ -34,6 +34,7 @@ from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS
 from api.core.fastpath import FastPaths
+from api.core.inputs import CheckedRequest, check_parameters, entry
 from api.core.logs import request_id_middleware_factory
 from api.core.media import config_for
 from api.core.ratelimit import AddressLimiter, ReportLimiter
@@ -74,6 +75,21 @@ ROUTES: list[Any] = [
     MediaBlurController,
     LocalMediaController,
 ]
+
+
+class App(Litestar):
+    """Litestar behind the request id and the check of the request target, for every request: Litestar's
+    own middleware runs only on routes it found, so its 404s and 405s would go without either."""
+
+    def __init__(self, *args: Any, access_log: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._entry = request_id_middleware_factory(access=access_log)(entry(super().__call__))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._entry(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -150,14 +166,16 @@ def create_app(
             if database is None:
                 await db.dispose()
 
-    return Litestar(
+    return App(
+        access_log=settings.access_log,
         route_handlers=ROUTES,
         state=state,
         lifespan=[lifespan],
         dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=CheckedRequest,
+        before_request=check_parameters,
         middleware=[
-            request_id_middleware_factory(access=settings.access_log),
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,

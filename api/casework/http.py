@@ -284,7 +284,7 @@ class FiguresController(Controller):
         """Map tile `{z}/{x}/{y}.mvt` (layer `reports`: code, status, category, ward, overdue, open)
         of your in-scope cases."""
         y_text, dot, ext = tile_y.partition(".")
-        if ext != "mvt" or not dot or not y_text.isdigit():
+        if ext != "mvt" or not dot or not (y_text.isascii() and y_text.isdigit()):
             raise tiles._bad_tile()
         f = CaseFilter(statuses=_statuses(status), categories=_categories(category))
         data = await tiles.tile(session, principal, z, x, int(y_text), f)
