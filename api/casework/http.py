@@ -19,6 +19,7 @@ from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, Stats
 from api.core.db import Database
 from api.core.openapi import errors
 from api.core.pagination import Cursor
+from api.core.streams import started
 from api.core.text import nfc
 from api.reports import queries
 
@@ -225,7 +226,7 @@ class FiguresController(Controller):
         "/export.csv",
         responses=errors(401, 403, 404),
         operation_id="exportCsv",
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
     )
     async def export_csv(
         self,
@@ -239,8 +240,8 @@ class FiguresController(Controller):
         `area`, `from`/`to` (local dates), `overdue`, `near_boundary`."""
         await check_areas(session, principal, case_filter)
         return Stream(
-            export.csv_chunks(database, principal, case_filter),
-            media_type="text/csv; charset=utf-8",
+            await started(export.csv_chunks(database, principal, case_filter)),
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
 
@@ -260,7 +261,7 @@ class FiguresController(Controller):
         """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the same filters as the CSV."""
         await check_areas(session, principal, case_filter)
         return Stream(
-            export.geojson_chunks(database, principal, case_filter),
+            await started(export.geojson_chunks(database, principal, case_filter)),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )
