@@ -35,7 +35,7 @@ from api.core.db import Database, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS
 from api.core.fastpath import FastPaths
 from api.core.inputs import CheckedRequest, check_parameters, entry
-from api.core.logs import request_id_middleware_factory
+from api.core.logs import ensure_logging, request_id_middleware_factory
 from api.core.media import config_for
 from api.core.ratelimit import AddressLimiter, ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
@@ -101,6 +101,7 @@ def create_app(
 ) -> Litestar:
     """Build the app. Give `database` (tests) or `database_url`; else settings.database_url is used."""
     settings = ensure_jwt_secret(settings or load_settings())
+    ensure_logging(settings.log_level, settings.log_json)
     clock.configure(settings)
     media.configure(config_for(settings))
     state = State(
@@ -196,6 +197,7 @@ def create_app(
             security=[{"BearerToken": []}],
         ),
         debug=False,
+        logging_config=None,  # api.core.logs set the process's logs up; Litestar's would replace them
     )
 
 

@@ -46,7 +46,7 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
         from api.app import create_app, with_fast_paths
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
-        print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
+        log.info("Phản Ánh API on http://%s:%s  (docs: http://%s:%s/schema)", host, port, host, port)
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
@@ -55,7 +55,7 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
     os.environ["PHANANH_SERVE_WORKER"] = "true" if settings.serve_worker else "false"
     os.environ["PHANANH_HOST"], os.environ["PHANANH_PORT"] = host, str(port)
     _check_free(host, port)
-    print(f"Phản Ánh API on http://{host}:{port}, {workers} worker processes", flush=True)
+    log.info("Phản Ánh API on http://%s:%s, %s worker processes", host, port, workers)
     Supervisor(host, port, workers).run()
 
 
