@@ -226,6 +226,7 @@ class FastPaths:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._lifespan_send(send))
         elif scope["type"] == "http" and (scope["method"], scope["path"]) in self.routes:
+            self.answered[scope["path"]] += 1
             await self._served(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -246,7 +247,6 @@ class FastPaths:
         except Exception:
             log.exception("unhandled error on %s %s", route.method, route.path)
             out = Answer(500, internal_error_json(prefers_english(language)))
-        self.answered[route.path] += 1
         await send_answer(send, out)
 
     def _lifespan_send(self, send: Any) -> Any:
