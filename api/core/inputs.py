@@ -21,7 +21,7 @@ import re
 import types
 import typing
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -29,7 +29,6 @@ from urllib.parse import unquote_to_bytes
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
-from litestar.enums import ParamType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.core.errors import AppError, error_json, prefers_english
@@ -140,14 +139,14 @@ def entry(app: ASGIApp) -> ASGIApp:
 async def _send_error(scope: Scope, send: Send, exc: AppError) -> None:
     language = next((v for k, v in scope["headers"] if k == b"accept-language"), b"").decode("latin-1")
     body = error_json(exc, prefers_english(language))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": exc.status_code,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    start: Any = {
+        "type": "http.response.start",
+        "status": exc.status_code,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+    }
+    end: Any = {"type": "http.response.body", "body": body}
+    await send(start)
+    await send(end)
 
 
 # ---------------------------------------------------------------------------- JSON bodies
@@ -221,7 +220,7 @@ def check_value(value: object, parameter: str) -> None:
             check_value(item, parameter)
 
 
-_Checked = tuple[tuple[str, str, Any], ...]  # (name as sent, where: query|path, type)
+_Checked = tuple[tuple[str, Any], ...]  # (query parameter's name as sent, its type)
 _plans: dict[int, _Checked] = {}
 _RANGED = (date, int, float)
 
@@ -246,14 +245,14 @@ def _plan(handler: Any) -> _Checked:
             signature = getattr(provide, "parsed_fn_signature", None)
             if signature is not None:
                 signatures.append(signature)
-        found: list[tuple[str, str, Any]] = []
+        found: list[tuple[str, Any]] = []
         for signature in signatures:
             for name, field in signature.parameters.items():
                 kwarg = field.kwarg_definition
                 if not _ranged(field.annotation):
                     continue
                 alias = getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name
-                found.append((alias, ParamType.QUERY, field.annotation))
+                found.append((alias, field.annotation))
         plan = _plans[id(handler)] = tuple(found)
     return plan
 
@@ -270,14 +269,12 @@ async def check_parameters(request: Request[Any, Any, Any]) -> None:
     """Litestar's `before_request` hook: typed query and path parameters within their ranges."""
     for name, value in request.path_params.items():
         check_value(value, name)
-    for name, _, annotation in _plan(request.route_handler):
+    for name, annotation in _plan(request.route_handler):
         if name in request.path_params:
             continue
         for value in _query_values(request, name, annotation):
             check_value(value, name)
 
-
-BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[None]]
 
 __all__ = [
     "BIGINT",

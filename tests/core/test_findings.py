@@ -110,7 +110,9 @@ async def test_control_characters_in_json_strings(
     assert err["details"] == {"in": "body"}
 
 
-async def test_tab_and_line_breaks_are_text(client: httpx.AsyncClient, people: dict[str, dict[str, str]]) -> None:
+async def test_tab_and_line_breaks_are_text(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]]
+) -> None:
     """Tab, line feed and carriage return are text a message may hold; an escaped backslash followed by
     `u0000` is text too, not a NUL."""
     for name in ("Tết\tnghỉ", "Tết\r\nnghỉ", "Tết \\u0000 nghỉ"):
@@ -121,7 +123,11 @@ async def test_tab_and_line_breaks_are_text(client: httpx.AsyncClient, people: d
 
 @pytest.mark.parametrize(
     "raw",
-    [b'{"username": "\xff\xfe", "password": "x"}', b'{"username": "a\xc3", "password": "x"}', b"\xed\xa0\x80"],
+    [
+        b'{"username": "\xff\xfe", "password": "x"}',
+        b'{"username": "a\xc3", "password": "x"}',
+        b"\xed\xa0\x80",
+    ],
     ids=["not utf-8", "cut sequence", "encoded surrogate"],
 )
 async def test_invalid_utf8_body(client: httpx.AsyncClient, raw: bytes) -> None:
@@ -130,8 +136,12 @@ async def test_invalid_utf8_body(client: httpx.AsyncClient, raw: bytes) -> None:
         assert_error_shape(r, 400, "invalid_text")
 
 
-async def test_invalid_utf8_on_the_hot_route(client: httpx.AsyncClient, people: dict[str, dict[str, str]]) -> None:
-    r = await client.post("/v1/reports", content=b'{"description": "\xff"}', headers=people["resident"] | JSON)
+async def test_invalid_utf8_on_the_hot_route(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]]
+) -> None:
+    r = await client.post(
+        "/v1/reports", content=b'{"description": "\xff"}', headers=people["resident"] | JSON
+    )
     assert_error_shape(r, 400, "invalid_text")
 
 
@@ -175,7 +185,11 @@ async def test_dates_within_range_pass(client: httpx.AsyncClient, people: dict[s
 
 async def test_open311_dates_and_numbers(client: httpx.AsyncClient) -> None:
     """Open311 answers in its own error shape (the spec's), as a 400."""
-    for query in ("start_date=0001-01-01T00:00:00Z", "end_date=9999-12-31T00:00:00-14:00", "page_size=%C2%B2"):
+    for query in (
+        "start_date=0001-01-01T00:00:00Z",
+        "end_date=9999-12-31T00:00:00-14:00",
+        "page_size=%C2%B2",
+    ):
         r = await client.get(f"/open311/v2/requests.json?{query}")
         assert r.status_code == 400, (query, r.text)
         assert r.json()[0]["code"] == 400
@@ -186,11 +200,10 @@ async def test_open311_dates_and_numbers(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize("depth", [inputs.MAX_DEPTH + 1, 1000, 20_000])
 @pytest.mark.parametrize("shape", ["arrays", "objects"])
-async def test_deep_json(client: httpx.AsyncClient, people: dict[str, dict[str, str]], depth: int, shape: str) -> None:
-    if shape == "arrays":
-        body = b"[" * depth + b"]" * depth
-    else:
-        body = b'{"a":' * depth + b"1" + b"}" * depth
+async def test_deep_json(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]], depth: int, shape: str
+) -> None:
+    body = b"[" * depth + b"]" * depth if shape == "arrays" else b'{"a":' * depth + b"1" + b"}" * depth
     for method, url, who in (("POST", "/v1/auth/login", "none"), ("POST", "/v1/reports", "resident")):
         r = await client.request(method, url, content=body, headers=people[who] | JSON)
         err = assert_error_shape(r, 400, "invalid_json")
@@ -219,7 +232,9 @@ async def test_non_ascii_in_signed_links(client: httpx.AsyncClient, query: str) 
     assert r.json()["error"]["code"]
 
 
-async def test_non_ascii_digits_in_tiles(client: httpx.AsyncClient, people: dict[str, dict[str, str]]) -> None:
+async def test_non_ascii_digits_in_tiles(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]]
+) -> None:
     for y in ("%C2%B2.mvt", "%D9%A3.mvt", "1%C2%B2.mvt"):
         r = await client.get(f"/v1/tiles/3/6/{y}", headers=people["leader"])
         assert_error_shape(r, 404, "tile_not_found")
@@ -311,7 +326,9 @@ def test_logs_are_json_with_the_request_id_and_alembic_is_quiet(monkeypatch: pyt
         logging.getLogger("alembic.runtime.plugins").info("setup plugin alembic.autogenerate.schemas")
         logging.getLogger("alembic.runtime.migration").info("Context impl PostgresqlImpl.")
         logging.getLogger("alembic.runtime.migration").info("Running upgrade 0010 -> 0011")
-        logging.getLogger("uvicorn.error").info("Started server process [%d]", 1, extra={"color_message": "x"})
+        logging.getLogger("uvicorn.error").info(
+            "Started server process [%d]", 1, extra={"color_message": "x"}
+        )
     finally:
         root.handlers[:], _ = kept
         root.setLevel(kept[1])

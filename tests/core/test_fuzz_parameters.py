@@ -63,7 +63,9 @@ def url_for(path: str, params: list[dict[str, Any]], code: str, target: str | No
     return url
 
 
-async def test_no_parameter_gets_a_5xx(client: httpx.AsyncClient, app: Litestar, db_conn: AsyncConnection) -> None:
+async def test_no_parameter_gets_a_5xx(
+    client: httpx.AsyncClient, app: Litestar, db_conn: AsyncConnection
+) -> None:
     await make_city(db_conn)
     _, me = await resident(client)
     _, admin = await staff(db_conn, "admin")
