@@ -23,7 +23,7 @@ import typing
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 import msgspec
@@ -38,6 +38,8 @@ from api.core.errors import AppError, error_json, prefers_english
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
 BIGINT = range(-(2**63), 2**63)
+# A body's integer bound for an `integer` (int4) column
+Int4 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 MAX_DEPTH = 32  # far deeper than any body this API reads (a report's answers are two levels)
 
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
@@ -179,9 +181,24 @@ class CheckedRequest(Request[Any, Any, State]):
     async def json(self) -> Any:
         check_json(await self.body())
         try:
-            return await super().json()
+            value = await super().json()
         except RecursionError:  # `check_json` bounds the depth; this is the decoder's own limit
             raise invalid_json("nested too deep") from None
+        _check_numbers(value)
+        return value
+
+
+def _check_numbers(value: Any) -> None:
+    """JSON integers are unbounded; PostgreSQL's stop at bigint (a column's own bound is its schema's)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value not in BIGINT:
+            raise out_of_range("a number in the body", "a 64-bit integer")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_numbers(item)
 
 
 # ---------------------------------------------------------------------------- typed parameters
@@ -282,6 +299,7 @@ __all__ = [
     "LATEST",
     "MAX_DEPTH",
     "CheckedRequest",
+    "Int4",
     "check_instant",
     "check_json",
     "check_parameters",

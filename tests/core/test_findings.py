@@ -335,3 +335,31 @@ def test_logs_are_json_with_the_request_id_and_alembic_is_quiet(monkeypatch: pyt
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [line["msg"] for line in lines] == ["Running upgrade 0010 -> 0011", "Started server process [1]"]
     assert all("request_id" in line and "color_message" not in line for line in lines)
+
+
+# ---------------------------------------------------------------------------- numbers in bodies
+
+CATEGORY = {"code": "x-sort", "name_vi": "Thử", "name_en": "Try", "ack_hours": 2, "resolve_value": 1}
+NUMBERS = [
+    ("admin", "POST", "/v1/admin/categories", CATEGORY | {"sort": 2**40}),
+    ("admin", "POST", "/v1/admin/categories", CATEGORY | {"sort": 2**70}),
+    ("admin", "PATCH", "/v1/admin/categories/ngap-nuoc", {"sort": -(2**40)}),
+    ("officer", "POST", "/v1/reports/{code}/actions", {"action": "acknowledge", "version": 2**63}),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "url", "body"), NUMBERS, ids=[str(b) for *_, b in NUMBERS])
+async def test_numbers_beyond_their_columns(
+    client: httpx.AsyncClient,
+    people: dict[str, dict[str, str]],
+    db_conn: AsyncConnection,
+    who: str,
+    method: str,
+    url: str,
+    body: dict[str, Any],
+) -> None:
+    """JSON integers have no bound; the columns they reach have (int4 for a sort order and a version)."""
+    code = (await make_report(db_conn, ward="W2")).code
+    r = await client.request(method, url.format(code=code), json=body, headers=people[who])
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] in ("out_of_range", "validation_error")
