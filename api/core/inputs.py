@@ -238,7 +238,6 @@ def check_value(value: object, parameter: str) -> None:
 
 
 _Checked = tuple[tuple[str, Any], ...]  # (query parameter's name as sent, its type)
-_plans: dict[int, _Checked] = {}
 _RANGED = (date, int, float)
 
 
@@ -253,9 +252,10 @@ def _ranged(annotation: Any) -> bool:
     return False
 
 
-def _plan(handler: Any) -> _Checked:
-    """The handler's (and its dependencies') query parameters of a ranged type, found once."""
-    plan = _plans.get(id(handler))
+def _plan(plans: dict[int, _Checked], handler: Any) -> _Checked:
+    """The handler's (and its dependencies') query parameters of a ranged type, found once per app
+    (`plans` lives in the app's state, as long as its handlers)."""
+    plan = plans.get(id(handler))
     if plan is None:
         signatures = [handler.parsed_fn_signature]
         for provide in handler.resolve_dependencies().values():
@@ -270,7 +270,7 @@ def _plan(handler: Any) -> _Checked:
                     continue
                 alias = getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name
                 found.append((alias, field.annotation))
-        plan = _plans[id(handler)] = tuple(found)
+        plan = plans[id(handler)] = tuple(found)
     return plan
 
 
@@ -286,7 +286,11 @@ async def check_parameters(request: Request[Any, Any, Any]) -> None:
     """Litestar's `before_request` hook: typed query and path parameters within their ranges."""
     for name, value in request.path_params.items():
         check_value(value, name)
-    for name, annotation in _plan(request.route_handler):
+    state = request.app.state
+    plans = state.get("input_plans")
+    if plans is None:
+        plans = state["input_plans"] = {}
+    for name, annotation in _plan(plans, request.route_handler):
         if name in request.path_params:
             continue
         for value in _query_values(request, name, annotation):
