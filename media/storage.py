@@ -126,7 +126,12 @@ class Signer:
     def verify(self, subject: str, exp: str | None, sig: str | None, now: float | None = None) -> bool:
         # ASCII first: `str.isdigit` takes "²", which `int` refuses, and `compare_digest` refuses
         # non-ASCII text; a link we signed is ASCII throughout
-        if not exp or not sig or not (exp.isascii() and exp.isdigit() and len(exp) <= 18) or not sig.isascii():
+        if (
+            not exp
+            or not sig
+            or not (exp.isascii() and exp.isdigit() and len(exp) <= 18)
+            or not sig.isascii()
+        ):
             return False
         if int(exp) < (now or time.time()):
             return False

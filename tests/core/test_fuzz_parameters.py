@@ -18,8 +18,8 @@ from tests.factories import make_city, make_report, resident, staff
 NUL = "%00"
 # not UTF-8, a date and numbers out of every range, not a number, a non-ASCII digit, a huge page,
 # text too long for any column
-HOSTILE = ["%FF", "0001-01-01", "99999999999999999999999", "-9223372036854775809", "nan", "-inf", "%C2%B2",
-           "1" * 400, "2100-12-31T23:59:59-14:00"]  # fmt: skip
+HOSTILE = ["%FF", "0001-01-01", "99999999999999999999999", "-9223372036854775809", "2147483648", "99999",
+           "-1", "0", "nan", "-inf", "%C2%B2", "1" * 400, "2100-12-31T23:59:59-14:00"]  # fmt: skip
 METHODS = ("get", "post", "put", "patch", "delete")
 PLAUSIBLE = {"uuid": "00000000-0000-4000-8000-000000000000", "date": "2031-01-02", "integer": "1"}
 
