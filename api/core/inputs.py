@@ -161,16 +161,20 @@ def check_json(body: bytes) -> None:
     if b"\\" in body and _JSON_CONTROL.search(body):
         raise invalid_text("body")
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(body):
-        raise invalid_json(f"nested deeper than {MAX_DEPTH} levels")
+        raise invalid_json(f"nested deeper than {MAX_DEPTH} levels, or brackets that do not pair")
 
 
 def _too_deep(body: bytes) -> bool:
-    """Whether folding innermost containers away takes more than MAX_DEPTH passes (each in C)."""
+    """Whether folding innermost containers away takes more than MAX_DEPTH passes (each in C), or
+    gets stuck: brackets that never pair, which the decoder would follow as deep as they go before
+    finding the body cut short."""
     folded = _STRING.sub(b"0", body)
     for _ in range(MAX_DEPTH):
         smaller = _INNERMOST.sub(b"0", folded)
-        if _BRACKETS.search(smaller) is None or smaller == folded:
-            return False  # flat, or brackets that do not pair (the decoder refuses those itself)
+        if _BRACKETS.search(smaller) is None:
+            return False
+        if smaller == folded:
+            return True
         folded = smaller
     return True
 

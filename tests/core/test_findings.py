@@ -218,8 +218,11 @@ def test_depth_counts_structure_not_text() -> None:
     inputs.check_json(nested)
     with pytest.raises(inputs.AppError):
         inputs.check_json(b"[" + nested + b"]")
-    # malformed: not deep, the decoder refuses it in its own words
-    inputs.check_json(b'"' + b'\\"' * 10_000 + b"[" * 100)
+    # brackets that never close, however deep, or inside a string that never ends
+    for unpaired in (b"[" * 100_000, b'{"a":' * 5000, b'["' + b'\\"' * 10_000 + b"[" * 100):
+        with pytest.raises(inputs.AppError):
+            inputs.check_json(unpaired)
+    inputs.check_json(b'"' + b"[" * 100)  # a string that never ends: the decoder's to refuse
 
 
 # ---------------------------------------------------------------------------- signed links, tiles

@@ -264,6 +264,7 @@ SUBMISSIONS: dict[str, tuple[str, dict[str, str], bytes]] = {
     "not UTF-8, text/plain": ("resident", {"content-type": "text/plain"}, b'{"description": "\xff"}'),
     "arrays 40 deep": ("resident", JSON, b"[" * 40 + b"]" * 40),
     "objects 5000 deep": ("resident", JSON, b'{"a":' * 5000 + b"1" + b"}" * 5000),
+    "arrays never closed": ("resident", JSON, b"[" * 50_000),
     "deep in an answer": (
         "resident",
         JSON,
@@ -307,6 +308,7 @@ async def test_submit_refusal_codes(ways: Ways) -> None:
         "not UTF-8": (400, "invalid_text"),
         "arrays 40 deep": (400, "invalid_json"),
         "objects 5000 deep": (400, "invalid_json"),
+        "arrays never closed": (400, "invalid_json"),
         "deep in an answer": (400, "invalid_json"),
     }
     for name, (status, code) in expected.items():
