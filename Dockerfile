@@ -4,6 +4,14 @@
 #              -e PHANANH_JWT_SECRET=... -p 8000:8000 phananh
 # The database needs PostGIS; run `docker run ... phananh phananh migrate` once per release.
 
+# ---- web: the staff console (web/ → web/dist), served by the API at /console/
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 # ---- build: resolve the locked dependencies into /app/.venv with uv
 FROM python:3.11-slim-bookworm AS build
 COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
@@ -20,6 +28,7 @@ COPY geo ./geo
 COPY media ./media
 COPY moderation ./moderation
 COPY push ./push
+COPY --from=web /web/dist ./web/dist
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev
 
 # ---- runtime: the same Python, the venv and the runtime files only, as a non-root user

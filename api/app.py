@@ -7,8 +7,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -22,17 +23,25 @@ from api.access.middleware import BearerAuthMiddleware
 from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
-from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.casework.http import (
+    CaseActionsController,
+    FiguresController,
+    LiveQueueController,
+    OfficerQueueController,
+    StatsController,
+)
+from api.casework.live import LiveCases
 from api.catalogue.http import (
     AgenciesAdminController,
     CategoriesAdminController,
     CategoriesController,
     HolidaysAdminController,
 )
+from api.console.http import ConsolePagesController, ConsoleSessionController
 from api.core import clock, migrate
 from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
-from api.core.errors import EXCEPTION_HANDLERS
+from api.core.errors import EXCEPTION_HANDLERS, http_exception_handler
 from api.core.fastpath import FastPaths
 from api.core.inputs import CheckedRequest, check_parameters, entry
 from api.core.logs import ensure_logging, request_id_middleware_factory
@@ -41,11 +50,13 @@ from api.core.ratelimit import AddressLimiter, ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
 from api.notifications.http import DevicesController, NotificationsController
-from api.open311.http import Open311Controller
+from api.open311 import http as open311_http
+from api.open311.http import ApiKeysController, Open311Controller
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
+from api.webhooks.http import WebhooksController
 
 VERSION = "0.1.0"
 
@@ -66,14 +77,20 @@ ROUTES: list[Any] = [
     AreasController,
     CaseActionsController,
     OfficerQueueController,
+    LiveQueueController,
     FiguresController,
+    StatsController,
     ReportsController,
     CategoriesController,
     Open311Controller,
+    ApiKeysController,
+    WebhooksController,
     UploadsController,
     MediaController,
     MediaBlurController,
     LocalMediaController,
+    ConsoleSessionController,
+    ConsolePagesController,
 ]
 
 
@@ -90,6 +107,14 @@ class App(Litestar):
             await self._entry(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+def _http_errors(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Framework errors in the project's shape, except under Open311's prefix: its clients expect
+    Open311's own (an unknown path or a wrong method there never reaches the Open311 controller)."""
+    if request.url.path.startswith(open311_http.PREFIX) and exc.status_code in (404, 405):
+        return open311_http.routing_error(request, exc)
+    return http_exception_handler(request, exc)
 
 
 def create_app(
@@ -119,6 +144,12 @@ def create_app(
                 settings.login_rate_per_ip_minute,
                 "sign-in attempts from this network",
                 "lượt đăng nhập từ mạng này",
+            ),
+            # per partner key (the key's id stands where an address would)
+            "partner_limiter": AddressLimiter(
+                settings.open311_requests_per_minute,
+                "requests with this API key",
+                "yêu cầu với khóa API này",
             ),
         }
     )
@@ -150,6 +181,11 @@ def create_app(
             )
             await revocations.start()
             app.state.revocations = revocations
+            # the live queue's listener connects with the first stream
+            app.state.live = LiveCases(
+                plain_url(db.engine.url.render_as_string(hide_password=False)),
+                max_streams=settings.live_streams_max,
+            )
             stop = asyncio.Event()
             task = (
                 asyncio.create_task(worker.run_forever(db, settings, stop), name="worker")
@@ -160,6 +196,7 @@ def create_app(
                 yield
             finally:
                 stop.set()
+                await app.state.live.stop()
                 if task is not None:
                     await task
                 await revocations.stop()
@@ -173,14 +210,14 @@ def create_app(
         state=state,
         lifespan=[lifespan],
         dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_errors},
         request_class=CheckedRequest,
         before_request=check_parameters,
         middleware=[
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
-                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/"],
+                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)"],
             ),
         ],
         openapi_config=OpenAPIConfig(

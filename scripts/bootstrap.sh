@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian/Ubuntu machine:
-# PostgreSQL server + PostGIS (Debian packages) and uv (from PyPI). Safe to run again.
+# PostgreSQL server + PostGIS, Node.js + npm (to build the console) and Chromium (its browser tests)
+# from Debian's packages, and uv (from PyPI). Safe to run again.
 set -euo pipefail
 
 need_pg() {
@@ -26,6 +27,26 @@ if need_pg; then
   fi
   v=$(ls -d /usr/lib/postgresql/*/ | sort -V | tail -1 | xargs basename)
   apt-get install -y -qq "postgresql-$v-postgis-3" >/dev/null
+fi
+
+# The console (web/) is built with npm; its browser tests drive Debian's Chromium (never a browser
+# downloaded by Playwright, which cannot be fetched here).
+missing=()
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing ${missing[*]} (apt)…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif ! command -v npm >/dev/null 2>&1; then
+    echo "Node.js and npm are missing (they build the console). Install them, then run make again:" >&2
+    echo "  sudo apt-get install -y nodejs npm chromium" >&2
+    exit 1
+  else
+    echo "note: no /usr/bin/chromium, so the browser tests will be skipped (sudo apt-get install -y chromium)" >&2
+  fi
 fi
 
 if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then

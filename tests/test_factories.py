@@ -21,6 +21,7 @@ HISTORY = {
     "closed": ["created", "acknowledged", "started", "resolved", "confirmed"],
     "rejected": ["created", "rejected"],
     "duplicate": ["created", "merged"],
+    "on_hold": ["created", "acknowledged", "started", "on_hold"],
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 import media
+from api.access.models import User
 from api.access.scope import area_code_clause, granted_staff_ids, scope_clause
 from api.access.tokens import Principal
 from api.casework import states
@@ -80,6 +81,8 @@ async def _locked(session: AsyncSession, principal: Principal, code: str) -> Any
                 ReportAsR.reporter_id,
                 ReportAsR.assignee_id,
                 ReportAsR.duplicate_of,
+                ReportAsR.resolve_due_at,
+                ReportAsR.hold_started_at,
             )
             .where(ReportAsR.code == code.strip().upper(), scope_clause(principal))
             .with_for_update(of=ReportAsR)
@@ -176,6 +179,15 @@ async def act(
         await _check_assignee(session, row, req.assignee)
         sets["assignee_id"] = req.assignee
         data["assignee"] = str(req.assignee)
+    elif req.action == "hold":
+        if req.reason not in states.HOLD_REASONS:
+            raise _bad(
+                "reason_required",
+                "Say what the case waits for: another agency or the resident.",
+                "Cần chọn lý do tạm dừng: chờ cơ quan khác hoặc chờ người dân.",
+                {"reasons": list(states.HOLD_REASONS)},
+            )
+        sets["hold_started_at"] = now
     elif req.action == "comment":
         if not req.message and not req.note:
             raise _bad(
@@ -184,6 +196,9 @@ async def act(
                 "Cần nhập nội dung trả lời hoặc ghi chú nội bộ.",
             )
         is_public = bool(req.message)
+
+    if row.status == ReportStatus.ON_HOLD and to != ReportStatus.ON_HOLD:
+        await _end_hold(session, row, req.action, now, sets, data)
 
     if req.reason is not None:
         data.setdefault("reason", req.reason)
@@ -205,13 +220,27 @@ async def act(
             code="version_conflict",
         )
 
+    from_status = row.status
+    for step, step_from, step_to in states.implied_steps(req.action, row.status):
+        # recorded in the timeline at the same instant; the resident is told once, of the action itself
+        await append_event(
+            session,
+            row.id,
+            states.EVENT_KIND[step],
+            actor_id=principal.id,
+            actor_role=principal.role,
+            from_status=step_from,
+            to_status=step_to,
+            data={"in_step_with": states.EVENT_KIND[req.action]},
+        )
+        from_status = step_to
     event = await append_event(
         session,
         row.id,
         states.EVENT_KIND[req.action],
         actor_id=principal.id,
         actor_role=principal.role,
-        from_status=row.status,
+        from_status=from_status,
         to_status=to,
         public_message=req.message,
         internal_note=req.note,
@@ -246,6 +275,26 @@ async def act(
         event_id=event_id,
         allowed=states.allowed_actions(to),
     )
+
+
+async def _end_hold(
+    session: AsyncSession, row: Any, action: str, now: datetime, sets: dict[str, Any], data: dict[str, Any]
+) -> None:
+    """The case leaves `on_hold`: the hold's time is added up, and on resume the resolve deadline moves
+    by the working time spent on hold (on the category's clock and calendar)."""
+    since = row.hold_started_at
+    if since is None:  # put on hold outside this service (an import): nothing to account for
+        return
+    sets.update(hold_started_at=None, hold_seconds=Report.hold_seconds + int((now - since).total_seconds()))
+    data.update(held_since=since.isoformat(), held_seconds=int((now - since).total_seconds()))
+    if action == "resume":
+        due, working = await deadlines.resumed_due(
+            session, row.category_code, held_since=since, resumed_at=now, resolve_due=row.resolve_due_at
+        )
+        data["held_working_seconds"] = int(working)
+        if due is not None:
+            sets["resolve_due_at"] = due
+            data.update(from_resolve_due=row.resolve_due_at.isoformat(), to_resolve_due=due.isoformat())
 
 
 async def _check_transfer(session: AsyncSession, principal: Principal, row: Any, req: Action) -> None:
@@ -342,3 +391,57 @@ async def _check_assignee(session: AsyncSession, row: Any, assignee: uuid.UUID) 
             "Người này không phụ trách phản ánh này.",
             {"assignee": str(assignee)},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the caller may do to a case now: the actions the state machine allows from its status,
+    the reasons to choose from, and the people it may be assigned to."""
+
+    code: str
+    status: str
+    version: int
+    allowed: list[str]
+    reject_reasons: list[str]
+    transfer_reasons: list[str]
+    assignees: list[tuple[uuid.UUID, str | None, str]]  # (id, display name, role)
+    wards: list[tuple[str, str]]  # where it may be transferred: the other wards under the same parent
+
+
+async def options(session: AsyncSession, principal: Principal, code: str) -> Options:
+    """The case's workflow options for the caller (404 outside their scope, as for an action)."""
+    row = (
+        await session.execute(
+            select(
+                ReportAsR.code,
+                ReportAsR.status,
+                ReportAsR.version,
+                ReportAsR.ward_code,
+                ReportAsR.agency_code,
+            ).where(ReportAsR.code == code.strip().upper(), scope_clause(principal))
+        )
+    ).first()
+    if row is None:
+        raise report_not_found()
+    granted = granted_staff_ids(("officer", "leader"), ward_code=row.ward_code, agency_code=row.agency_code)
+    people = await session.execute(
+        select(User.id, User.display_name, User.role)
+        .where(User.id.in_(granted))
+        .order_by(User.display_name, User.username)
+    )
+    parent = select(Area.parent_code).where(Area.code == row.ward_code).scalar_subquery()
+    wards = await session.execute(
+        select(Area.code, Area.name)
+        .where(Area.parent_code == parent, Area.is_leaf, Area.code != row.ward_code)
+        .order_by(Area.name)
+    )
+    return Options(
+        code=row.code,
+        status=row.status,
+        version=row.version,
+        allowed=states.allowed_actions(row.status),
+        reject_reasons=list(states.REJECT_REASONS),
+        transfer_reasons=list(states.TRANSFER_REASONS),
+        assignees=[(p.id, p.display_name, p.role) for p in people],
+        wards=[(w.code, w.name) for w in wards],
+    )

@@ -29,6 +29,7 @@ from api.catalogue.schemas import (
     RouteOut,
     RoutesIn,
 )
+from api.core import clock
 from api.core.errors import wants_english
 from api.core.openapi import PUBLIC, errors
 from api.core.pagination import Cursor
@@ -46,6 +47,7 @@ def category_out(row: dict[str, Any]) -> CategoryOut:
         ack_hours=row["ack_hours"],
         resolve_value=row["resolve_value"],
         resolve_unit=row["resolve_unit"],
+        clock=row["clock"],
         nearby_radius_m=row.get("nearby_radius_m"),
         active=bool(row.get("active", True)),
         sort=row.get("sort") or 0,
@@ -121,22 +123,31 @@ class HolidaysAdminController(Controller):
         cursor: Cursor = None,
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=500)]] = 100,
     ) -> HolidayList:
-        """Days off on the working calendar (weekends are always off and not listed), by date."""
-        rows, next_cursor = await catalog.list_holidays(session, year, cursor=cursor, limit=limit)
+        """The year's days off and extra working days on the effective calendar (default: this year),
+        by date: public holidays and make-up days of the `holidays` package (`source` holidays) and
+        the admins' entries (`source` admin, which win on the same date). Ordinary weekends are off
+        and ordinary weekdays working, and are not listed."""
+        when = year if year is not None else clock.local_date(clock.now_utc()).year
+        rows, next_cursor = await catalog.list_holidays(session, when, cursor=cursor, limit=limit)
         return HolidayList([HolidayOut(**r) for r in rows], next_cursor)
 
-    @post("", responses=errors(401, 403), operation_id="adminAddHoliday")
+    @post("", responses=errors(401, 403, 409), operation_id="adminAddHoliday")
     async def add_holiday(
         self, data: JSONBody[HolidayIn], session: NamedDependency[AsyncSession]
     ) -> HolidayOut:
-        """Add (or rename) a day off; resolve deadlines counted in working days skip it."""
-        return HolidayOut(**await catalog.add_holiday(session, data.day, data.name))
+        """Add a day off, or a working day (a make-up Saturday), with its reason and decision;
+        deadlines computed from now on count it. 409 `calendar_conflict` if the date has an entry
+        already, or the calendar already says the same of it."""
+        row = await catalog.add_holiday(
+            session, data.day, data.name, kind=data.kind, reason=data.reason, decision=data.decision
+        )
+        return HolidayOut(**row)
 
     @delete(
         "/{day:date}", status_code=204, responses=errors(401, 403, 404), operation_id="adminRemoveHoliday"
     )
     async def remove_holiday(self, day: FromPath[date], session: NamedDependency[AsyncSession]) -> None:
-        """Make a day a working day again."""
+        """Remove an admin's entry: the day is again what the package and the weekdays make it."""
         await catalog.remove_holiday(session, day)
 
 

@@ -31,7 +31,11 @@ from api.core.base import Base, references
 
 class Category(Base):
     __tablename__ = "categories"
-    __table_args__ = (CheckConstraint("resolve_unit IN ('hours','days')", name="ck_categories_resolve_unit"),)
+    __table_args__ = (
+        CheckConstraint("resolve_unit IN ('hours','days')", name="ck_categories_resolve_unit"),
+        # 0012_calendar
+        CheckConstraint("clock IN ('office_hours','around_the_clock')", name="ck_categories_clock"),
+    )
 
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name_vi: Mapped[str] = mapped_column(Text)
@@ -47,6 +51,9 @@ class Category(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # 0012_calendar: whose clock the deadlines run on (api.catalogue.deadlines): office hours on working
+    # days, or around the clock (urgent categories: flooding, fallen trees, power outage)
+    clock: Mapped[str] = mapped_column(Text, default="office_hours", server_default="office_hours")
 
 
 class Agency(Base):
@@ -72,7 +79,15 @@ class CategoryRoute(Base):
 
 
 class Holiday(Base):
+    """The admin's entry on the working calendar for one local date: a day off, or a working day (a
+    make-up Saturday); public holidays come from the `holidays` package (api.catalogue.deadlines)."""
+
     __tablename__ = "holidays"
+    __table_args__ = (CheckConstraint("kind IN ('day_off','working_day')", name="ck_holidays_kind"),)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+    # 0012_calendar
+    kind: Mapped[str] = mapped_column(Text, default="day_off", server_default="day_off")
+    reason: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)  # the act it comes from: "Quyết định số …"

@@ -37,6 +37,9 @@ Questions = Annotated[list[Question], msgspec.Meta(max_length=30)]
 AckHours = Annotated[int, msgspec.Meta(ge=1, le=24 * 30)]
 ResolveValue = Annotated[int, msgspec.Meta(ge=1, le=365)]
 ResolveUnit = Literal["hours", "days"]  # days are working days (weekends and holidays skipped)
+# office_hours: deadlines count working time (office periods of working days); around_the_clock:
+# wall-clock time, every day (urgent categories)
+Clock = Literal["office_hours", "around_the_clock"]
 Radius = Annotated[float, msgspec.Meta(ge=0, le=5000)]
 
 
@@ -47,6 +50,7 @@ class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
     ack_hours: AckHours
     resolve_value: ResolveValue
     resolve_unit: ResolveUnit = "days"
+    clock: Clock = "office_hours"
     group_code: Code | None = None
     icon: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     photo_required: bool = False
@@ -64,6 +68,7 @@ class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     ack_hours: AckHours | None = None
     resolve_value: ResolveValue | None = None
     resolve_unit: ResolveUnit | None = None
+    clock: Clock | None = None
     group_code: Code | None = None
     icon: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     photo_required: bool | None = None
@@ -100,6 +105,7 @@ class CategoryOut(msgspec.Struct):
     ack_hours: int
     resolve_value: int
     resolve_unit: str
+    clock: str
     nearby_radius_m: float | None
     active: bool
     sort: int
@@ -126,13 +132,26 @@ class AgencyList(msgspec.Struct):
 
 
 class HolidayIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An entry on the working calendar: a day off, or a working day (a make-up Saturday, "làm bù"),
+    with why and the decision it comes from ("Quyết định số …")."""
+
     day: date
     name: Name
+    kind: Literal["day_off", "working_day"] = "day_off"
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    decision: Name | None = None
 
 
 class HolidayOut(msgspec.Struct):
+    """A day of the effective calendar that differs from an ordinary week: `source` says whether it
+    comes from the `holidays` package's Vietnam calendar or from an admin's entry."""
+
     day: date
+    kind: str  # day_off | working_day
     name: str
+    source: str  # holidays | admin
+    reason: str | None = None
+    decision: str | None = None
 
 
 class HolidayList(msgspec.Struct):
@@ -144,6 +163,7 @@ class Deadlines(msgspec.Struct):
     acknowledge_hours: int
     resolve_value: int
     resolve_unit: str  # "hours" | "days" (working days)
+    clock: str = "office_hours"  # "office_hours" | "around_the_clock"
 
 
 class PublicCategory(msgspec.Struct):

@@ -1,5 +1,6 @@
-"""The admin catalogue: categories (names, photo rule, questions, deadlines, routes to agencies),
-agencies, and the working calendar's holidays. Callable without HTTP.
+"""The admin catalogue: categories (names, photo rule, questions, deadlines and their clock, routes to
+agencies), agencies, and the admin's entries on the working calendar (days off, make-up working days).
+Callable without HTTP.
 
 Written with SQLAlchemy Core over the tables of the models (`api.reports.models`, `geo.Area`), which
 are the one declaration of each table.
@@ -16,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.catalogue import deadlines
 from api.catalogue.models import Agency, Category, CategoryRoute, Holiday
 from api.catalogue.schemas import Deadlines, PublicCategory, PublicCategoryList
-from api.core import pagination
+from api.core import clock, pagination
 from api.core.errors import Conflict, NotFound, Unprocessable
 from geo import Area
 
@@ -180,38 +182,103 @@ async def upsert_agency(session: AsyncSession, code: str, name_vi: str, name_en:
 # --- holidays (the working calendar) ------------------------------------------------------------
 
 
+def calendar_conflict(day: date, existing: Mapping[str, Any]) -> Conflict:
+    """An entry for a day the calendar already says the same of, or that already has an admin entry."""
+    what_en = "a day off" if existing["kind"] == deadlines.DAY_OFF else "a working day"
+    what_vi = "ngày nghỉ" if existing["kind"] == deadlines.DAY_OFF else "ngày làm việc"
+    return Conflict(
+        f"{day} is already {what_en} ({existing['name']}); remove that entry first.",
+        message_vi=f"Ngày {day} đã là {what_vi} ({existing['name']}); hãy xoá mục đó trước.",
+        code="calendar_conflict",
+        details={"day": day.isoformat(), "existing": {k: existing[k] for k in ("kind", "name", "source")}},
+    )
+
+
+def _usual(day: date) -> dict[str, Any]:
+    """What the calendar says of `day` without the admin's entries: the package, then the weekdays."""
+    name = deadlines.package_day_off(day)
+    if name is not None:
+        return {"kind": deadlines.DAY_OFF, "name": name, "source": deadlines.SOURCE_PACKAGE}
+    made_up = deadlines.package_working_day(day)
+    if made_up is not None:
+        return {"kind": deadlines.WORKING_DAY, "name": made_up, "source": deadlines.SOURCE_PACKAGE}
+    if day.weekday() in clock.office_hours().weekdays:
+        return {"kind": deadlines.WORKING_DAY, "name": "Ngày làm việc", "source": "weekdays"}
+    return {"kind": deadlines.DAY_OFF, "name": "Cuối tuần", "source": "weekdays"}
+
+
+def _package_entries(year: int) -> list[dict[str, Any]]:
+    days_off, working = deadlines.package_year(year)
+    rows = [
+        {"day": d, "kind": deadlines.DAY_OFF, "name": n, "source": deadlines.SOURCE_PACKAGE}
+        for d, n in days_off.items()
+    ]
+    rows += [
+        {"day": d, "kind": deadlines.WORKING_DAY, "name": n, "source": deadlines.SOURCE_PACKAGE}
+        for d, n in working.items()
+    ]
+    return rows
+
+
 async def list_holidays(
-    session: AsyncSession, year: int | None = None, *, cursor: str | None = None, limit: int = 100
+    session: AsyncSession, year: int, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Days off in date order, and the next page's cursor."""
-    stmt = sa.select(holidays).order_by(holidays.c.day)
-    if year is not None:
-        stmt = stmt.where(holidays.c.day >= date(year, 1, 1), holidays.c.day <= date(year, 12, 31))
+    """The year's effective days off and extra working days, in date order, and the next page's
+    cursor: the package's days, and the admin's entries (which win on the same date)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    after = None
     if cursor:
         (after,) = pagination.decode(cursor, tuple[date])
-        stmt = stmt.where(holidays.c.day > after)
-    rows = [dict(r._mapping) for r in await session.execute(stmt.limit(limit + 1))]
-    return pagination.page(rows, limit, lambda r: (r["day"],))
+    admin = [
+        {**dict(r._mapping), "source": deadlines.SOURCE_ADMIN}
+        for r in await session.execute(
+            sa.select(holidays)
+            .where(holidays.c.day >= first, holidays.c.day <= last)
+            .order_by(holidays.c.day)
+        )
+    ]
+    by_day = {r["day"]: r for r in _package_entries(year)}
+    by_day.update({r["day"]: r for r in admin})
+    rows = [by_day[d] for d in sorted(by_day) if after is None or d > after]
+    return pagination.page(rows[: limit + 1], limit, lambda r: (r["day"],))
 
 
-async def add_holiday(session: AsyncSession, day: date, name: str) -> dict[str, Any]:
-    """Add (or rename) a day off. Deadlines computed from now on skip it."""
-    from sqlalchemy.dialects.postgresql import insert
+async def add_holiday(
+    session: AsyncSession,
+    day: date,
+    name: str,
+    *,
+    kind: str = deadlines.DAY_OFF,
+    reason: str | None = None,
+    decision: str | None = None,
+) -> dict[str, Any]:
+    """Add a day off or a working day (a make-up Saturday). Deadlines computed from now on count it.
 
-    stmt = insert(holidays).values(day=day, name=name)
-    await session.execute(
-        stmt.on_conflict_do_update(index_elements=["day"], set_={"name": stmt.excluded.name})
-    )
+    409 `calendar_conflict` when the date has an admin entry already, or when the calendar already
+    says the same of it (a day off on Tết, a working day on a Tuesday)."""
+    existing = (await session.execute(sa.select(holidays).where(holidays.c.day == day))).first()
+    if existing is not None:
+        raise calendar_conflict(day, {**existing._mapping, "source": deadlines.SOURCE_ADMIN})
+    usual = _usual(day)
+    if usual["kind"] == kind:
+        raise calendar_conflict(day, usual)
+    row = {"day": day, "name": name, "kind": kind, "reason": reason, "decision": decision}
+    try:
+        async with session.begin_nested():
+            await session.execute(sa.insert(holidays).values(**row))
+    except IntegrityError:  # the same date, entered at the same moment by someone else
+        raise calendar_conflict(day, {**row, "source": deadlines.SOURCE_ADMIN}) from None
     await session.commit()
-    return {"day": day, "name": name}
+    return {**row, "source": deadlines.SOURCE_ADMIN}
 
 
 async def remove_holiday(session: AsyncSession, day: date) -> None:
+    """Remove the admin's entry for `day` (the package's days stay: an entry can overrule them)."""
     result = await session.execute(sa.delete(holidays).where(holidays.c.day == day))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(
-            f"{day} is not a holiday.",
-            message_vi=f"Ngày {day} không phải ngày nghỉ.",
+            f"{day} has no calendar entry of an admin.",
+            message_vi=f"Ngày {day} không có mục lịch do quản trị viên nhập.",
             code="holiday_not_found",
         )
     await session.commit()
@@ -237,7 +304,7 @@ async def public_categories(session: AsyncSession, *, english: bool) -> PublicCa
                 icon=c.icon,
                 photo_required=c.photo_required,
                 questions=[_localise(q, english) for q in c.questions or []],
-                deadlines=Deadlines(c.ack_hours, c.resolve_value, c.resolve_unit),
+                deadlines=Deadlines(c.ack_hours, c.resolve_value, c.resolve_unit, c.clock),
             )
             for c in rows
         ]

@@ -66,6 +66,10 @@ class Settings:
     retention_days: int = 730
     review_alert_min: int = 30  # moderators are told when text has waited for review this long
     timezone: str = "Asia/Ho_Chi_Minh"  # local days and times (api.core.clock)
+    # Office hours, local time: the clock of categories that do not run around the clock (deadlines
+    # count working time inside these periods, on working days; api.catalogue.deadlines)
+    office_hours: str = "07:30-11:30,13:00-17:00"
+    office_weekdays: str = "1-5"  # ISO weekdays (1 = Monday): a range or a comma list
     # --- media ---
     media_dir: Path = Path(".data/media")
     media_url_ttl_s: int = 3600
@@ -91,6 +95,28 @@ class Settings:
     push_lease_s: float = 120.0  # a claimed batch becomes due again after this if its worker died
     push_timeout_s: float = 10.0  # HTTP timeout of one FCM request
     deadline_near_s: int = 7200  # officers are warned this long before a case's deadline
+    # --- Open311 ---
+    open311_contact: str = ""  # discovery's contact; empty: the service's own address
+    open311_fetch_timeout_s: float = 15.0  # a partner's media_url: connect and download within this
+    open311_fetch_private: bool = False  # fetch media_url from private/loopback addresses (tests only)
+    open311_requests_per_minute: int = 120  # per partner key
+    # --- staff console (web/, served at /console/) ---
+    console_dir: Path = Path("")  # the built console (web/dist); empty: web/dist beside the api package
+    map_style_url: str = (
+        ""  # a MapLibre style of a street basemap under the wards; empty: wards only, offline
+    )
+    # leaders are told of a deadline passed no longer ago than this (older ones, at a first start, are not)
+    overdue_notice_window_s: int = 172800
+    # --- live queue (server-sent events, api/casework/live.py) ---
+    live_streams_max: int = 200  # open streams per API process; one more is 503
+    live_keepalive_s: float = 15.0  # a comment this often keeps proxies from closing an idle stream
+    stream_ticket_ttl_s: int = 60  # a stream ticket opens a stream within this many seconds
+    # --- webhooks out (api/webhooks) ---
+    webhook_timeout_s: float = 5.0  # one delivery: connect, send and read the answer within this
+    webhook_max_attempts: int = 12  # then the delivery is dead (replayable by an admin)
+    webhook_backoff_s: float = 10.0  # the first retry's wait; each next one doubles, at most 6 h
+    webhook_allow_private: bool = False  # endpoints on private/loopback addresses (tests, intranets)
+    webhook_batch: int = 100  # deliveries claimed per worker round
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0
@@ -154,6 +180,10 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}REGISTER_RATE_PER_IP_MINUTE and {PREFIX}LOGIN_RATE_PER_IP_MINUTE must be at least 1"
         )
+    if s.live_streams_max < 1 or s.live_keepalive_s <= 0 or s.stream_ticket_ttl_s < 1:
+        raise SettingsError(
+            f"{PREFIX}LIVE_STREAMS_MAX, {PREFIX}LIVE_KEEPALIVE_S and {PREFIX}STREAM_TICKET_TTL_S must be positive"
+        )
     if s.review_alert_min < 1:
         raise SettingsError(f"{PREFIX}REVIEW_ALERT_MIN must be at least 1 (minutes)")
     if not (1 <= s.push_batch_size <= 500):
@@ -163,6 +193,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"{PREFIX}RETENTION_DAYS must be longer than {PREFIX}REOPEN_WINDOW_DAYS")
     if s.push_lease_s <= s.push_timeout_s:
         raise SettingsError(f"{PREFIX}PUSH_LEASE_S must be longer than {PREFIX}PUSH_TIMEOUT_S")
+    if s.map_style_url and not s.map_style_url.startswith(("https://", "http://")):
+        raise SettingsError(f"{PREFIX}MAP_STYLE_URL must be an http(s):// URL, got {s.map_style_url!r}")
     if s.fcm_credentials and not Path(s.fcm_credentials).is_file():
         raise SettingsError(f"{PREFIX}FCM_CREDENTIALS names {s.fcm_credentials!r}, which is not a file")
     from api.core.clock import zone  # clock reads its default from here
@@ -171,6 +203,12 @@ def _validate(s: Settings) -> None:
         zone(s.timezone)
     except ValueError:
         raise SettingsError(f"{PREFIX}TIMEZONE must be an IANA time zone name, got {s.timezone!r}") from None
+    from api.core.clock import parse_office_hours
+
+    try:
+        parse_office_hours(s.office_hours, s.office_weekdays)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}OFFICE_HOURS / {PREFIX}OFFICE_WEEKDAYS: {exc}") from None
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

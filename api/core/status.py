@@ -19,12 +19,17 @@ class ReportStatus(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    ON_HOLD = "on_hold"  # open, waiting on another agency or on the resident: the resolve clock pauses
 
 
 ALL: Final = frozenset(ReportStatus)
 # Still waiting for the authority; everything else is an end (closed for Open311).
-OPEN: Final = frozenset({ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS})
+OPEN: Final = frozenset(
+    {ReportStatus.NEW, ReportStatus.ACKNOWLEDGED, ReportStatus.IN_PROGRESS, ReportStatus.ON_HOLD}
+)
 CLOSED: Final = ALL - OPEN
+# Open but with no clock running: no deadline is due, none is overdue (it moves on resume).
+PAUSED: Final = frozenset({ReportStatus.ON_HOLD})
 
 
 def values(statuses: Iterable[str]) -> list[str]:
@@ -38,4 +43,4 @@ def sql_in(statuses: Iterable[str]) -> str:
     return "(" + ", ".join(f"'{s}'" for s in values(statuses)) + ")"
 
 
-__all__ = ["ALL", "CLOSED", "OPEN", "ReportStatus", "sql_in", "values"]
+__all__ = ["ALL", "CLOSED", "OPEN", "PAUSED", "ReportStatus", "sql_in", "values"]

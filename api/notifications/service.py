@@ -1,7 +1,8 @@
 """Who is told what when a case changes.
 
 - The reporter and the followers, on every public event that changes something for them
-  (acknowledged, started, resolved, rejected, merged, transferred, public reply, reopened, closed).
+  (acknowledged, started, resolved, rejected, merged, transferred, public reply, reopened, closed,
+  put on hold, resumed).
 - The officers who work the case, when it arrives (created, transferred in) or is reopened: those of
   the agency it is routed to (power company…) if it has any, otherwise those of its ward (officers
   whose area grants cover the ward: the scope rule read backwards, `api.access.scope.granted_staff`);
@@ -68,7 +69,8 @@ async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
     category_vi = ev["category_vi"] or ""
     category_en = ev["category_en"] or category_vi
 
-    if kind in RESIDENT_KINDS and ev["is_public"]:
+    # a step recorded together with another action (acknowledged while resolving): one push, the action's
+    if kind in RESIDENT_KINDS and ev["is_public"] and not data.get("in_step_with"):
         # followers only while the case is public (a hidden case tells its reporter alone)
         users = _without([ev["reporter_id"], *(ev["followers"] or ())], ev["actor_id"])
         if users:
@@ -80,17 +82,22 @@ async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
             msg_vi = t.clip(message, t.QUOTE_MAX) if message else ""
             reason = t.clip(reason, t.QUOTE_MAX) if reason else ""
             into = await _merged_into(session, data) if kind == "merged" else ""
+            waiting = t.WAITING.get(str(ev["reason"] or ""), t.DEFAULT_REASON)
+            # a hold's message is optional: the body then ends with what it waits for
+            fallback = ("", "") if kind == "on_hold" else t.DEFAULT_MESSAGE
             vi = {
                 "code": code,
-                "message": msg_vi or t.DEFAULT_MESSAGE[0],
+                "message": msg_vi or fallback[0],
                 "reason": reason or t.DEFAULT_REASON[0],
                 "into": into,
                 "ward": ward_vi,
+                "waiting": waiting[0],
             }
             en = {
                 **vi,
-                "message": msg_vi or t.DEFAULT_MESSAGE[1],
+                "message": msg_vi or fallback[1],
                 "reason": reason or t.DEFAULT_REASON[1],
+                "waiting": waiting[1],
             }
             await push.notify(
                 session,

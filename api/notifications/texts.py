@@ -19,6 +19,7 @@ def clip(s: str | None, n: int) -> str:
 
 
 # (vi title, vi body, en title, en body); {code} {message} {reason} {into} {ward} {category} {when}
+# {waiting}
 RESIDENT: dict[str, tuple[str, str, str, str]] = {
     "acknowledged": (
         "Đã tiếp nhận phản ánh",
@@ -74,6 +75,24 @@ RESIDENT: dict[str, tuple[str, str, str, str]] = {
         "Report closed",
         "{code} is closed. Thank you!",
     ),
+    "on_hold": (
+        "Tạm dừng chờ xử lý",
+        "{code}: đang chờ {waiting}. {message}",
+        "On hold",
+        "{code}: waiting for {waiting}. {message}",
+    ),
+    "resumed": (
+        "Tiếp tục xử lý",
+        "{code}: cán bộ tiếp tục xử lý phản ánh.",
+        "Work resumed",
+        "{code}: officers are working on it again.",
+    ),
+}
+
+# What a case on hold waits for (api.casework.states.HOLD_REASONS), in each language.
+WAITING: dict[str, tuple[str, str]] = {
+    "waiting_agency": ("cơ quan khác phối hợp", "another agency"),
+    "waiting_resident": ("thông tin bổ sung từ bạn", "more information from you"),
 }
 
 # Fallbacks when the event carries no message / reason.
@@ -122,6 +141,23 @@ OFFICER: dict[str, tuple[str, str, str, str]] = {
         "{code}: đã quá hạn xử lý ({when}).",
         "Resolution overdue",
         "{code}: was due {when}.",
+    ),
+}
+
+
+# To leaders, about a case in their area past a deadline; {code}, {ward}, {category}, {when}.
+LEADER: dict[str, tuple[str, str, str, str]] = {
+    "ack_overdue": (
+        "Phản ánh quá hạn tiếp nhận",
+        "{code} ({ward}, {category}): chưa được tiếp nhận, hạn {when}.",
+        "Report not acknowledged in time",
+        "{code} ({ward}, {category}): was to be acknowledged by {when}.",
+    ),
+    "resolve_overdue": (
+        "Phản ánh quá hạn xử lý",
+        "{code} ({ward}, {category}): chưa xử lý xong, hạn {when}.",
+        "Report not resolved in time",
+        "{code} ({ward}, {category}): was to be resolved by {when}.",
     ),
 }
 

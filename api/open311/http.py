@@ -1,20 +1,33 @@
-"""GET /open311/v2/…: discovery, services, service definitions and service requests (JSON or XML)."""
+"""/open311/v2/…: discovery, services, service definitions, service requests (read and filed by
+partners), tokens and mySociety's service request updates, in JSON or XML; and the admin's partner keys
+under /v1/admin/apikeys."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.errors import wants_english
-from api.core.openapi import PUBLIC
+from api.access.guards import admin_only
+from api.access.tokens import Principal
+from api.core.deps import lineage_cache
+from api.core.errors import AppError, wants_english
+from api.core.openapi import PUBLIC, errors
+from api.core.pagination import Cursor
+from api.core.ratelimit import AddressLimiter
 from api.core.settings import Settings
-from api.open311 import service
+from api.open311 import intake, keys, service
 from api.open311.formats import MEDIA_TYPES, render, split_suffix
+from api.open311.models import ApiKey
+from api.open311.schemas import ApiKeyIn, ApiKeyList, ApiKeyOut
 from api.open311.service import Open311Error
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -22,6 +35,54 @@ CHANGESET = "2026-11-23T00:00:00Z"  # when this interface last changed
 
 
 Produce = Callable[[str], Awaitable[tuple[str, str, Any]]]  # stem → (XML root, XML item, body)
+
+
+PREFIX = "/open311/v2"
+
+
+def error_response(fmt: str, exc: Open311Error, headers: dict[str, str] | None = None) -> Response[bytes]:
+    """Open311's own error shape, `errors[]{code, description}`, in the asked format."""
+    body = [{"code": exc.status, "description": exc.description}]
+    return Response(
+        render(fmt, "errors", "error", body),
+        media_type=MEDIA_TYPES[fmt],
+        status_code=exc.status,
+        headers=headers,
+    )
+
+
+def _format_of(path: str) -> str:
+    return "xml" if path.rsplit("?", 1)[0].endswith(".xml") else "json"
+
+
+def routing_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """An unknown path or a wrong method under /open311/v2, answered the way Open311 clients expect
+    (the app sends the framework's 404 and 405 under this prefix here)."""
+    path = request.url.path
+    status = exc.status_code if exc.status_code in (404, 405) else 400
+    text = {
+        404: f"No such Open311 resource: {path}.",
+        405: f"{request.method} is not allowed on {path}.",
+    }.get(status, "Bad request.")
+    headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+    return error_response(_format_of(path), Open311Error(status, text), headers)
+
+
+async def _form(request: Request[Any, Any, Any]) -> intake.Form:
+    try:
+        form = await request.form()
+    except Exception:  # a body that is not a form: the spec's general 400
+        raise Open311Error(400, "The body must be form-encoded.") from None
+    fields = {k: form.getall(k) for k in form}
+    values = {k: [v for v in vs if isinstance(v, str)] for k, vs in fields.items()}
+    return intake.Form({k: vs[0] for k, vs in values.items() if vs}, values)
+
+
+async def _partner(session: AsyncSession, state: State, form: intake.Form) -> ApiKey:
+    key = await keys.find(session, form.get("api_key"))
+    if key is None:
+        raise Open311Error(403, "A valid api_key is required.")
+    return key
 
 
 async def _serve(name: str, produce: Produce) -> Response[bytes]:
@@ -34,10 +95,9 @@ async def _serve(name: str, produce: Produce) -> Response[bytes]:
         root, item, body = await produce(split[0])
         return Response(render(fmt, root, item, body), media_type=MEDIA_TYPES[fmt])
     except Open311Error as exc:
-        body = [{"code": exc.status, "description": exc.description}]
-        return Response(
-            render(fmt, "errors", "error", body), media_type=MEDIA_TYPES[fmt], status_code=exc.status
-        )
+        return error_response(fmt, exc)
+    except AppError as exc:  # a rule of the app's own (a rate limit): same status, Open311's shape
+        return error_response(fmt, Open311Error(exc.status_code, exc.message), exc.headers)
 
 
 class Open311Controller(Controller):
@@ -53,8 +113,9 @@ class Open311Controller(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         """`discovery`, `services` or `requests`, each `.json` or `.xml`. `requests` takes the spec's
-        filters `service_request_id`, `service_code`, `start_date`, `end_date`, `status`, and `page`,
-        `page_size`."""
+        filters `service_request_id`, `service_code`, `start_date`, `end_date`, `status` (lists may
+        repeat or be comma-separated), and the usual extensions `updated_after`, `updated_before`,
+        `page`, `page_size`, `extensions=true` (extended_attributes and notes)."""
         english = wants_english(request)
 
         async def produce(stem: str) -> tuple[str, str, Any]:
@@ -65,15 +126,34 @@ class Open311Controller(Controller):
             if stem == "requests":
                 q = request.query_params
                 query = service.parse_query(
-                    service_request_id=q.get("service_request_id"),
-                    service_code=q.get("service_code"),
+                    service_request_id=q.getall("service_request_id", []),
+                    service_code=q.getall("service_code", []),
                     start_date=q.get("start_date"),
                     end_date=q.get("end_date"),
-                    status=q.get("status"),
+                    status=q.getall("status", []),
                     page=q.get("page"),
                     page_size=q.get("page_size"),
+                    updated_after=q.get("updated_after"),
+                    updated_before=q.get("updated_before"),
+                    extensions=q.get("extensions"),
                 )
-                return "service_requests", "request", await service.service_requests(session, query, english)
+                return (
+                    "service_requests",
+                    "request",
+                    await service.service_requests(session, query, english, settings.base_url),
+                )
+            if stem == "servicerequestupdates":
+                window = service.parse_query(
+                    service_request_id=[],
+                    service_code=[],
+                    start_date=request.query_params.get("start_date"),
+                    end_date=request.query_params.get("end_date"),
+                    status=[],
+                    page=None,
+                    page_size=None,
+                )
+                updates = await intake.updates(session, start=window.start, end=window.end)
+                return "service_request_updates", "request_update", updates
             raise Open311Error(404, f"No such Open311 document: {document!r}.")
 
         return await _serve(document, produce)
@@ -93,27 +173,103 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
-    async def service_request(
-        self, request: Request[Any, Any, Any], name: FromPath[str], session: NamedDependency[AsyncSession]
+    @post("/{document:str}", security=PUBLIC, operation_id="open311Post", status_code=200)
+    async def post_document(
+        self,
+        request: Request[Any, Any, Any],
+        document: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        state: State,
     ) -> Response[bytes]:
-        """`requests/{service_request_id}.json|xml`: one public request (as a list, like the spec says)."""
+        """`requests.json|xml`: a partner files a service request (form-encoded: `api_key`,
+        `service_code`, `lat` + `long`, `description`, `attribute[code]`, `email`/`device_id`/
+        `first_name`/`last_name`/`phone`, `media_url`; an `Idempotency-Key` header, or the same form
+        again, is a retry). `servicerequestupdates.json|xml`: a partner adds a public update to a
+        request it filed (`api_key`, `service_request_id`, `description`)."""
+        english = wants_english(request)
+
+        async def produce(stem: str) -> tuple[str, str, Any]:
+            if stem not in ("requests", "servicerequestupdates"):
+                raise Open311Error(404, f"No such Open311 document: {document!r}.")
+            form = await _form(request)
+            key = await _partner(session, state, form)
+            if stem == "servicerequestupdates":
+                return (
+                    "service_request_updates",
+                    "request_update",
+                    await intake.post_update(session, key, form, english=english),
+                )
+            limiter: AddressLimiter = state.partner_limiter
+            answer = await intake.create_request(
+                session,
+                settings,
+                key,
+                form,
+                idempotency_key=request.headers.get("idempotency-key"),
+                lineage_cache=lineage_cache(state),
+                english=english,
+                admit=lambda: limiter.check(str(key.id)),
+            )
+            return "service_requests", "request", answer
+
+        return await _serve(document, produce)
+
+    @get("/tokens/{name:str}", security=PUBLIC, operation_id="open311Token")
+    async def token(self, name: FromPath[str], session: NamedDependency[AsyncSession]) -> Response[bytes]:
+        """`tokens/{token}.json|xml`: the service request a held submission became (empty until a
+        moderator publishes it)."""
+
+        async def produce(token: str) -> tuple[str, str, Any]:
+            return "service_requests", "request", await intake.resolve_token(session, token)
+
+        return await _serve(name, produce)
+
+    @get(
+        ["/requests/{name:str}", "/request/{name:str}"],
+        security=PUBLIC,
+        operation_id="open311ServiceRequest",
+    )
+    async def service_request(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[bytes]:
+        """`requests/{service_request_id}.json|xml` (and the `request/…` spelling of the spec's
+        swagger): one public request, as a list like the spec says; `extensions=true` as for lists."""
 
         async def produce(code: str) -> tuple[str, str, Any]:
+            extensions = request.query_params.get("extensions")
+            if extensions not in (None, "", "true", "false"):
+                raise Open311Error(400, "extensions must be 'true' or 'false'.")
             return (
                 "service_requests",
                 "request",
-                await service.service_request(session, code, wants_english(request)),
+                await service.service_request(
+                    session, code, wants_english(request), settings.base_url, extensions == "true"
+                ),
             )
 
         return await _serve(name, produce)
+
+    @get("/media/{code:str}", security=PUBLIC, operation_id="open311Media", status_code=302)
+    async def media(self, code: FromPath[str], session: NamedDependency[AsyncSession]) -> Response[Any]:
+        """A request's `media_url`: redirects to a fresh signed link to its first public photo (faces
+        and plates blurred), so the link stays valid however long a partner keeps it."""
+        try:
+            return Redirect(await service.photo_url(session, code), status_code=302)
+        except Open311Error as exc:
+            return error_response("json", exc)
 
 
 def _discovery(settings: Settings) -> dict[str, Any]:
     return {
         "changeset": CHANGESET,
-        "contact": "",
-        "key_service": "",
+        "contact": settings.open311_contact or f"Phản Ánh — {settings.base_url}",
+        # partners get a key from the city's administrators (`phananh apikeys create`, or the console)
+        "key_service": f"{settings.base_url}/console/#/admin",
         "endpoints": [
             {
                 "specification": SPEC,
@@ -124,3 +280,52 @@ def _discovery(settings: Settings) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _key_out(key: ApiKey, secret: str | None = None) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+        last_used_at=key.last_used_at,
+        key=secret,
+    )
+
+
+class ApiKeysController(Controller):
+    """Partners' Open311 keys: admins issue (the key is shown once), list and revoke them."""
+
+    path = "/v1/admin/apikeys"
+    tags = ["admin"]
+    guards = [admin_only]
+
+    @get("", responses=errors(400, 401, 403), operation_id="listApiKeys")
+    async def list_keys(
+        self,
+        session: NamedDependency[AsyncSession],
+        cursor: Cursor = None,
+        limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
+    ) -> ApiKeyList:
+        """Every partner key, newest first (never the key itself)."""
+        found, next_cursor = await keys.list_keys(session, cursor=cursor, limit=limit)
+        return ApiKeyList([_key_out(k) for k in found], next_cursor)
+
+    @post("", responses=errors(400, 401, 403), operation_id="createApiKey")
+    async def create_key(
+        self,
+        data: JSONBody[ApiKeyIn],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> ApiKeyOut:
+        """A new key for a partner system; `key` is in this answer only."""
+        issued = await keys.issue(session, data.name, created_by=principal.id)
+        return _key_out(issued.key, issued.secret)
+
+    @delete("/{key_id:uuid}", responses=errors(401, 403, 404), operation_id="revokeApiKey", status_code=200)
+    async def revoke_key(
+        self, key_id: FromPath[uuid.UUID], session: NamedDependency[AsyncSession]
+    ) -> ApiKeyOut:
+        """Revoke a key: its partner's calls get 403 from now on."""
+        return _key_out(await keys.revoke(session, key_id))

@@ -137,6 +137,10 @@ class Report(Base):
     # why the report waits for a moderator (abusive_language, flagged) and since when
     held_for: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=EMPTY_ARRAY)
     held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 0012_calendar. A case on hold (status on_hold) since `hold_started_at`; `hold_seconds` is the
+    # wall-clock time of its holds so far, ended ones (the figures read both).
+    hold_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hold_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 TEXT_STATUSES = ("shown", "held", "hidden")

@@ -182,10 +182,12 @@ async def submit(
     idempotency_key: str | None,
     lineage_cache: geo.LineageCache,
     admit: Callable[[], None] = lambda: None,
+    max_description: int = MAX_DESCRIPTION,
 ) -> Outcome:
     """Create the report (or answer a retry with the stored result). Commits once.
 
     `admit` runs once the request is known not to be a replay (the rate limit: replays never count).
+    `max_description`: Open311 partners may send longer descriptions than the app allows.
     """
     description = nfc(data.description)
     address = nfc(data.address)
@@ -196,8 +198,8 @@ async def submit(
             code="description_required",
             details={"field": "description"},
         )
-    if len(description) > MAX_DESCRIPTION:
-        raise too_long("description", MAX_DESCRIPTION)
+    if len(description) > max_description:
+        raise too_long("description", max_description)
     if address is not None and len(address) > MAX_ADDRESS:
         raise too_long("address", MAX_ADDRESS)
 

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, literal_column, text
 
 from api.catalogue import sql as catalogue
 from api.core.db import Sql
-from api.core.status import OPEN, ReportStatus, values
+from api.core.status import OPEN, PAUSED, ReportStatus, values
 from api.notifications.sql import EVENT_FACTS
 from geo import sql as geo
 
@@ -128,7 +128,7 @@ PUBLIC = literal_column("r.visibility = 'public'", Boolean)
 # written as PostgreSQL prints it back (pg_get_indexdef), line breaks included, so that Alembic's
 # comparison sees the same text; the migration spells it `CASE … status IN (…) … END` without the
 # ELSE, and the queue's query over `reports r` (api.casework.sql.DUE_KEY): keep all three in step.
-_LATER_OPEN = ", ".join(f"'{s}'::text" for s in values(OPEN - {ReportStatus.NEW}))
+_LATER_OPEN = ", ".join(f"'{s}'::text" for s in values(OPEN - PAUSED - {ReportStatus.NEW}))
 QUEUE_DUE_INDEX_KEY = text(
     f"""(COALESCE(
 CASE

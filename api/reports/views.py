@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from sqlalchemy import func, select, true
@@ -23,19 +23,24 @@ from api.access.tokens import Principal
 from api.catalogue.models import Category
 from api.core.media import config_for
 from api.core.settings import Settings
-from api.core.status import OPEN
+from api.core.status import OPEN, PAUSED
 from api.core.text import public
 from api.reports.models import Follow, Report, ReportEvent
 from geo import Area
 
 UNSET = msgspec.UNSET
-# reasons a resident may read: why a case was rejected or reopened
-PUBLIC_REASON_KINDS = ("rejected", "reopened", "transferred", "merged")
+# reasons a resident may read: why a case was rejected, reopened, moved or put on hold
+PUBLIC_REASON_KINDS = ("rejected", "reopened", "transferred", "merged", "on_hold")
 
 
 class Named(msgspec.Struct):
     code: str
     name: str
+
+
+class Person(msgspec.Struct):
+    id: uuid.UUID
+    name: str | None
 
 
 class Due(msgspec.Struct):
@@ -55,6 +60,12 @@ class TimelineEntry(msgspec.Struct, omit_defaults=True):
     # its message waits for a moderator ("held") or was hidden by one ("hidden"); absent when shown
     text_status: str | msgspec.UnsetType = UNSET
     id: uuid.UUID | msgspec.UnsetType = UNSET  # staff: names the event to a moderation action
+    # staff: who did it, and what the action named (so a timeline reads without looking up ids)
+    actor: Person | msgspec.UnsetType = UNSET
+    assignee: Person | msgspec.UnsetType = UNSET
+    from_ward: Named | msgspec.UnsetType = UNSET
+    to_ward: Named | msgspec.UnsetType = UNSET
+    into: str | msgspec.UnsetType = UNSET  # the report a duplicate was merged into
 
 
 class PublicText(msgspec.Struct):
@@ -131,7 +142,7 @@ def public_event_text(
 def is_overdue(report: Report, now: datetime) -> bool:
     if report.status == "new":
         due = min((d for d in (report.ack_due_at, report.resolve_due_at) if d is not None), default=None)
-    elif report.status in OPEN:
+    elif report.status in OPEN - PAUSED:  # on hold: the clock is stopped
         due = report.resolve_due_at
     else:
         due = None
@@ -167,15 +178,18 @@ async def render(
     ).one()
     lat, lng, cat_vi, cat_en, ward_name = row
     staff = full and viewer is not None and viewer.is_staff
-    events = (
-        await session.execute(
-            select(ReportEvent)
-            .where(ReportEvent.report_id == report.id)
-            .where(true() if staff else ReportEvent.is_public)
-            .order_by(ReportEvent.created_at, ReportEvent.id)
-        )
-    ).scalars()
-    timeline = [_entry(e, staff) for e in events]
+    events = list(
+        (
+            await session.execute(
+                select(ReportEvent)
+                .where(ReportEvent.report_id == report.id)
+                .where(true() if staff else ReportEvent.is_public)
+                .order_by(ReportEvent.created_at, ReportEvent.id)
+            )
+        ).scalars()
+    )
+    names = await _names(session, events) if staff else _Names({}, {})
+    timeline = [_entry(e, staff, names) for e in events]
     reporter: Reporter | None = None
     # no reporter once the report's personal data has been erased (api.reports.retention)
     user = await session.get(User, report.reporter_id) if report.reporter_id is not None else None
@@ -249,12 +263,38 @@ async def render(
     return view
 
 
-def _entry(e: ReportEvent, staff: bool) -> TimelineEntry:
+class _Names(NamedTuple):
+    people: dict[uuid.UUID, str | None]
+    wards: dict[str, str]
+
+
+async def _names(session: AsyncSession, events: list[ReportEvent]) -> _Names:
+    """The staff and wards a case's events name, looked up once for the whole timeline."""
+    people: set[uuid.UUID] = {e.actor_id for e in events if e.actor_id is not None}
+    wards: set[str] = set()
+    for e in events:
+        if isinstance(e.data.get("assignee"), str):
+            people.add(uuid.UUID(e.data["assignee"]))
+        wards.update(w for w in (e.data.get("from_ward"), e.data.get("to_ward")) if isinstance(w, str))
+    found = (
+        (await session.execute(select(User.id, User.display_name).where(User.id.in_(people)))).all()
+        if people
+        else []
+    )
+    ward_names = (
+        (await session.execute(select(Area.code, Area.name).where(Area.code.in_(wards)))).all()
+        if wards
+        else []
+    )
+    return _Names({i: n for i, n in found}, {c: n for c, n in ward_names})
+
+
+def _entry(e: ReportEvent, staff: bool, names: _Names) -> TimelineEntry:
     if staff:
         message, reason = e.public_message, e.reason
     else:
         message, reason = public_event_text(e.public_message, e.reason, e.text_status)
-    return TimelineEntry(
+    entry = TimelineEntry(
         kind=e.kind,
         created_at=e.created_at,
         status=e.to_status,
@@ -265,6 +305,17 @@ def _entry(e: ReportEvent, staff: bool) -> TimelineEntry:
         text_status=UNSET if e.text_status == "shown" else e.text_status,
         id=e.id if staff else UNSET,
     )
+    if staff:
+        if e.actor_id is not None:
+            entry.actor = Person(e.actor_id, names.people.get(e.actor_id))
+        if isinstance(assignee := e.data.get("assignee"), str):
+            entry.assignee = Person(uuid.UUID(assignee), names.people.get(uuid.UUID(assignee)))
+        for field in ("from_ward", "to_ward"):
+            if isinstance(code := e.data.get(field), str):
+                setattr(entry, field, Named(code, names.wards.get(code, code)))
+        if isinstance(into := e.data.get("into"), str):
+            entry.into = into
+    return entry
 
 
 async def _public_rating_comment(session: AsyncSession, report: Report) -> str | None:

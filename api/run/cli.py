@@ -17,6 +17,7 @@ from api.core.commands import Command
 from api.core.embedded_pg import Cluster, EmbeddedPgError
 from api.core.logs import configure_logging
 from api.core.settings import Settings, SettingsError, ensure_jwt_secret, load_settings
+from api.open311 import cli as open311_cli
 from api.run.serve import ServeError, serve
 from api.staff import cli as staff_cli
 
@@ -135,6 +136,7 @@ COMMANDS: dict[str, Command] = {
         ),
         areas_cli.COMMAND,
         staff_cli.COMMAND,
+        open311_cli.COMMAND,
     ]
 }
 

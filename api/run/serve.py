@@ -47,7 +47,9 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
         log.info("Phản Ánh API on http://%s:%s  (docs: http://%s:%s/schema)", host, port, host, port)
-        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        from api.run.server import Server
+
+        Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)).run()
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url
@@ -102,7 +104,9 @@ def _worker(host: str, port: int) -> None:
         log_config=None,
         access_log=False,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    from api.run.server import Server
+
+    Server(config).run(sockets=[sock])
 
 
 class Supervisor:

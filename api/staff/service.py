@@ -146,6 +146,14 @@ async def _with_scopes(session: AsyncSession, users: Sequence[User]) -> list[Sta
     return [StaffUser(u, areas[u.id], agencies[u.id]) for u in users]
 
 
+async def staff_user(session: AsyncSession, user_id: uuid.UUID) -> StaffUser | None:
+    """A staff member with their scope; None for a resident, a disabled account or no account."""
+    user = await session.get(User, user_id)
+    if user is None or user.disabled or user.role == "resident":
+        return None
+    return (await _with_scopes(session, [user]))[0]
+
+
 async def _revoke_sessions(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
     await session.execute(
         update(RefreshToken)

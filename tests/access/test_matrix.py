@@ -76,7 +76,8 @@ class Rule:
     """How a route is protected.
 
     kind: "public" (no token needed), "signed_in" (any user, own data), "staff" (guarded by role),
-        "signed_link" (no token helps: only a signed URL opens it; probed with a forged signature).
+        "signed_link" (no token helps: only a signed URL opens it; probed with a forged signature),
+        "cookie" (no token helps: only the console's session cookie opens it; probed without one).
     allowed: roles that pass the guard ("staff" only).
     case: the path names a report ({code}); out-of-scope callers get 404.
     lists: the response lists/counts reports: only in-scope ones may appear.
@@ -268,6 +269,13 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("POST", "/v1/auth/refresh"): PUBLIC,
     ("POST", "/v1/auth/logout"): PUBLIC,
     ("POST", "/v1/auth/login"): PUBLIC,
+    # the staff console: its pages are public files, its session rests on its cookie alone
+    ("POST", "/v1/console/session"): PUBLIC,
+    ("POST", "/v1/console/session/refresh"): Rule("cookie"),
+    ("DELETE", "/v1/console/session"): PUBLIC,
+    ("GET", "/v1/console/config"): PUBLIC,
+    ("GET", "/console"): PUBLIC,
+    ("GET", "/console/{name:path}"): Rule("public", params=lambda w, r: {"name": "index.html"}),
     # the caller's own things
     ("GET", "/v1/me"): SELF,
     ("PATCH", "/v1/me"): SELF,
@@ -529,6 +537,10 @@ def judge(
         if status == 403 and r.json()["error"]["code"] == "invalid_signature":
             return []
         return [f"{where}: a link without a valid signature answered {status}"]
+    if rule.kind == "cookie":  # a bearer token is no session cookie
+        if status == 401 and r.json()["error"]["code"] == "invalid_refresh_token":
+            return []
+        return [f"{where}: a call without the session cookie answered {status}"]
     if rule.kind == "signed_in" and role == "anonymous":
         return [] if status == 401 else [f"{where}: expected 401, got {status}"]
     if rule.kind == "staff":

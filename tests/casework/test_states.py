@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from api.casework import states
-from api.core.status import OPEN, ReportStatus, values
+from api.core.status import OPEN, PAUSED, ReportStatus, values
 from tests.casework.transitions import ACTIONS, PAIRS, STATUSES, TRANSITIONS, allowed, pair_id
 
 
@@ -44,9 +44,21 @@ def test_lifecycle_shape() -> None:
     assert states.target("resolve", "in_progress") == "resolved"
     assert states.target("transfer", "in_progress") == "new"
     assert states.target("merge", "new") == "duplicate"
-    # a new case is acknowledged or started before it can be resolved
-    assert not states.is_allowed("resolve", "new")
+    # a simple case is resolved straight from new, its acknowledgement recorded first in the same step
+    assert states.target("resolve", "new") == "resolved"
+    assert states.implied_steps("resolve", "new") == [("acknowledge", "new", "acknowledged")]
+    assert states.implied_steps("resolve", "acknowledged") == []
+    assert states.implied_steps("acknowledge", "new") == []
     # ends: only comments
     for end in ("closed", "rejected", "duplicate", "resolved"):
         assert states.allowed_actions(end) == ["comment"]
-    assert set(OPEN) == {"new", "acknowledged", "in_progress"}
+    assert set(OPEN) == {"new", "acknowledged", "in_progress", "on_hold"}
+
+
+def test_on_hold_is_open_and_paused() -> None:
+    """A case waits on another agency or on the resident: still open, its clock paused, and it goes
+    back to work only through resume."""
+    assert states.target("hold", "in_progress") == "on_hold"
+    assert states.target("resume", "on_hold") == "in_progress"
+    assert "on_hold" in values(OPEN) and set(PAUSED) == {"on_hold"}
+    assert not states.is_allowed("resolve", "on_hold") and not states.is_allowed("hold", "new")

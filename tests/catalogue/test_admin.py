@@ -1,4 +1,5 @@
-"""Admin catalogue (categories, routes, agencies, holidays) and the moderation review."""
+"""Admin catalogue (categories, routes, agencies) and the moderation review; the calendar's entries:
+tests/catalogue/test_calendar.py."""
 
 from __future__ import annotations
 
@@ -114,37 +115,6 @@ async def test_categories_routes_and_agencies(client: httpx.AsyncClient, db_conn
     assert r.json()["routes"] == []
     listed = (await client.get("/v1/admin/categories", headers=admin)).json()["items"]
     assert "thu-nghiem" in [c["code"] for c in listed]
-
-
-async def test_holidays(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:
-    _, admin = await staff(db_conn, "admin")
-    for day, name in (
-        ("2031-04-30", "Giải phóng miền Nam"),
-        ("2031-05-01", "Quốc tế Lao động"),
-        ("2032-01-01", "Tết Dương lịch"),
-    ):
-        r = await client.post("/v1/admin/holidays", json={"day": day, "name": name}, headers=admin)
-        assert r.status_code == 201 and r.json() == {"day": day, "name": name}
-    r = await client.post(
-        "/v1/admin/holidays", json={"day": "2031-05-01", "name": "Ngày Quốc tế Lao động"}, headers=admin
-    )
-    assert r.status_code == 201
-    items = (await client.get("/v1/admin/holidays?year=2031", headers=admin)).json()["items"]
-    assert items == [
-        {"day": "2031-04-30", "name": "Giải phóng miền Nam"},
-        {"day": "2031-05-01", "name": "Ngày Quốc tế Lao động"},
-    ]
-    first = (await client.get("/v1/admin/holidays?year=2031&limit=1", headers=admin)).json()
-    assert [h["day"] for h in first["items"]] == ["2031-04-30"]
-    params = {"year": 2031, "limit": 1, "cursor": first["next_cursor"]}
-    last = (await client.get("/v1/admin/holidays", params=params, headers=admin)).json()
-    assert [h["day"] for h in last["items"]] == ["2031-05-01"] and last["next_cursor"] is None
-    assert (await client.delete("/v1/admin/holidays/2031-04-30", headers=admin)).status_code == 204
-    assert_error_shape(
-        await client.delete("/v1/admin/holidays/2031-04-30", headers=admin), 404, "holiday_not_found"
-    )
-    days = [h["day"] for h in (await client.get("/v1/admin/holidays", headers=admin)).json()["items"]]
-    assert "2031-04-30" not in days and {"2031-05-01", "2032-01-01"} <= set(days)
 
 
 async def test_moderation_review(client: httpx.AsyncClient, db_conn: AsyncConnection) -> None:

@@ -20,7 +20,12 @@ async def test_seeded_categories_in_both_languages(client: httpx.AsyncClient) ->
         assert expected in codes
     flood = next(c for c in vi if c["code"] == "ngap-nuoc")
     assert flood["name"] == "Ngập nước" and flood["questions"][0]["label"] == "Độ sâu ước tính (cm)"
-    assert flood["deadlines"] == {"acknowledge_hours": 2, "resolve_value": 2, "resolve_unit": "days"}
+    assert flood["deadlines"] == {
+        "acknowledge_hours": 2,
+        "resolve_value": 2,
+        "resolve_unit": "days",
+        "clock": "around_the_clock",  # flooding is urgent: its clock runs nights and holidays too
+    }
     en = (await client.get("/v1/categories", headers={"Accept-Language": "en"})).json()["items"]
     assert next(c for c in en if c["code"] == "ngap-nuoc")["name"] == "Flooding"
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from api.catalogue.deadlines import add_working_days
+from api.catalogue.deadlines import Calendar, add_working
 from api.core import clock
 from api.core.settings import Settings, SettingsError, load_settings
 from api.notifications.texts import local_time
@@ -34,10 +34,25 @@ def test_a_bad_zone_stops_start_up() -> None:
 
 def test_local_rules_follow_the_configured_zone(zone_back: None) -> None:
     friday_night_utc = datetime(2031, 3, 7, 20, 0, tzinfo=UTC)  # already Saturday in Vietnam
-    # Vietnam: Saturday 03:00 → next working day Monday, 03:00 local
-    assert add_working_days(friday_night_utc, 1, ()) == datetime(2031, 3, 9, 20, 0, tzinfo=UTC)
+    day = 8 * 3600  # one office day of working time
+    # Vietnam: Saturday 03:00 → the working day is Monday, 07:30–17:00 local (10:00 UTC)
+    assert add_working(friday_night_utc, day, Calendar()) == datetime(2031, 3, 10, 10, 0, tzinfo=UTC)
     clock.configure(Settings(timezone="UTC"))
     assert clock.local_date(friday_night_utc) == date(2031, 3, 7)
     assert clock.local_midnight(date(2031, 3, 7)) == datetime(2031, 3, 7, tzinfo=UTC)
-    assert add_working_days(friday_night_utc, 1, ()) == datetime(2031, 3, 10, 20, 0, tzinfo=UTC)
+    assert add_working(friday_night_utc, day, Calendar()) == datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
     assert local_time(friday_night_utc) == "20:00 07/03"
+
+
+def test_office_hours_come_from_the_settings(zone_back: None) -> None:
+    for bad in ({"PHANANH_OFFICE_HOURS": "8-17"}, {"PHANANH_OFFICE_HOURS": "13:00-17:00,07:30-11:30"}):
+        with pytest.raises(SettingsError, match="PHANANH_OFFICE_HOURS"):
+            load_settings(bad)
+    with pytest.raises(SettingsError, match="PHANANH_OFFICE_WEEKDAYS"):
+        load_settings({"PHANANH_OFFICE_WEEKDAYS": "0-4"})
+    six_days = load_settings({"PHANANH_OFFICE_HOURS": "08:00-12:00", "PHANANH_OFFICE_WEEKDAYS": "1-6"})
+    clock.configure(six_days)
+    assert clock.office_hours().day_seconds == 4 * 3600
+    # a Saturday office: Friday 11:00 + 2 h = 1 h Friday, 1 h Saturday morning (local)
+    friday = datetime(2031, 3, 7, 4, 0, tzinfo=UTC)  # 11:00 in Vietnam
+    assert add_working(friday, 2 * 3600, Calendar()) == datetime(2031, 3, 8, 2, 0, tzinfo=UTC)

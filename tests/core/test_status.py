@@ -9,15 +9,16 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.casework import sql as casework_sql
-from api.core.status import ALL, CLOSED, OPEN, ReportStatus, sql_in, values
+from api.core.status import ALL, CLOSED, OPEN, PAUSED, ReportStatus, sql_in, values
 from api.reports.models import ReportAsR
 
 
 def test_groups_split_the_statuses() -> None:
     assert OPEN | CLOSED == ALL == set(ReportStatus) and not OPEN & CLOSED
-    assert values(OPEN) == ["new", "acknowledged", "in_progress"]
+    assert values(OPEN) == ["new", "acknowledged", "in_progress", "on_hold"]
     assert values(["closed", "new"]) == ["new", "closed"]  # the enum's order, whatever the input's
-    assert sql_in(OPEN) == "('new', 'acknowledged', 'in_progress')"
+    assert sql_in(OPEN) == "('new', 'acknowledged', 'in_progress', 'on_hold')"
+    assert PAUSED < OPEN  # paused cases are open, with no clock running
 
 
 async def test_enum_matches_the_check_constraint(db_conn: AsyncConnection) -> None:

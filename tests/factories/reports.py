@@ -72,6 +72,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     "closed": ("acknowledge", "start", "resolve"),
     "rejected": ("reject",),
     "duplicate": ("merge",),
+    "on_hold": ("acknowledge", "start", "hold"),
 }
 
 
@@ -123,6 +124,8 @@ async def make_report(
             req.message = "Đã xử lý xong"
         elif step == "reject":
             req.reason, req.message = "not_actionable", "Không thuộc thẩm quyền"
+        elif step == "hold":
+            req.reason, req.message = "waiting_agency", "Chờ đơn vị điện lực"
         elif step == "merge":
             target = into or await make_report(db, ward, category=category, settings=settings)
             req.into = target.code

@@ -14,11 +14,11 @@ from api.run.serve import serve
 def served(monkeypatch: pytest.MonkeyPatch, settings: Settings, host: str, port: int) -> Settings:
     """The settings of the app `serve` hands to uvicorn (which is not started)."""
     handed: list[Any] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **kw: handed.append((app, kw)))
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, *a, **k: handed.append(server.config))
     serve(settings, "postgresql://nobody@127.0.0.1:1/none", host, port, 1)
-    [(app, kw)] = handed
-    assert (kw["host"], kw["port"]) == (host, port)
-    result: Settings = app.app.state.settings
+    [config] = handed
+    assert (config.host, config.port) == (host, port)
+    result: Settings = config.app.app.state.settings
     return result
 
 
