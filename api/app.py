@@ -22,7 +22,14 @@ from api.access.middleware import BearerAuthMiddleware
 from api.access.revocation import RevocationListener
 from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
-from api.casework.http import CaseActionsController, FiguresController, OfficerQueueController
+from api.casework.http import (
+    CaseActionsController,
+    FiguresController,
+    LiveQueueController,
+    OfficerQueueController,
+    StatsController,
+)
+from api.casework.live import LiveCases
 from api.catalogue.http import (
     AgenciesAdminController,
     CategoriesAdminController,
@@ -35,7 +42,8 @@ from api.core import deps as core_deps
 from api.core.db import Database, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS, http_exception_handler
 from api.core.fastpath import FastPaths
-from api.core.logs import request_id_middleware_factory
+from api.core.inputs import CheckedRequest, check_parameters, entry
+from api.core.logs import ensure_logging, request_id_middleware_factory
 from api.core.media import config_for
 from api.core.ratelimit import AddressLimiter, ReportLimiter
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
@@ -47,6 +55,7 @@ from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
 from api.uploads.http import LocalMediaController, MediaController, UploadsController
+from api.webhooks.http import WebhooksController
 
 VERSION = "0.1.0"
 
@@ -67,11 +76,14 @@ ROUTES: list[Any] = [
     AreasController,
     CaseActionsController,
     OfficerQueueController,
+    LiveQueueController,
     FiguresController,
+    StatsController,
     ReportsController,
     CategoriesController,
     Open311Controller,
     ApiKeysController,
+    WebhooksController,
     UploadsController,
     MediaController,
     MediaBlurController,
@@ -93,6 +105,21 @@ TOKENLESS = [
 ]
 
 
+class App(Litestar):
+    """Litestar behind the request id and the check of the request target, for every request: Litestar's
+    own middleware runs only on routes it found, so its 404s and 405s would go without either."""
+
+    def __init__(self, *args: Any, access_log: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._entry = request_id_middleware_factory(access=access_log)(entry(super().__call__))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._entry(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def _http_errors(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Framework errors in the project's shape, except under Open311's prefix: its clients expect
     Open311's own (an unknown path or a wrong method there never reaches the Open311 controller)."""
@@ -110,6 +137,7 @@ def create_app(
 ) -> Litestar:
     """Build the app. Give `database` (tests) or `database_url`; else settings.database_url is used."""
     settings = ensure_jwt_secret(settings or load_settings())
+    ensure_logging(settings.log_level, settings.log_json)
     clock.configure(settings)
     media.configure(config_for(settings))
     state = State(
@@ -164,6 +192,11 @@ def create_app(
             )
             await revocations.start()
             app.state.revocations = revocations
+            # the live queue's listener connects with the first stream
+            app.state.live = LiveCases(
+                plain_url(db.engine.url.render_as_string(hide_password=False)),
+                max_streams=settings.live_streams_max,
+            )
             stop = asyncio.Event()
             task = (
                 asyncio.create_task(worker.run_forever(db, settings, stop), name="worker")
@@ -174,6 +207,7 @@ def create_app(
                 yield
             finally:
                 stop.set()
+                await app.state.live.stop()
                 if task is not None:
                     await task
                 await revocations.stop()
@@ -182,14 +216,16 @@ def create_app(
                 await db.dispose()
 
     viewer, viewer_files = openapi.docs_ui()
-    app = Litestar(
+    app = App(
+        access_log=settings.access_log,
         route_handlers=[*ROUTES, viewer_files],
         state=state,
         lifespan=[lifespan],
         dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_errors},
+        request_class=CheckedRequest,
+        before_request=check_parameters,
         middleware=[
-            request_id_middleware_factory(access=settings.access_log),
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
@@ -210,6 +246,7 @@ def create_app(
             security=[{"BearerToken": []}],
         ),
         debug=False,
+        logging_config=None,  # api.core.logs set the process's logs up; Litestar's would replace them
     )
     return openapi.document(app, {open311_http.PREFIX: open311_http.DIALECT}, tokenless=TOKENLESS)
 

@@ -16,9 +16,11 @@ from api.accounts import models as accounts_models
 from api.catalogue import models as catalogue_models
 from api.core.base import Base
 from api.core.migrate import merge_metadata
+from api.notifications import models as notifications_models
 from api.open311 import models as open311_models
 from api.reports import models as reports_models
 from api.review import models as review_models
+from api.webhooks import models as webhooks_models
 
 # the app's model modules register their tables on api.core.base.Base when imported
 _APP_MODELS = (
@@ -26,8 +28,10 @@ _APP_MODELS = (
     accounts_models,
     catalogue_models,
     open311_models,
+    notifications_models,
     reports_models,
     review_models,
+    webhooks_models,
 )
 
 

@@ -22,14 +22,17 @@ Step = Callable[[Database, Settings], Awaitable[int]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps, composed here so capabilities never import the app."""
-    from api.notifications.jobs import deadline_warnings, deliver_push
+    from api.notifications.jobs import deadline_warnings, deliver_push, overdue_notices
     from api.reports.jobs import close_unconfirmed, erase_expired
     from api.review.jobs import review_alerts
     from api.uploads.jobs import cleanup_media, process_media
+    from api.webhooks.jobs import deliver_webhooks
 
     return [
         ("push", deliver_push),
+        ("webhooks", deliver_webhooks),
         ("deadlines", deadline_warnings),
+        ("overdue-notices", overdue_notices),
         ("auto-close", close_unconfirmed),
         ("review-alerts", review_alerts),
         ("media", process_media),

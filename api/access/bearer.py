@@ -10,7 +10,7 @@ A token that is present but bad is a 401, so the app knows to refresh or sign in
 
 from __future__ import annotations
 
-from api.access.tokens import InvalidToken, Principal, RevokedToken, decode_access
+from api.access.tokens import InvalidToken, Principal, RevokedToken, decode_access, decode_ticket
 from api.core.errors import Unauthorized
 
 
@@ -38,6 +38,19 @@ def authenticate(header: str | None, secret: str) -> Principal | None:
             "The access token is invalid or expired.",
             message_vi="Mã truy cập không hợp lệ hoặc đã hết hạn.",
             code="invalid_token",
+        ) from None
+
+
+def ticket_holder(ticket: str, secret: str) -> Principal:
+    """The caller a stream ticket names (api.access.tokens.encode_ticket); 401 when it is bad,
+    expired or its account's sign-ins were ended."""
+    try:
+        return decode_ticket(ticket, secret)
+    except InvalidToken:
+        raise Unauthorized(
+            "The stream ticket is invalid or expired; ask for a new one.",
+            message_vi="Vé kết nối không hợp lệ hoặc đã hết hạn; vui lòng lấy vé mới.",
+            code="invalid_ticket",
         ) from None
 
 

@@ -92,6 +92,30 @@ def encode_access(principal: Principal, secret: str, ttl_s: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+def encode_ticket(principal: Principal, secret: str, ttl_s: int) -> str:
+    """A stream ticket: the caller's identity for opening one event stream within `ttl_s` seconds,
+    carried in a URL (a browser's EventSource cannot send headers). Short-lived, of its own type,
+    so a ticket seen in a log is no access token, and stale within a minute."""
+    now = time.time()
+    claims = {
+        "sub": str(principal.id),
+        "role": principal.role,
+        "typ": "ticket",
+        "iat": math.floor(now * 1000) / 1000,
+        "exp": int(now) + ttl_s,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_ticket(ticket: str, secret: str) -> Principal:
+    """The ticket's principal; InvalidToken / RevokedToken as `decode_access`."""
+    principal, issued_at, _ = _verify(ticket, secret, typ="ticket")
+    not_before = NOT_BEFORE.get(principal.id)
+    if not_before is not None and issued_at < not_before:
+        raise RevokedToken("issued before the account's sign-ins were ended")
+    return principal
+
+
 def decode_access(token: str, secret: str) -> Principal:
     """The token's principal. InvalidToken when it is malformed, forged, expired or not an access
     token; RevokedToken when it was issued before its account's not-before time (`NOT_BEFORE`).
@@ -118,13 +142,13 @@ def decode_access(token: str, secret: str) -> Principal:
     return principal
 
 
-def _verify(token: str, secret: str) -> tuple[Principal, float, float]:
+def _verify(token: str, secret: str, *, typ: str = "access") -> tuple[Principal, float, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
-    if claims.get("typ") != "access":
-        raise InvalidToken("not an access token")
+    if claims.get("typ") != typ:
+        raise InvalidToken(f"not an {typ} token")
     try:
         principal = Principal(id=uuid.UUID(claims["sub"]), role=str(claims["role"]))
         issued_at = float(claims.get("iat", 0))  # none: as old as can be, refused by any not-before

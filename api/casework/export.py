@@ -1,7 +1,13 @@
 """CSV and GeoJSON exports of the caller's in-scope cases, streamed.
 
+What the console shows, as files: the ward's and the category's names beside their codes, and every
+time in the local zone (`PHANANH_TIMEZONE`) with its offset, as people read it. The CSV starts with a
+byte-order mark so that spreadsheet programs read it as UTF-8.
+
 Rows come from a server-side cursor in batches (`AsyncConnection.stream` + `yield_per`) and are
-encoded batch by batch, so memory stays flat whatever the number of rows.
+encoded batch by batch, so memory stays flat whatever the number of rows. The first chunk holds the
+first batch (or says there is none): nothing is sent before the query has answered
+(api/core/streams.py).
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from sqlalchemy import Select, func, select
 from api.access.tokens import Principal
 from api.casework import sql
 from api.casework.filters import CaseFilter, Condition, overdue, where
+from api.catalogue.models import Category
+from api.core import clock
 from api.core.db import Database
 from api.reports.models import ReportAsR
+from geo import Area
 
 BATCH = 2000
 
@@ -28,7 +37,10 @@ COLUMNS = (
     "status",
     "visibility",
     "category",
+    "category_name_vi",
+    "category_name_en",
     "ward",
+    "ward_name",
     "agency",
     "created_at",
     "ack_due_at",
@@ -59,7 +71,10 @@ def _select(conds: list[Condition], now: datetime, *, geojson: bool) -> Select[A
         r.status,
         r.visibility,
         r.category_code.label("category"),
+        Category.name_vi.label("category_name_vi"),
+        Category.name_en.label("category_name_en"),
         r.ward_code.label("ward"),
+        Area.name.label("ward_name"),
         r.agency_code.label("agency"),
         r.created_at,
         r.ack_due_at,
@@ -83,7 +98,14 @@ def _select(conds: list[Condition], now: datetime, *, geojson: bool) -> Select[A
     ]
     if geojson:
         columns.append(func.ST_AsGeoJSON(r.geom, 6).label("geometry"))
-    return select(*columns).where(*conds).order_by(r.created_at, r.code)
+    return (
+        select(*columns)
+        .select_from(r)
+        .outerjoin(Category, Category.code == r.category_code)
+        .outerjoin(Area, Area.code == r.ward_code)
+        .where(*conds)
+        .order_by(r.created_at, r.code)
+    )
 
 
 async def _rows(
@@ -100,7 +122,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return clock.to_local(value).isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
@@ -114,18 +136,19 @@ async def csv_chunks(
     writer = csv.writer(buf, lineterminator="\r\n")
     buf.write("\ufeff")  # BOM: spreadsheet programs then read the Vietnamese text as UTF-8
     writer.writerow(COLUMNS)
-    yield buf.getvalue().encode()
     async for batch in _rows(database, principal, f, now, geojson=False):
-        buf.seek(0)
-        buf.truncate()
         for row in batch:
             writer.writerow([_cell(v) for v in row])
+        yield buf.getvalue().encode()
+        buf.seek(0)
+        buf.truncate()
+    if buf.tell():  # no rows: the header alone
         yield buf.getvalue().encode()
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
+        return clock.to_local(value).isoformat()
     return str(value)
 
 
@@ -133,7 +156,7 @@ async def geojson_chunks(
     database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
 ) -> AsyncIterator[bytes]:
     now = now or datetime.now(UTC)
-    yield b'{"type":"FeatureCollection","features":['
+    head = '{"type":"FeatureCollection","features":['
     first = True
     props = [c for c in COLUMNS if c not in ("lat", "lng")]
     async for batch in _rows(database, principal, f, now, geojson=True):
@@ -151,5 +174,6 @@ async def geojson_chunks(
             text_ = text_.replace('"geometry": null', f'"geometry": {geometry}', 1)
             parts.append(text_ if first else "," + text_)
             first = False
-        yield "".join(parts).encode()
-    yield b"]}"
+        yield (head + "".join(parts)).encode()
+        head = ""
+    yield (head + "]}").encode()

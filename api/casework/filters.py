@@ -21,6 +21,7 @@ from api.casework import sql
 from api.core.clock import local_midnight
 from api.core.errors import NotFound
 from api.reports.models import ReportAsR
+from api.reports.queries import bad_param
 from geo import Area
 
 Condition = ColumnElement[bool] | TextClause
@@ -104,4 +105,22 @@ def me_id(principal: Principal) -> uuid.UUID:
     return principal.id
 
 
-__all__ = ["CaseFilter", "Condition", "check_area", "check_areas", "overdue", "where"]
+PERIOD_MAX = 400  # days or weeks
+
+
+def period_window(period: str, today: date) -> tuple[date, date]:
+    """(first, last) local day of `period`: `today`, `Nd` (the last N days, today included) or `Nw` (the
+    last N weeks: the current week, from Monday, and the N−1 before it). 400 `invalid_parameter` else."""
+    text_ = period.strip().lower()
+    if text_ == "today":
+        return today, today
+    n = int(text_[:-1]) if text_[:-1].isdigit() else 0
+    if text_[-1:] in ("d", "w") and 1 <= n <= PERIOD_MAX:
+        if text_.endswith("d"):
+            return today - timedelta(days=n - 1), today
+        monday = today - timedelta(days=today.weekday())
+        return monday - timedelta(weeks=n - 1), today
+    raise bad_param("period", f"use today, Nd or Nw (N from 1 to {PERIOD_MAX})", "dùng today, Nd hoặc Nw")
+
+
+__all__ = ["CaseFilter", "Condition", "check_area", "check_areas", "overdue", "period_window", "where"]

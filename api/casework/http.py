@@ -1,29 +1,48 @@
-"""HTTP face of the case workflow: actions, the officers' queue, figures, exports and map tiles."""
+"""HTTP face of the case workflow: actions, the officers' queue and its live events, figures, exports
+and map tiles."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access.bearer import ticket_holder
 from api.access.guards import roles
-from api.access.tokens import Principal
-from api.casework import export, queue, service, stats, tiles
-from api.casework.filters import CaseFilter, check_areas
-from api.casework.schemas import ActionIn, ActionOut, QueueItem, QueueOut, StatsOut, StatsRow
+from api.access.tokens import Principal, encode_ticket
+from api.casework import export, live, queue, service, stats, tiles
+from api.casework.filters import CaseFilter, check_areas, period_window
+from api.casework.schemas import (
+    ActionIn,
+    ActionOut,
+    Assignable,
+    OptionsOut,
+    QueueItem,
+    QueueOut,
+    StatsOut,
+    StatsRow,
+    TicketOut,
+    WardName,
+)
+from api.core import clock
 from api.core.db import Database
+from api.core.errors import Unauthorized
 from api.core.openapi import errors
 from api.core.pagination import Cursor
+from api.core.settings import Settings
+from api.core.streams import started
 from api.core.text import nfc
 from api.reports import queries
 
 casework = roles("officer", "leader")
 leaders = roles("leader", "admin")
+staff = roles("officer", "leader", "admin")  # figures and exports: the scope limits what each one sees
 
 
 StatusQ = FromQuery[Annotated[str | None, Parameter(max_length=200)]]
@@ -92,6 +111,27 @@ class CaseActionsController(Controller):
             allowed=out.allowed,
         )
 
+    @get("/{code:str}/actions", responses=errors(401, 403, 404), operation_id="reportActionOptions")
+    async def options(
+        self,
+        code: FromPath[str],
+        principal: NamedDependency[Principal],
+        session: NamedDependency[AsyncSession],
+    ) -> OptionsOut:
+        """The actions you may take on a case in your scope now, with the reasons and assignees to
+        choose from (a case outside your scope is 404)."""
+        o = await service.options(session, principal, code)
+        return OptionsOut(
+            code=o.code,
+            status=o.status,
+            version=o.version,
+            allowed=o.allowed,
+            reject_reasons=o.reject_reasons,
+            transfer_reasons=o.transfer_reasons,
+            assignees=[Assignable(i, n, r) for i, n, r in o.assignees],
+            wards=[WardName(c, n) for c, n in o.wards],
+        )
+
 
 class OfficerQueueController(Controller):
     path = "/v1/officer"
@@ -129,6 +169,7 @@ class OfficerQueueController(Controller):
                     status=i.status,
                     category=i.category_code,
                     ward=i.ward_code,
+                    ward_name=i.ward_name,
                     description=i.description,
                     address=i.address,
                     created_at=i.created_at,
@@ -150,6 +191,75 @@ class OfficerQueueController(Controller):
         )
 
 
+def provide_live(state: State) -> live.LiveCases:
+    hub: live.LiveCases = state.live
+    return hub
+
+
+class LiveQueueController(Controller):
+    """New and changed cases of your scope as server-sent events, for the console's queue and map.
+
+    A browser's EventSource cannot send an Authorization header: it first asks for a stream ticket
+    (`POST /v1/queue/events/ticket`, with the bearer token; valid for a minute, of no use but opening
+    a stream) and opens `GET /v1/queue/events?ticket=…`. A client that can stream with fetch sends
+    its bearer token instead, as for any call."""
+
+    path = "/v1/queue"
+    tags = ["workflow"]
+    dependencies = {"live_cases": Provide(provide_live, sync_to_thread=False)}
+
+    @post(
+        "/events/ticket",
+        status_code=200,
+        guards=[staff],
+        responses=errors(401, 403),
+        operation_id="queueEventsTicket",
+    )
+    async def ticket(
+        self, principal: NamedDependency[Principal], settings: NamedDependency[Settings]
+    ) -> TicketOut:
+        """A stream ticket for `GET /v1/queue/events?ticket=…` (EventSource), valid for
+        `expires_in` seconds; ask for a new one to reconnect."""
+        ticket = encode_ticket(principal, settings.jwt_secret, settings.stream_ticket_ttl_s)
+        return TicketOut(ticket, settings.stream_ticket_ttl_s, f"{self.path}/events?ticket={ticket}")
+
+    @get(
+        "/events",
+        responses=errors(401, 403, 503),
+        operation_id="queueEvents",
+        media_type="text/event-stream",
+    )
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        database: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        live_cases: NamedDependency[live.LiveCases],
+        ticket: FromQuery[Annotated[str | None, Parameter(max_length=2000)]] = None,
+    ) -> Stream:
+        """Server-sent events (`text/event-stream`): `ready` once listening (load the queue then),
+        `case` for each change of a case in your scope (JSON: event, code, status, version, ward,
+        agency, public; `id:` the event's id), a comment every few seconds, `resync` when changes
+        may have been missed (reload the queue), `bye` before the server closes the stream (shutdown,
+        or the stream's age reached the access-token lifetime: reconnect with a new ticket). Too many
+        streams on this server: 503 `too_many_streams`."""
+        user = request.scope.get("user")
+        if isinstance(user, Principal):
+            principal = user
+        elif ticket:
+            principal = ticket_holder(ticket, settings.jwt_secret)
+        else:
+            raise Unauthorized("Sign-in is required.", message_vi="Cần đăng nhập.")
+        sub = await live.open_stream(database, live_cases, principal)
+        return Stream(
+            live.stream(
+                live_cases, sub, keepalive_s=settings.live_keepalive_s, max_age_s=settings.access_token_ttl_s
+            ),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+
 AreaQ = Annotated[str | None, QueryParameter(max_length=64)]
 FromQ = Annotated[date | None, QueryParameter(name="from")]
 ToQ = Annotated[date | None, QueryParameter(name="to")]
@@ -167,12 +277,14 @@ def provide_export_filter(
     area: AreaQ = None,
     date_from: FromQ = None,
     date_to: ToQ = None,
+    period: FromQuery[Annotated[str | None, Parameter(max_length=8)]] = None,
     overdue: FromQuery[bool | None] = None,
     near_boundary: FromQuery[bool | None] = None,
 ) -> CaseFilter:
-    """The exports' filters: those of GET /v1/reports (parsed and rendered by api.reports.queries, the
-    same code) plus `area`, `from`/`to` (local dates), `overdue`, `near_boundary`. A foreign or unknown
-    `area`/`ward` is 404 before any byte is sent (`check_areas`)."""
+    """The figures' and exports' filters: those of GET /v1/reports (parsed by api.reports.queries, the
+    same code) plus `area`, `from`/`to` (local dates) or `period` (today, Nd, Nw: the last N local days
+    or weeks; `from`/`to` win), `overdue`, `near_boundary`. A foreign or unknown `area`/`ward` is 404
+    before any byte is sent (`check_areas`)."""
     listed = queries.parse_filter(
         near=near,
         radius=radius,
@@ -183,7 +295,15 @@ def provide_export_filter(
         since=since,
         q=nfc(q),
     )
+    if period:
+        first, last = period_window(period, clock.local_date(clock.now_utc()))
+        date_from, date_to = date_from or first, date_to or last
+    # statuses and categories as the case filter reads them (the figures list the categories named)
+    statuses, categories = listed.statuses, listed.categories
+    listed.statuses, listed.categories = [], []
     return CaseFilter(
+        statuses=statuses,
+        categories=categories,
         area=area,
         ward=ward,
         date_from=date_from,
@@ -194,40 +314,47 @@ def provide_export_filter(
     )
 
 
-class FiguresController(Controller):
+def _row(r: stats.Row) -> StatsRow:
+    return StatsRow(**{k: getattr(r, k) for k in StatsRow.__struct_fields__})
+
+
+class StatsController(Controller):
+    """Figures and exports for every staff role: officers, leaders and admins each see their scope."""
+
     path = "/v1"
     tags = ["figures"]
-    guards = [leaders]
+    guards = [staff]
     dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
 
-    @get("/stats", responses=errors(401, 403, 404), operation_id="stats")
+    @get("/stats", responses=errors(400, 401, 403, 404), operation_id="stats")
     async def stats(
         self,
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
-        area: AreaQ = None,
-        date_from: FromQ = None,
-        date_to: ToQ = None,
-        group_by: FromQuery[Literal["ward", "category", "day"]] = "ward",
-        category: CategoryQ = None,
+        case_filter: NamedDependency[CaseFilter],
+        group_by: FromQuery[stats.GroupBy] = "ward",
     ) -> StatsOut:
-        """Figures per ward, category or day over the reports received from `from` to `to` (local
-        dates, inclusive) in your scope; `area` must be within your scope (else 404)."""
-        f = CaseFilter(area=area, date_from=date_from, date_to=date_to, categories=_categories(category))
-        rows = await stats.stats(session, principal, f, group_by)
+        """Figures per ward, category, local day or local week (from Monday; `key` its first day) of the
+        reports in your scope that the filters select (those of the exports: status, category, ward,
+        area, from/to or period, overdue…), with names beside codes. Every ward of your scope, every
+        active category and every day or week of the window is listed, with zeros when nothing
+        matched; `total` is the same figures over everything selected."""
+        out = await stats.figures(session, principal, case_filter, group_by)
         return StatsOut(
             group_by=group_by,
-            area=area,
-            date_from=date_from,
-            date_to=date_to,
-            groups=[StatsRow(**{k: getattr(r, k) for k in StatsRow.__struct_fields__}) for r in rows],
+            area=case_filter.area,
+            date_from=out.date_from,
+            date_to=out.date_to,
+            groups=[_row(r) for r in out.groups],
+            total=_row(out.total),
+            ward=case_filter.ward,
         )
 
     @get(
         "/export.csv",
-        responses=errors(401, 403, 404),
+        responses=errors(400, 401, 403, 404),
         operation_id="exportCsv",
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
     )
     async def export_csv(
         self,
@@ -236,19 +363,19 @@ class FiguresController(Controller):
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
     ) -> Stream:
-        """Your in-scope cases as CSV (UTF-8 with BOM), streamed. Filters: those of GET /v1/reports
-        (near, radius, bbox, status as a comma list with open/closed, category, ward, since, q) plus
-        `area`, `from`/`to` (local dates), `overdue`, `near_boundary`."""
+        """Your in-scope cases as CSV (UTF-8 with BOM, for spreadsheet programs), streamed: ward and
+        category names beside their codes, times in the local zone with their offset. The filters
+        of GET /v1/stats."""
         await check_areas(session, principal, case_filter)
         return Stream(
-            export.csv_chunks(database, principal, case_filter),
-            media_type="text/csv; charset=utf-8",
+            await started(export.csv_chunks(database, principal, case_filter)),
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
 
     @get(
         "/export.geojson",
-        responses=errors(401, 403, 404),
+        responses=errors(400, 401, 403, 404),
         operation_id="exportGeojson",
         media_type="application/geo+json",
     )
@@ -259,13 +386,21 @@ class FiguresController(Controller):
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
     ) -> Stream:
-        """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the same filters as the CSV."""
+        """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the columns and filters of
+        the CSV."""
         await check_areas(session, principal, case_filter)
         return Stream(
-            export.geojson_chunks(database, principal, case_filter),
+            await started(export.geojson_chunks(database, principal, case_filter)),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )
+
+
+class FiguresController(Controller):
+    path = "/v1"
+    tags = ["figures"]
+    guards = [leaders]
+    dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
 
     @get(
         "/tiles/{z:int}/{x:int}/{tile_y:str}",
@@ -286,7 +421,7 @@ class FiguresController(Controller):
         """Map tile `{z}/{x}/{y}.mvt` (layer `reports`: code, status, category, ward, overdue, open)
         of your in-scope cases."""
         y_text, dot, ext = tile_y.partition(".")
-        if ext != "mvt" or not dot or not y_text.isdigit():
+        if ext != "mvt" or not dot or not (y_text.isascii() and y_text.isdigit()):
             raise tiles._bad_tile()
         f = CaseFilter(statuses=_statuses(status), categories=_categories(category))
         data = await tiles.tile(session, principal, z, x, int(y_text), f)

@@ -16,6 +16,7 @@ from api.casework.filters import CaseFilter, overdue, where
 from api.core import pagination
 from api.core.pagination import Instant
 from api.reports.models import ReportAsR
+from geo import Area
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class QueueCase:
     status: str
     category_code: str
     ward_code: str | None
+    ward_name: str | None
     description: str
     address: str | None
     created_at: datetime
@@ -67,6 +69,8 @@ async def queue(
             r.status,
             r.category_code,
             r.ward_code,
+            # per row of the page (at most `limit`), by primary key: the queue's plan stays the index's
+            select(Area.name).where(Area.code == r.ward_code).scalar_subquery().label("ward_name"),
             r.description,
             r.address,
             r.created_at,

@@ -1,4 +1,4 @@
-"""Bodies of the case workflow: actions, the officers' queue, figures."""
+"""Bodies of the case workflow: actions, the officers' queue, figures, live queue events."""
 
 from __future__ import annotations
 
@@ -45,11 +45,37 @@ class ActionOut(msgspec.Struct):
     allowed: list[str]
 
 
+class Assignable(msgspec.Struct):
+    id: uuid.UUID
+    name: str | None
+    role: str
+
+
+class WardName(msgspec.Struct):
+    code: str
+    name: str
+
+
+class OptionsOut(msgspec.Struct):
+    """What you may do to the case now (`allowed`, from the state machine), the reasons to choose
+    from, and who it may be assigned to (the officers and leaders whose scope covers it)."""
+
+    code: str
+    status: str
+    version: int
+    allowed: list[str]
+    reject_reasons: list[str]
+    transfer_reasons: list[str]
+    assignees: list[Assignable]
+    wards: list[WardName]  # where it may be transferred
+
+
 class QueueItem(msgspec.Struct):
     code: str
     status: str
     category: str
     ward: str | None
+    ward_name: str | None
     description: str
     address: str | None
     created_at: datetime
@@ -72,6 +98,10 @@ class QueueOut(msgspec.Struct):
 
 
 class StatsRow(msgspec.Struct):
+    """One group: a ward (`name` its name), a category (`name_vi`/`name_en`), or a local day or week
+    (`key` and `start` its first day, `end` its last). Percentages are 0–100, rates 0–1; null when
+    there is nothing to divide by."""
+
     key: str | None
     received: int
     open: int
@@ -84,6 +114,15 @@ class StatsRow(msgspec.Struct):
     reopen_rate: float | None
     mean_rating: float | None
     ratings: int
+    acknowledged: int = 0
+    acknowledged_on_time: int = 0
+    acknowledged_on_time_pct: float | None = None
+    reopened: int = 0
+    name: str | None = None
+    name_vi: str | None = None
+    name_en: str | None = None
+    start: date | None = None
+    end: date | None = None
 
 
 class StatsOut(msgspec.Struct):
@@ -92,3 +131,13 @@ class StatsOut(msgspec.Struct):
     date_from: date | None
     date_to: date | None
     groups: list[StatsRow]
+    total: StatsRow | None = None
+    ward: str | None = None
+
+
+class TicketOut(msgspec.Struct):
+    """A stream ticket: open `GET /v1/queue/events?ticket=…` with it within `expires_in` seconds."""
+
+    ticket: str
+    expires_in: int
+    url: str

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 import media
+from api.access.models import User
 from api.access.scope import area_code_clause, granted_staff_ids, scope_clause
 from api.access.tokens import Principal
 from api.casework import states
@@ -219,13 +220,27 @@ async def act(
             code="version_conflict",
         )
 
+    from_status = row.status
+    for step, step_from, step_to in states.implied_steps(req.action, row.status):
+        # recorded in the timeline at the same instant; the resident is told once, of the action itself
+        await append_event(
+            session,
+            row.id,
+            states.EVENT_KIND[step],
+            actor_id=principal.id,
+            actor_role=principal.role,
+            from_status=step_from,
+            to_status=step_to,
+            data={"in_step_with": states.EVENT_KIND[req.action]},
+        )
+        from_status = step_to
     event = await append_event(
         session,
         row.id,
         states.EVENT_KIND[req.action],
         actor_id=principal.id,
         actor_role=principal.role,
-        from_status=row.status,
+        from_status=from_status,
         to_status=to,
         public_message=req.message,
         internal_note=req.note,
@@ -376,3 +391,57 @@ async def _check_assignee(session: AsyncSession, row: Any, assignee: uuid.UUID) 
             "Người này không phụ trách phản ánh này.",
             {"assignee": str(assignee)},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the caller may do to a case now: the actions the state machine allows from its status,
+    the reasons to choose from, and the people it may be assigned to."""
+
+    code: str
+    status: str
+    version: int
+    allowed: list[str]
+    reject_reasons: list[str]
+    transfer_reasons: list[str]
+    assignees: list[tuple[uuid.UUID, str | None, str]]  # (id, display name, role)
+    wards: list[tuple[str, str]]  # where it may be transferred: the other wards under the same parent
+
+
+async def options(session: AsyncSession, principal: Principal, code: str) -> Options:
+    """The case's workflow options for the caller (404 outside their scope, as for an action)."""
+    row = (
+        await session.execute(
+            select(
+                ReportAsR.code,
+                ReportAsR.status,
+                ReportAsR.version,
+                ReportAsR.ward_code,
+                ReportAsR.agency_code,
+            ).where(ReportAsR.code == code.strip().upper(), scope_clause(principal))
+        )
+    ).first()
+    if row is None:
+        raise report_not_found()
+    granted = granted_staff_ids(("officer", "leader"), ward_code=row.ward_code, agency_code=row.agency_code)
+    people = await session.execute(
+        select(User.id, User.display_name, User.role)
+        .where(User.id.in_(granted))
+        .order_by(User.display_name, User.username)
+    )
+    parent = select(Area.parent_code).where(Area.code == row.ward_code).scalar_subquery()
+    wards = await session.execute(
+        select(Area.code, Area.name)
+        .where(Area.parent_code == parent, Area.is_leaf, Area.code != row.ward_code)
+        .order_by(Area.name)
+    )
+    return Options(
+        code=row.code,
+        status=row.status,
+        version=row.version,
+        allowed=states.allowed_actions(row.status),
+        reject_reasons=list(states.REJECT_REASONS),
+        transfer_reasons=list(states.TRANSFER_REASONS),
+        assignees=[(p.id, p.display_name, p.role) for p in people],
+        wards=[(w.code, w.name) for w in wards],
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, DateTime, literal_column
 
 from api.core import status
+from api.core.db import Sql
 from api.core.status import ReportStatus, sql_in
 
 # The case's next deadline: acknowledging while it is `new`, resolving after that; closed and paused
@@ -23,3 +24,6 @@ DUE_KEY = literal_column(f"COALESCE({_DUE}, 'infinity'::timestamptz)", DateTime(
 
 # Open cases, as the index's partial predicate reads.
 OPEN = literal_column(f"r.status IN {sql_in(status.OPEN)}", Boolean)
+
+# The live listener's check that its connection still answers.
+PING = Sql("SELECT 1")

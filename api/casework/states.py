@@ -1,6 +1,8 @@
 """The case state machine, pure: which staff action is allowed from which status, and where it leads.
 
 new → acknowledged → in_progress → resolved → closed
+A simple case may be resolved straight from `new`: the acknowledgement is then recorded in the same
+step (`implied_steps`), so the ack clock closes at the real time and the timeline shows both.
 rejected and duplicate are other ends; transfer sends a case back to `new` in another ward;
 assign and comment keep the status. hold parks an acknowledged or started case as `on_hold` (waiting
 on another agency or on the resident: the resolve clock pauses), resume takes it back to in_progress. Residents' own moves (reopen, confirm, rate) live with the
@@ -32,7 +34,7 @@ _OPEN: Final = tuple(values(OPEN))
 _TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {
     "acknowledge": ((S.NEW,), S.ACKNOWLEDGED),
     "start": ((S.NEW, S.ACKNOWLEDGED), S.IN_PROGRESS),
-    "resolve": ((S.ACKNOWLEDGED, S.IN_PROGRESS), S.RESOLVED),
+    "resolve": ((S.NEW, S.ACKNOWLEDGED, S.IN_PROGRESS), S.RESOLVED),
     "reject": (_OPEN, S.REJECTED),
     "transfer": (_OPEN, S.NEW),
     "merge": (_OPEN, S.DUPLICATE),
@@ -40,6 +42,11 @@ _TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {
     "comment": (tuple(S), None),
     "hold": ((S.ACKNOWLEDGED, S.IN_PROGRESS), S.ON_HOLD),
     "resume": ((S.ON_HOLD,), S.IN_PROGRESS),
+}
+
+# (action, from status) → the actions recorded first, in the same step, each with its own event.
+_IMPLIED: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("resolve", S.NEW): ("acknowledge",),
 }
 
 # The event kind each action appends (report_events.kind).
@@ -92,6 +99,17 @@ def target(action: str, status: str) -> str:
         raise InvalidTransition(action, status)
     to = _TABLE[action][1]
     return status if to is None else str(to)
+
+
+def implied_steps(action: str, status: str) -> list[tuple[str, str, str]]:
+    """The steps (action, from, to) recorded before `action` from `status` in the same step, in order;
+    the action itself then starts from the last one's status. Empty for most moves."""
+    steps: list[tuple[str, str, str]] = []
+    for step in _IMPLIED.get((action, status), ()):
+        to = target(step, status)
+        steps.append((step, status, to))
+        status = to
+    return steps
 
 
 def table() -> dict[str, tuple[tuple[str, ...], str | None]]:

@@ -1,42 +1,62 @@
-"""Leaders' figures per ward, category or day, over the reports received in a date window.
+"""Staff figures per ward, category, local day or local week, over the reports the filters select.
 
-Definitions (per group, over reports whose `created_at` falls in [from, to] local days):
+Definitions (per group, over the reports the filters select — created in [from, to] local days, status,
+category, ward, area, overdue…):
 - received: reports received; open: a status in api.core.status.OPEN; overdue: open and past their
   next deadline now;
-- resolved_on_time_pct: of the reports resolved (resolved_at set), the share resolved by resolve_due_at;
+- acknowledged_on_time_pct: of the reports acknowledged (acknowledged_at set), the share acknowledged
+  by ack_due_at; resolved_on_time_pct: of the reports resolved (resolved_at set), the share resolved
+  by resolve_due_at;
 - median_ack_hours / median_resolve_hours: median of acknowledged_at − created_at / resolved_at − created_at;
 - reopen_rate: of the reports ever resolved (resolved_at set or reopened), the share reopened at least once;
 - mean_rating: mean of the residents' ratings (1–5).
+
+Every group the caller may see is listed, with zeros when nothing matched: every ward in the caller's
+scope (under `area`, or the one `ward`), every active category (or those the filter names), every
+local day or week from `from` (else the first with a report) to `to` (else today).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Date, Float, cast, extract, func, or_, select
+from sqlalchemy import ColumnElement, Date, Float, any_, cast, extract, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from api.access.scope import area_clause
 from api.access.tokens import Principal
 from api.casework import sql
-from api.casework.filters import CaseFilter, check_area, overdue, where
+from api.casework.filters import CaseFilter, check_areas, overdue, where
+from api.catalogue.models import Category
 from api.core import clock
 from api.reports.models import ReportAsR
+from geo import Area
 
-GroupBy = Literal["ward", "category", "day"]
+GroupBy = Literal["ward", "category", "day", "week"]
+GROUP_BY: tuple[GroupBy, ...] = ("ward", "category", "day", "week")
 
 _R = ReportAsR
 
 
-def _group_key(group_by: GroupBy) -> ColumnElement[Any] | QueryableAttribute[Any]:
-    """The groups: a ward, a category, or a local day (the zone a parameter, `clock.zone_name()`)."""
+def _local_day() -> ColumnElement[Any]:
+    return cast(func.timezone(clock.zone_name(), _R.created_at), Date)
+
+
+def _group_key(group_by: GroupBy | None) -> ColumnElement[Any] | QueryableAttribute[Any]:
+    """The groups: a ward, a category, a local day or the local week (from Monday), named by its
+    first day; None: one group of everything."""
     if group_by == "ward":
         return _R.ward_code
     if group_by == "category":
         return _R.category_code
-    return func.to_char(cast(func.timezone(clock.zone_name(), _R.created_at), Date), "YYYY-MM-DD")
+    if group_by == "day":
+        return func.to_char(_local_day(), "YYYY-MM-DD")
+    if group_by == "week":
+        return func.to_char(func.date_trunc("week", _local_day()), "YYYY-MM-DD")
+    return literal(None)
 
 
 def _hours(since: QueryableAttribute[Any]) -> ColumnElement[Any]:
@@ -58,42 +78,56 @@ class Row:
     reopen_rate: float | None
     mean_rating: float | None
     ratings: int
+    acknowledged: int = 0
+    acknowledged_on_time: int = 0
+    acknowledged_on_time_pct: float | None = None
+    reopened: int = 0
+    # a ward's name; a category's names; a day or week: its first and last local day
+    name: str | None = None
+    name_vi: str | None = None
+    name_en: str | None = None
+    start: date | None = None
+    end: date | None = None
 
 
-async def stats(
-    session: AsyncSession,
-    principal: Principal,
-    f: CaseFilter,
-    group_by: GroupBy,
-    *,
-    now: datetime | None = None,
+@dataclass(frozen=True, slots=True)
+class Figures:
+    group_by: GroupBy
+    date_from: date | None  # the window the day/week groups cover (as given, or as found)
+    date_to: date | None
+    groups: list[Row]
+    total: Row
+
+
+def _empty(key: str | None) -> Row:
+    return Row(key, 0, 0, 0, 0, 0, None, None, None, None, None, 0)
+
+
+async def _aggregate(
+    session: AsyncSession, principal: Principal, f: CaseFilter, group_by: GroupBy | None, now: datetime
 ) -> list[Row]:
-    now = now or datetime.now(UTC)
-    if f.area:
-        await check_area(session, principal, f.area)
     r = _R
     key = _group_key(group_by).label("key")
-    rows = await session.execute(
-        select(
-            key,
-            func.count().label("received"),
-            func.count().filter(sql.OPEN).label("open"),
-            func.count().filter(overdue(now)).label("overdue"),
-            func.count(r.resolved_at).label("resolved"),
-            func.count().filter(r.resolved_at <= r.resolve_due_at).label("resolved_on_time"),
-            func.percentile_cont(0.5).within_group(_hours(r.acknowledged_at)).label("median_ack_hours"),
-            func.percentile_cont(0.5).within_group(_hours(r.resolved_at)).label("median_resolve_hours"),
-            func.count().filter(r.reopen_count > 0).label("reopened"),
-            func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
-            cast(func.avg(r.rating), Float).label("mean_rating"),
-            func.count(r.rating).label("ratings"),
-        )
-        .where(*where(principal, f, now))
-        .group_by(key)
-        .order_by(key)
-    )
+    stmt = select(
+        key,
+        func.count().label("received"),
+        func.count().filter(sql.OPEN).label("open"),
+        func.count().filter(overdue(now)).label("overdue"),
+        func.count(r.resolved_at).label("resolved"),
+        func.count().filter(r.resolved_at <= r.resolve_due_at).label("resolved_on_time"),
+        func.count(r.acknowledged_at).label("acknowledged"),
+        func.count().filter(r.acknowledged_at <= r.ack_due_at).label("acknowledged_on_time"),
+        func.percentile_cont(0.5).within_group(_hours(r.acknowledged_at)).label("median_ack_hours"),
+        func.percentile_cont(0.5).within_group(_hours(r.resolved_at)).label("median_resolve_hours"),
+        func.count().filter(r.reopen_count > 0).label("reopened"),
+        func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
+        cast(func.avg(r.rating), Float).label("mean_rating"),
+        func.count(r.rating).label("ratings"),
+    ).where(*where(principal, f, now))
+    if group_by is not None:
+        stmt = stmt.group_by(key).order_by(key)
     out: list[Row] = []
-    for m in (row._mapping for row in rows):
+    for m in (row._mapping for row in await session.execute(stmt)):
         out.append(
             Row(
                 key=m["key"],
@@ -108,9 +142,110 @@ async def stats(
                 reopen_rate=_ratio(m["reopened"], m["ever_resolved"]),
                 mean_rating=_round(m["mean_rating"]),
                 ratings=m["ratings"],
+                acknowledged=m["acknowledged"],
+                acknowledged_on_time=m["acknowledged_on_time"],
+                acknowledged_on_time_pct=_pct(m["acknowledged_on_time"], m["acknowledged"]),
+                reopened=m["reopened"],
             )
         )
     return out
+
+
+async def _wards(session: AsyncSession, principal: Principal, f: CaseFilter) -> dict[str, str]:
+    """Every ward (leaf area) in the caller's scope that the filters allow, code → name."""
+    stmt = select(Area.code, Area.name).where(Area.is_leaf, area_clause(principal, "areas.code"))
+    for code in (f.area, f.ward):
+        if code:
+            stmt = stmt.where(literal(code) == any_(Area.lineage))
+    return {code: name for code, name in await session.execute(stmt.order_by(Area.code))}
+
+
+async def _ward_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return {c: n for c, n in await session.execute(select(Area.code, Area.name).where(Area.code.in_(codes)))}
+
+
+async def _categories(session: AsyncSession, f: CaseFilter) -> dict[str, tuple[str, str]]:
+    """The categories to list, code → (name_vi, name_en): those the filter names, else every active one
+    (in the catalogue's order)."""
+    stmt = select(Category.code, Category.name_vi, Category.name_en)
+    stmt = stmt.where(Category.code.in_(f.categories)) if f.categories else stmt.where(Category.active)
+    rows = await session.execute(stmt.order_by(Category.sort, Category.code))
+    return {code: (vi, en) for code, vi, en in rows}
+
+
+async def _category_names(session: AsyncSession, codes: list[str]) -> dict[str, tuple[str, str]]:
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(Category.code, Category.name_vi, Category.name_en).where(Category.code.in_(codes))
+    )
+    return {code: (vi, en) for code, vi, en in rows}
+
+
+def _periods(group_by: GroupBy, first: date, last: date) -> list[tuple[date, date]]:
+    """The local days or weeks (Monday to Sunday) from the one holding `first` to the one holding `last`."""
+    step = timedelta(days=1 if group_by == "day" else 7)
+    start = first if group_by == "day" else first - timedelta(days=first.weekday())
+    out: list[tuple[date, date]] = []
+    while start <= last:
+        out.append((start, start + step - timedelta(days=1)))
+        start += step
+    return out
+
+
+async def figures(
+    session: AsyncSession,
+    principal: Principal,
+    f: CaseFilter,
+    group_by: GroupBy,
+    *,
+    now: datetime | None = None,
+) -> Figures:
+    """The figures per group with every group listed (see the module's docstring), and the total."""
+    now = now or datetime.now(UTC)
+    await check_areas(session, principal, f)
+    found = {row.key: row for row in await _aggregate(session, principal, f, group_by, now)}
+    (total,) = await _aggregate(session, principal, f, None, now)
+    date_from, date_to = f.date_from, f.date_to
+    groups: list[Row] = []
+    if group_by == "ward":
+        wards = await _wards(session, principal, f)
+        # a case seen through an agency grant may lie in a ward outside the caller's areas
+        extra = sorted(k for k in found if k is not None and k not in wards)
+        wards.update(await _ward_names(session, extra))
+        for code, name in wards.items():
+            groups.append(replace(found.get(code) or _empty(code), name=name, name_vi=name, name_en=name))
+        if None in found:  # reports outside every ward (no ward found for their point)
+            groups.append(found[None])
+    elif group_by == "category":
+        cats = await _categories(session, f)
+        cats.update(await _category_names(session, sorted(k for k in found if k and k not in cats)))
+        for code, (vi, en) in cats.items():
+            groups.append(replace(found.get(code) or _empty(code), name=vi, name_vi=vi, name_en=en))
+    else:
+        days = sorted(date.fromisoformat(k) for k in found if k)
+        first = date_from or (days[0] if days else None)
+        last = date_to or max([clock.local_date(now), *days[-1:]])
+        if first is not None and first <= last:
+            for start, end in _periods(group_by, first, last):
+                key = start.isoformat()
+                groups.append(replace(found.get(key) or _empty(key), start=start, end=end))
+        date_from, date_to = first, last
+    return Figures(group_by, date_from, date_to, groups, total)
+
+
+async def stats(
+    session: AsyncSession,
+    principal: Principal,
+    f: CaseFilter,
+    group_by: GroupBy,
+    *,
+    now: datetime | None = None,
+) -> list[Row]:
+    """The groups alone (`figures(...).groups`)."""
+    return (await figures(session, principal, f, group_by, now=now)).groups
 
 
 def _pct(part: int, whole: int) -> float | None:

@@ -105,6 +105,18 @@ class Settings:
     map_style_url: str = (
         ""  # a MapLibre style of a street basemap under the wards; empty: wards only, offline
     )
+    # leaders are told of a deadline passed no longer ago than this (older ones, at a first start, are not)
+    overdue_notice_window_s: int = 172800
+    # --- live queue (server-sent events, api/casework/live.py) ---
+    live_streams_max: int = 200  # open streams per API process; one more is 503
+    live_keepalive_s: float = 15.0  # a comment this often keeps proxies from closing an idle stream
+    stream_ticket_ttl_s: int = 60  # a stream ticket opens a stream within this many seconds
+    # --- webhooks out (api/webhooks) ---
+    webhook_timeout_s: float = 5.0  # one delivery: connect, send and read the answer within this
+    webhook_max_attempts: int = 12  # then the delivery is dead (replayable by an admin)
+    webhook_backoff_s: float = 10.0  # the first retry's wait; each next one doubles, at most 6 h
+    webhook_allow_private: bool = False  # endpoints on private/loopback addresses (tests, intranets)
+    webhook_batch: int = 100  # deliveries claimed per worker round
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0
@@ -167,6 +179,10 @@ def _validate(s: Settings) -> None:
     if s.register_rate_per_ip_minute < 1 or s.login_rate_per_ip_minute < 1:
         raise SettingsError(
             f"{PREFIX}REGISTER_RATE_PER_IP_MINUTE and {PREFIX}LOGIN_RATE_PER_IP_MINUTE must be at least 1"
+        )
+    if s.live_streams_max < 1 or s.live_keepalive_s <= 0 or s.stream_ticket_ttl_s < 1:
+        raise SettingsError(
+            f"{PREFIX}LIVE_STREAMS_MAX, {PREFIX}LIVE_KEEPALIVE_S and {PREFIX}STREAM_TICKET_TTL_S must be positive"
         )
     if s.review_alert_min < 1:
         raise SettingsError(f"{PREFIX}REVIEW_ALERT_MIN must be at least 1 (minutes)")

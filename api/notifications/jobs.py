@@ -1,14 +1,16 @@
-"""Worker steps: push delivery, and deadline warnings to ward officers.
+"""Worker steps: push delivery, deadline warnings to ward officers, overdue notices to leaders.
 
-Both are safe with any number of workers: delivery claims rows with `FOR UPDATE SKIP LOCKED`;
+All are safe with any number of workers: delivery claims rows with `FOR UPDATE SKIP LOCKED`;
 a deadline warning is recorded in `report_deadline_alerts` (primary key: report, deadline, stage,
 due time) by the same transaction that writes the notifications, so each is sent once even when
-several workers race (the loser's insert does nothing and it notifies nobody).
+several workers race (the loser's insert does nothing and it notifies nobody); an overdue notice
+likewise in `report_overdue_notices` (report, deadline, due time).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import push
 from api.core.db import Database
@@ -88,4 +90,61 @@ async def deadline_warnings(db: Database, settings: Settings, *, batch: int = 20
     return done
 
 
-__all__ = ["deadline_warnings", "deliver_push"]
+async def overdue_notices(
+    db: Database, settings: Settings, *, batch: int = 200, now: datetime | None = None
+) -> int:
+    """Tell the leaders in scope of each case (the scope rule read backwards) that one of its
+    deadlines has passed: once per case, deadline and due time, in their inbox and by push to their
+    devices. Deadlines that passed longer than `overdue_notice_window_s` ago are not told about."""
+    if not await _have_reports(db):
+        return 0
+    now = now or datetime.now(UTC)
+    done = 0
+    async with db.session() as s:
+        rows = await sql.OVERDUE_CANDIDATES.fetch(
+            s,
+            {
+                "new_status": ReportStatus.NEW.value,
+                "statuses": values(OPEN),
+                "now": now,
+                "window": float(settings.overdue_notice_window_s),
+                "n": batch,
+            },
+        )
+        for r in rows:
+            leaders = list(r["leaders"] or ())
+            won = await sql.RECORD_OVERDUE_NOTICE.fetchval(
+                s,
+                {
+                    "report_id": r["id"],
+                    "deadline": r["deadline"],
+                    "due_at": r["due_at"],
+                    "recipients": len(leaders),
+                },
+            )
+            if won is None:
+                continue  # another worker got there first
+            vi = {
+                "code": r["code"],
+                "ward": r["ward_name"] or r["ward_code"] or "?",
+                "category": r["category_vi"] or "",
+                "when": t.local_time(r["due_at"]),
+            }
+            en = {**vi, "category": r["category_en"] or vi["category"]}
+            await push.notify(
+                s,
+                user_ids=leaders,
+                kind=f"leader_{r['deadline']}_overdue",
+                texts=t.render(t.LEADER[f"{r['deadline']}_overdue"], vi, en),
+                report_code=r["code"],
+                data={"deadline": r["deadline"], "due_at": r["due_at"].isoformat()},
+                dedupe_key=f"overdue:{r['id']}:{r['deadline']}:{r['due_at'].isoformat()}",
+            )
+            done += 1
+        await s.commit()
+    if done:
+        log.info("overdue notices to leaders: %d", done)
+    return done
+
+
+__all__ = ["deadline_warnings", "deliver_push", "overdue_notices"]

@@ -69,7 +69,8 @@ async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
     category_vi = ev["category_vi"] or ""
     category_en = ev["category_en"] or category_vi
 
-    if kind in RESIDENT_KINDS and ev["is_public"]:
+    # a step recorded together with another action (acknowledged while resolving): one push, the action's
+    if kind in RESIDENT_KINDS and ev["is_public"] and not data.get("in_step_with"):
         # followers only while the case is public (a hidden case tells its reporter alone)
         users = _without([ev["reporter_id"], *(ev["followers"] or ())], ev["actor_id"])
         if users:

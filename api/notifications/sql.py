@@ -94,3 +94,44 @@ RETURNING report_id
 )
 
 REPORTS_TABLE_EXISTS = Sql("SELECT to_regclass('reports') IS NOT NULL")
+
+
+# Leaders told about a passed deadline: every enabled leader whose grants cover the case (the scope
+# rule read backwards, both kinds of grant), as an array.
+LEADERS = granted_staff(("leader",), ward="r.ward_code", agency="r.agency_code")
+
+# Open cases whose acknowledge (while new) or resolve deadline passed at :now, no longer ago than
+# :window seconds (a first start does not tell about every old case at once), not yet notified,
+# oldest deadline first; with what the notice says and who gets it.
+OVERDUE_CANDIDATES = Sql(
+    f"""
+SELECT r.id, r.code, r.ward_code, d.deadline, d.due_at,
+       c.name_vi AS category_vi, c.name_en AS category_en, w.name AS ward_name,
+       ARRAY(SELECT DISTINCT l.id FROM ({LEADERS}) l) AS leaders
+FROM reports r
+CROSS JOIN LATERAL (VALUES
+    ('ack', CASE WHEN r.status = :new_status THEN r.ack_due_at END),
+    ('resolve', r.resolve_due_at)) AS d(deadline, due_at)
+LEFT JOIN categories c ON c.code = r.category_code
+LEFT JOIN areas w ON w.code = r.ward_code
+WHERE r.status = ANY(CAST(:statuses AS text[]))
+  AND d.due_at <= CAST(:now AS timestamptz)
+  AND d.due_at > CAST(:now AS timestamptz) - make_interval(secs => :window)
+  AND NOT EXISTS (
+      SELECT 1 FROM report_overdue_notices n
+      WHERE n.report_id = r.id AND n.deadline = d.deadline AND n.due_at = d.due_at)
+ORDER BY d.due_at, r.id
+LIMIT :n
+"""
+)
+
+# A notice recorded once; no row back when another worker recorded it first (it waits for that
+# worker's commit, then does nothing).
+RECORD_OVERDUE_NOTICE = Sql(
+    """
+INSERT INTO report_overdue_notices (report_id, deadline, due_at, recipients)
+VALUES (:report_id, :deadline, :due_at, :recipients)
+ON CONFLICT DO NOTHING
+RETURNING report_id
+"""
+)

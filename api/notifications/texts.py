@@ -145,6 +145,23 @@ OFFICER: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+# To leaders, about a case in their area past a deadline; {code}, {ward}, {category}, {when}.
+LEADER: dict[str, tuple[str, str, str, str]] = {
+    "ack_overdue": (
+        "Phản ánh quá hạn tiếp nhận",
+        "{code} ({ward}, {category}): chưa được tiếp nhận, hạn {when}.",
+        "Report not acknowledged in time",
+        "{code} ({ward}, {category}): was to be acknowledged by {when}.",
+    ),
+    "resolve_overdue": (
+        "Phản ánh quá hạn xử lý",
+        "{code} ({ward}, {category}): chưa xử lý xong, hạn {when}.",
+        "Report not resolved in time",
+        "{code} ({ward}, {category}): was to be resolved by {when}.",
+    ),
+}
+
+
 # To moderators, about text waiting for review longer than PHANANH_REVIEW_ALERT_MIN; {minutes}.
 MODERATOR: dict[str, tuple[str, str, str, str]] = {
     "review_report": (

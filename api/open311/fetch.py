@@ -10,17 +10,15 @@ so the worker checks, strips and blurs them like any other photo.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import media
+from api.core.net import UnsafeUrl, check_public
 from api.core.settings import Settings
 from api.open311.service import Open311Error
 
@@ -33,26 +31,14 @@ def _refused(why: str) -> Open311Error:
     return Open311Error(400, f"media_url could not be used: {why}.")
 
 
-async def _check_host(host: str, port: int, allow_private: bool) -> None:
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise _refused(f"the host {host!r} does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not allow_private and not address.is_global:
-            raise _refused("it points at a private or local address")
-
-
 async def fetch_photo(
     session: AsyncSession, settings: Settings, cfg: media.MediaConfig, url: str, owner_id: uuid.UUID
 ) -> uuid.UUID:
     """The id of a completed upload holding the photo at `url`, owned by `owner_id`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refused("only http and https links are fetched")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    await _check_host(parts.hostname, port, settings.open311_fetch_private)
+    try:
+        await check_public(url, allow_private=settings.open311_fetch_private)
+    except UnsafeUrl as exc:
+        raise _refused(str(exc)) from None
     limit = min(cfg.max_photo_bytes, MAX_FETCH_BYTES)
     with tempfile.TemporaryDirectory(prefix="phananh-fetch-") as tmp:
         path = Path(tmp) / "photo"

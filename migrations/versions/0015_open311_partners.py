@@ -1,7 +1,7 @@
 """Open311 partners: API keys, the residents they file for, and their submissions (tokens)
 
 Revision ID: 0015_open311_partners
-Revises: 0012_calendar
+Revises: 0013_overdue_notices
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0015_open311_partners"
-down_revision = "0012_calendar"
+down_revision = "0013_overdue_notices"
 branch_labels = None
 depends_on = None
 

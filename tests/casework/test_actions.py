@@ -5,7 +5,7 @@ comment."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.assertions import assert_error_shape
 from tests.casework.conftest import City
-from tests.casework.transitions import PAIRS, TRANSITIONS, allowed, pair_id
+from tests.casework.transitions import PAIRS, THROUGH, TRANSITIONS, allowed, pair_id
 from tests.factories import insert_report, resident
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -84,10 +84,12 @@ async def test_transition(
             await db_conn.execute(text("SELECT status, version FROM reports WHERE id = :i"), {"i": r.id})
         ).one()
         assert row.status == expected and row.version == v0 + 1
-        assert len(events) == 1
-        ev = events[0]
-        assert ev.kind == EVENT_KIND[action]
-        assert (ev.actor_id, ev.from_status, ev.to_status) == (officer_id, status, expected)
+        through = THROUGH.get((status, action), ())
+        assert [(e.from_status, e.to_status) for e in events] == list(
+            zip((status, *through), (*through, expected), strict=True)
+        )
+        ev = events[-1]
+        assert ev.kind == EVENT_KIND[action] and ev.actor_id == officer_id
     else:
         err = assert_error_shape(resp, 409, "invalid_transition")
         assert err["details"]["allowed"] == allowed(status)
@@ -96,6 +98,42 @@ async def test_transition(
             await db_conn.execute(text("SELECT status, version FROM reports WHERE id = :i"), {"i": r.id})
         ).one()
         assert row.status == status and row.version == v0
+
+
+async def test_resolve_from_new_in_one_step(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    """A simple case resolved straight from new: acknowledged at the same instant (late if the ack
+    deadline had passed), both events in the public timeline, one notification to the resident."""
+    reporter_id, _ = await resident(db_conn)
+    late = datetime.now(UTC) - timedelta(hours=2)
+    r = await insert_report(db_conn, "W1", reporter_id=reporter_id, ack_due_at=late)
+    resp = await wf_client.post(
+        f"/v1/reports/{r.code}/actions",
+        json={"action": "resolve", "message": "Đã vá ổ gà"},
+        headers=city.officer_w1[1],
+    )
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["from_status"], resp.json()["status"]) == ("new", "resolved")
+    row = (
+        await db_conn.execute(
+            text("SELECT acknowledged_at, resolved_at, ack_due_at FROM reports WHERE id = :i"), {"i": r.id}
+        )
+    ).one()
+    assert row.acknowledged_at is not None and row.acknowledged_at == row.resolved_at
+    assert row.acknowledged_at > row.ack_due_at  # the ack clock closed late, by the real time
+    events = await _events(db_conn, r.id)
+    assert [(e.kind, e.from_status, e.to_status, e.is_public) for e in events] == [
+        ("acknowledged", "new", "acknowledged", True),
+        ("resolved", "acknowledged", "resolved", True),
+    ]
+    told = (
+        await db_conn.execute(
+            text("SELECT kind FROM notifications WHERE user_id = :u AND report_code = :c"),
+            {"u": reporter_id, "c": r.code},
+        )
+    ).all()
+    assert [k for (k,) in told] == ["resolved"]
 
 
 async def test_out_of_scope_is_404(
@@ -418,3 +456,23 @@ async def test_staff_timeline_names_who_and_what(
     assert public.json()["timeline"]
     for e in public.json()["timeline"]:
         assert not {"actor", "assignee", "from_ward", "to_ward", "into"} & set(e)
+
+
+async def test_options_say_what_the_caller_may_do_now(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await insert_report(db_conn, "W1", status="acknowledged")
+    got = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w1[1])
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["status"] == "acknowledged" and body["allowed"] == allowed("acknowledged")
+    assert "not_actionable" in body["reject_reasons"] and "wrong_ward" in body["transfer_reasons"]
+    # the officers and leaders whose scope covers W1, not W2's officer
+    ids = {a["id"] for a in body["assignees"]}
+    assert {str(city.officer_w1[0]), str(city.officer_w1b[0]), str(city.leader[0])} <= ids
+    assert str(city.officer_w2[0]) not in ids
+    assert "W2" in {w["code"] for w in body["wards"]} and "W1" not in {w["code"] for w in body["wards"]}
+    outside = await wf_client.get(f"/v1/reports/{r.code}/actions", headers=city.officer_w2[1])
+    assert outside.status_code == 404
+    _, me = await resident(wf_client)
+    assert (await wf_client.get(f"/v1/reports/{r.code}/actions", headers=me)).status_code == 403

@@ -77,7 +77,48 @@ async def test_csv_content_filters_scope(
     assert await codes("", lw1) == {c["w1_new"], c["w1_done"]}
     assert (await wf_client.get("/v1/export.csv?area=W2", headers=lw1)).status_code == 404
     assert (await wf_client.get("/v1/export.csv?ward=W2", headers=lw1)).status_code == 404
-    assert (await wf_client.get("/v1/export.csv", headers=city.officer_w1[1])).status_code == 403
+    # an officer: their wards' cases only
+    assert await codes("", city.officer_w1[1]) == {c["w1_new"], c["w1_done"]}
+    assert (await wf_client.get("/v1/export.csv?ward=W2", headers=city.officer_w1[1])).status_code == 404
+    _, someone = await resident(db_conn)
+    assert (await wf_client.get("/v1/export.csv", headers=someone)).status_code == 403
+
+
+async def test_csv_names_and_local_times(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    """What the console shows: names beside codes, local times with their offset, opening as UTF-8."""
+    await db_conn.execute(
+        text(
+            "INSERT INTO categories (code, name_vi, name_en, ack_hours, resolve_value, resolve_unit) "
+            "VALUES ('den-hu', 'Đèn đường hỏng', 'Broken street light', 4, 3, 'days')"
+        )
+    )
+    created = datetime(2031, 3, 3, 17, 30, tzinfo=UTC)  # 00:30 on the 4th in Ho Chi Minh City
+    r1 = await insert_report(db_conn, "W1", category="den-hu", created_at=created)
+    resp = await wf_client.get("/v1/export.csv?category=den-hu", headers=city.officer_w1[1])
+    assert resp.status_code == 200, resp.text
+    assert resp.content[:3] == b"\xef\xbb\xbf"  # the BOM, so spreadsheet programs read UTF-8
+    text_ = resp.content.decode("utf-8")  # strict: the file is UTF-8 throughout
+    assert "Đèn đường hỏng" in text_ and "Phường Một" in text_
+    (row,) = parse_csv(resp.content)
+    assert row["code"] == r1.code
+    assert (row["category"], row["category_name_vi"], row["category_name_en"]) == (
+        "den-hu",
+        "Đèn đường hỏng",
+        "Broken street light",
+    )
+    assert (row["ward"], row["ward_name"]) == ("W1", "Phường Một")
+    assert row["created_at"] == "2031-03-04T00:30:00+07:00"
+    assert datetime.fromisoformat(row["created_at"]) == created
+    geo = await wf_client.get("/v1/export.geojson?category=den-hu", headers=city.officer_w1[1])
+    (feature,) = geo.json()["features"]
+    props = feature["properties"]
+    assert props["ward_name"] == "Phường Một" and props["category_name_en"] == "Broken street light"
+    assert props["created_at"] == "2031-03-04T00:30:00+07:00"
+    # the officer of W2 does not get it
+    other = await wf_client.get("/v1/export.csv?category=den-hu", headers=city.officer_w2[1])
+    assert parse_csv(other.content) == []
 
 
 async def test_geojson(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:

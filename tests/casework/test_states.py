@@ -44,8 +44,11 @@ def test_lifecycle_shape() -> None:
     assert states.target("resolve", "in_progress") == "resolved"
     assert states.target("transfer", "in_progress") == "new"
     assert states.target("merge", "new") == "duplicate"
-    # a new case is acknowledged or started before it can be resolved
-    assert not states.is_allowed("resolve", "new")
+    # a simple case is resolved straight from new, its acknowledgement recorded first in the same step
+    assert states.target("resolve", "new") == "resolved"
+    assert states.implied_steps("resolve", "new") == [("acknowledge", "new", "acknowledged")]
+    assert states.implied_steps("resolve", "acknowledged") == []
+    assert states.implied_steps("acknowledge", "new") == []
     # ends: only comments
     for end in ("closed", "rejected", "duplicate", "resolved"):
         assert states.allowed_actions(end) == ["comment"]

@@ -1,6 +1,7 @@
 """The case state machine as the tests expect it, written out by hand (not read from api.casework.states).
 
-new → acknowledged → in_progress → resolved (→ closed by the resident or the autoclose job);
+new → acknowledged → in_progress → resolved (→ closed by the resident or the autoclose job); a new case
+may be resolved at once (its acknowledgement recorded in the same step);
 rejected and duplicate are other ends; transfer sends an open case back to `new` in another ward;
 assign and comment keep the status; an ended case only takes comments. hold parks an acknowledged or
 started case as on_hold (the resolve clock pauses), resume takes it back to in_progress; a case on hold
@@ -34,7 +35,7 @@ _: None = None  # forbidden
 # fmt: off
 _GRID: Final[dict[str, tuple[str | None, ...]]] = {
     #                acknowledge     start          resolve     reject      transfer merge        assign          comment
-    "new":          ("acknowledged", "in_progress", _,          "rejected", "new",   "duplicate", "new",          "new"),
+    "new":          ("acknowledged", "in_progress", "resolved", "rejected", "new",   "duplicate", "new",          "new"),
     "acknowledged": (_,              "in_progress", "resolved", "rejected", "new",   "duplicate", "acknowledged", "acknowledged"),
     "in_progress":  (_,              _,             "resolved", "rejected", "new",   "duplicate", "in_progress",  "in_progress"),
     "resolved":     (_,              _,             _,          _,          _,       _,           _,              "resolved"),
@@ -64,6 +65,9 @@ TRANSITIONS: Final[dict[tuple[str, str], str | None]] = {
 }
 
 PAIRS: Final = sorted(TRANSITIONS)
+
+# (status, action) → the statuses passed through on the way, each recorded as its own event first.
+THROUGH: Final[dict[tuple[str, str], tuple[str, ...]]] = {("new", "resolve"): ("acknowledged",)}
 
 
 def allowed(status: str) -> list[str]:
