@@ -111,7 +111,9 @@ class App(Litestar):
 
     def __init__(self, *args: Any, access_log: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._entry = request_id_middleware_factory(access=access_log)(entry(super().__call__))
+        self._entry = request_id_middleware_factory(access=access_log)(
+            entry(super().__call__, open311_http.target_error)
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":

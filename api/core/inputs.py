@@ -21,7 +21,7 @@ import re
 import types
 import typing
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
@@ -123,28 +123,38 @@ def _utf8_str(value: str) -> bool:
     return True
 
 
-def entry(app: ASGIApp) -> ASGIApp:
-    """The outermost check of every HTTP request, before routing: a bad target is answered here."""
+# (path, error, English?) → (body, content type) for a path that answers errors in a shape of its own
+ErrorRenderer = Callable[[str, AppError, bool], tuple[bytes, str] | None]
+
+
+def entry(app: ASGIApp, render: ErrorRenderer | None = None) -> ASGIApp:
+    """The outermost check of every HTTP request, before routing: a bad target is answered here (in
+    the one error shape, or as `render` answers for the path)."""
 
     async def checked(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             try:
                 check_target(scope["path"], scope.get("query_string", b""))
             except AppError as exc:
-                await _send_error(scope, send, exc)
+                await _send_error(scope, send, exc, render)
                 return
         await app(scope, receive, send)
 
     return checked
 
 
-async def _send_error(scope: Scope, send: Send, exc: AppError) -> None:
+async def _send_error(scope: Scope, send: Send, exc: AppError, render: ErrorRenderer | None) -> None:
     language = next((v for k, v in scope["headers"] if k == b"accept-language"), b"").decode("latin-1")
-    body = error_json(exc, prefers_english(language))
+    english = prefers_english(language)
+    own = render(scope["path"], exc, english) if render else None
+    body, content_type = own or (error_json(exc, english), "application/json")
     start: Any = {
         "type": "http.response.start",
         "status": exc.status_code,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        "headers": [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
     }
     end: Any = {"type": "http.response.body", "body": body}
     await send(start)

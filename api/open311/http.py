@@ -70,6 +70,15 @@ def routing_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return error_response(_format_of(path), Open311Error(status, text), headers)
 
 
+def target_error(path: str, exc: AppError, english: bool) -> tuple[bytes, str] | None:
+    """A request target refused before routing (api.core.inputs.entry), in Open311's shape under PREFIX."""
+    if not path.startswith(PREFIX):
+        return None
+    fmt = _format_of(path)
+    body = [{"code": exc.status_code, "description": exc.message if english else exc.message_vi}]
+    return render(fmt, "errors", "error", body), MEDIA_TYPES[fmt]
+
+
 async def _form(request: Request[Any, Any, Any]) -> intake.Form:
     try:
         form = await request.form()
