@@ -86,3 +86,19 @@ async def test_docs_viewer_loads_only_its_own_files(client: httpx.AsyncClient) -
             assert asset.status_code == 200, url
             assert asset.content, url
         assert "cdn" not in r.text.lower()
+
+
+async def test_open311_target_refused_before_routing_is_in_open311s_shape(client: httpx.AsyncClient) -> None:
+    r = await client.get("/open311/v2/requests/%00.xml")
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("text/xml")
+    assert r.text.startswith('<?xml version="1.0" encoding="utf-8"?><errors><error><code>400</code>')
+    r = await client.get("/open311/v2/requests/%00.json")
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
+    assert [set(e) for e in r.json()] == [{"code", "description"}]
+
+
+async def test_open311_ignores_bearer_tokens(client: httpx.AsyncClient) -> None:
+    """Partners authenticate with api_key: a stale bearer token there is not a 401 (none is documented)."""
+    r = await client.get("/open311/v2/services.json", headers={"Authorization": "Bearer stale"})
+    assert r.status_code == 200
