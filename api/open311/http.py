@@ -22,7 +22,7 @@ from api.core.deps import lineage_cache
 from api.core.errors import AppError, wants_english
 from api.core.openapi import PUBLIC, errors
 from api.core.pagination import Cursor
-from api.core.ratelimit import AddressLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.open311 import intake, keys, service
 from api.open311.formats import MEDIA_TYPES, render, split_suffix
@@ -66,6 +66,24 @@ def routing_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     }.get(status, "Bad request.")
     headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
     return error_response(_format_of(path), Open311Error(status, text), headers)
+
+
+async def _one_request(
+    request: Request[Any, Any, Any], name: str, session: AsyncSession, settings: Settings
+) -> Response[bytes]:
+    async def produce(code: str) -> tuple[str, str, Any]:
+        extensions = request.query_params.get("extensions")
+        if extensions not in (None, "", "true", "false"):
+            raise Open311Error(400, "extensions must be 'true' or 'false'.")
+        return (
+            "service_requests",
+            "request",
+            await service.service_request(
+                session, code, wants_english(request), settings.base_url, extensions == "true"
+            ),
+        )
+
+    return await _serve(name, produce)
 
 
 async def _form(request: Request[Any, Any, Any]) -> intake.Form:
@@ -200,7 +218,7 @@ class Open311Controller(Controller):
                     "request_update",
                     await intake.post_update(session, key, form, english=english),
                 )
-            limiter: AddressLimiter = state.partner_limiter
+            limits: Limits = state.limits
             answer = await intake.create_request(
                 session,
                 settings,
@@ -209,7 +227,7 @@ class Open311Controller(Controller):
                 idempotency_key=request.headers.get("idempotency-key"),
                 lineage_cache=lineage_cache(state),
                 english=english,
-                admit=lambda: limiter.check(str(key.id)),
+                limits=((limits.partner, str(key.id)),),
             )
             return "service_requests", "request", answer
 
@@ -225,11 +243,7 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @get(
-        ["/requests/{name:str}", "/request/{name:str}"],
-        security=PUBLIC,
-        operation_id="open311ServiceRequest",
-    )
+    @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
     async def service_request(
         self,
         request: Request[Any, Any, Any],
@@ -237,22 +251,20 @@ class Open311Controller(Controller):
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        """`requests/{service_request_id}.json|xml` (and the `request/…` spelling of the spec's
-        swagger): one public request, as a list like the spec says; `extensions=true` as for lists."""
+        """`requests/{service_request_id}.json|xml`: one public request, as a list like the spec
+        says; `extensions=true` as for lists."""
+        return await _one_request(request, name, session, settings)
 
-        async def produce(code: str) -> tuple[str, str, Any]:
-            extensions = request.query_params.get("extensions")
-            if extensions not in (None, "", "true", "false"):
-                raise Open311Error(400, "extensions must be 'true' or 'false'.")
-            return (
-                "service_requests",
-                "request",
-                await service.service_request(
-                    session, code, wants_english(request), settings.base_url, extensions == "true"
-                ),
-            )
-
-        return await _serve(name, produce)
+    @get("/request/{name:str}", security=PUBLIC, operation_id="open311ServiceRequestSingular")
+    async def service_request_singular(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[bytes]:
+        """`request/{service_request_id}.json|xml`, the spelling of the spec's swagger: the same."""
+        return await _one_request(request, name, session, settings)
 
     @get("/media/{code:str}", security=PUBLIC, operation_id="open311Media", status_code=302)
     async def media(self, code: FromPath[str], session: NamedDependency[AsyncSession]) -> Response[Any]:
