@@ -42,7 +42,7 @@ pytest:
 	$(UV) run pytest
 
 # Every benchmark in one go (each needs ../shared/data/wards or seeds its own data; see its docstring).
-BENCHES := lookup submit export fanout upload screening blur
+BENCHES := lookup submit export fanout upload screening blur tiles transparency overload
 
 bench: deps
 	@for b in $(BENCHES); do echo "== bench.$$b"; $(UV) run python -m bench.$$b --quick || exit 1; done

@@ -24,8 +24,8 @@ from api.accounts.http import AuthController, MeController
 from api.areas.http import LOOKUP, AreasController
 from api.casework.http import (
     CaseActionsController,
-    FiguresController,
     LiveQueueController,
+    MapController,
     OfficerQueueController,
     StatsController,
 )
@@ -39,18 +39,21 @@ from api.catalogue.http import (
 from api.console.http import ConsolePagesController, ConsoleSessionController
 from api.core import clock, migrate, openapi
 from api.core import deps as core_deps
-from api.core.db import Database, make_engine, plain_url
+from api.core.db import Database, Timeouts, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS, http_exception_handler
 from api.core.fastpath import FastPaths
 from api.core.inputs import CheckedRequest, check_parameters, entry
 from api.core.logs import ensure_logging, request_id_middleware_factory
 from api.core.media import config_for
-from api.core.ratelimit import AddressLimiter, ReportLimiter
+from api.core.overload import gates
+from api.core.ratelimit import Limits
 from api.core.settings import Settings, ensure_jwt_secret, load_settings
 from api.health.http import HealthController
+from api.notifications import announce
 from api.notifications.http import DevicesController, NotificationsController
 from api.open311 import http as open311_http
 from api.open311.http import ApiKeysController, Open311Controller
+from api.pages.http import PublicFiguresController, PublicPagesController
 from api.reports.http import SUBMIT, ReportsController
 from api.review.http import FlagController, MediaBlurController, ModerationController
 from api.staff.http import StaffLoginController, UsersController
@@ -77,8 +80,8 @@ ROUTES: list[Any] = [
     CaseActionsController,
     OfficerQueueController,
     LiveQueueController,
-    FiguresController,
     StatsController,
+    MapController,
     ReportsController,
     CategoriesController,
     Open311Controller,
@@ -90,6 +93,8 @@ ROUTES: list[Any] = [
     LocalMediaController,
     ConsoleSessionController,
     ConsolePagesController,
+    PublicPagesController,
+    PublicFiguresController,
 ]
 
 
@@ -145,25 +150,8 @@ def create_app(
     state = State(
         {
             "settings": settings,
-            "report_limiter": ReportLimiter(
-                settings.report_rate_per_device_hour, settings.report_rate_per_ip_hour
-            ),
-            "register_limiter": AddressLimiter(
-                settings.register_rate_per_ip_minute,
-                "registrations from this network",
-                "lượt đăng ký từ mạng này",
-            ),
-            "login_limiter": AddressLimiter(
-                settings.login_rate_per_ip_minute,
-                "sign-in attempts from this network",
-                "lượt đăng nhập từ mạng này",
-            ),
-            # per partner key (the key's id stands where an address would)
-            "partner_limiter": AddressLimiter(
-                settings.open311_requests_per_minute,
-                "requests with this API key",
-                "yêu cầu với khóa API này",
-            ),
+            "limits": Limits.of(settings),
+            **gates(settings),
         }
     )
 
@@ -178,10 +166,14 @@ def create_app(
                 )
             # the pool holds the sessions' connections and the lookups' (Database.driver)
             pool_size = settings.db_pool_size + settings.lookup_connections
+            timeouts = Timeouts.of(settings)
             db = Database(
-                make_engine(url, pool_size=pool_size, max_overflow=settings.db_max_overflow),
+                make_engine(
+                    url, pool_size=pool_size, max_overflow=settings.db_max_overflow, timeouts=timeouts
+                ),
                 sessions_at_once=settings.db_pool_size,
                 drivers_at_once=settings.lookup_connections,
+                timeouts=timeouts,
             )
         app.state.db = db
         try:
@@ -212,6 +204,7 @@ def create_app(
                 await app.state.live.stop()
                 if task is not None:
                     await task
+                await announce.close_all()
                 await revocations.stop()
         finally:
             if database is None:

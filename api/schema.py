@@ -14,6 +14,7 @@ import push.models
 from api.access import models as access_models
 from api.accounts import models as accounts_models
 from api.catalogue import models as catalogue_models
+from api.core import models as core_models
 from api.core.base import Base
 from api.core.migrate import merge_metadata
 from api.notifications import models as notifications_models
@@ -24,6 +25,7 @@ from api.webhooks import models as webhooks_models
 
 # the app's model modules register their tables on api.core.base.Base when imported
 _APP_MODELS = (
+    core_models,
     access_models,
     accounts_models,
     catalogue_models,

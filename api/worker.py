@@ -12,7 +12,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from api.core.db import Database
+from api.core.db import LONG_ROLE, Database
+from api.core.overload import FAILURES, classify
 from api.core.settings import Settings
 
 log = logging.getLogger("phananh.worker")
@@ -22,6 +23,7 @@ Step = Callable[[Database, Settings], Awaitable[int]]
 
 def steps() -> list[tuple[str, Step]]:
     """The steps, composed here so capabilities never import the app."""
+    from api.core.ratelimit import prune_counters
     from api.notifications.jobs import deadline_warnings, deliver_push, overdue_notices
     from api.reports.jobs import close_unconfirmed, erase_expired
     from api.review.jobs import review_alerts
@@ -38,6 +40,7 @@ def steps() -> list[tuple[str, Step]]:
         ("media", process_media),
         ("media-cleanup", cleanup_media),
         ("retention", erase_expired),
+        ("rate-limits", prune_counters),
     ]
 
 
@@ -46,12 +49,21 @@ async def run_once(db: Database, settings: Settings) -> int:
     for name, step in steps():
         try:
             done += await step(db, settings)
-        except Exception:
+        except Exception as exc:
+            # while the database is away every step fails alike: a line now and then, no tracebacks
+            found = classify(exc)
+            if found is not None:
+                FAILURES.note(*found, f"worker step {name}")
+                if found[0] == "unavailable":
+                    break  # the next steps would find it away too
+                continue
             log.exception("worker step %s failed", name)
     return done
 
 
 async def run_forever(db: Database, settings: Settings, stop: asyncio.Event) -> None:
+    # the worker's sessions take the long role's bounds (its steps may scan whole tables)
+    LONG_ROLE.set(True)
     log.info("worker started")
     while not stop.is_set():
         done = await run_once(db, settings)

@@ -237,6 +237,27 @@ def reviewers(*, ward: str, agency: str) -> str:
     )
 
 
+def scope_params(principal: Principal) -> dict[str, Any]:
+    """The parameters every fragment here binds (`:scope_role`, `:scope_uid`), for a statement of a
+    sql.py that embeds one."""
+    return _params(principal)
+
+
+@cache
+def scope_scan(report: str = "r") -> str:
+    """SQL: `scope`, shaped for statements that scan many reports (map tiles): first the wards that
+    the caller's area grants cover, as one set the planner hashes once, then the per-report probe
+    only for the reports outside it (agency grants). The same rule; `scope_params` binds it."""
+    wards = f"SELECT sa.code FROM areas sa WHERE sa.is_leaf AND {_area_sql('sa.code')}"
+    return f"({report}.ward_code IN ({wards}) OR {_scope_sql(report)})"
+
+
+@cache
+def area_scope_sql(area: str) -> str:
+    """SQL: `area_scope` without its parameters (`scope_params` binds them), for a sql.py."""
+    return _area_sql(area)
+
+
 # --- SQLAlchemy clauses -------------------------------------------------------------------------
 # The fragments above, word for word, as clauses with their parameters bound: for statements built
 # with SQLAlchemy expressions. A report aliased `r` is `api.reports.models.ReportAsR`; an area or a

@@ -16,7 +16,7 @@ from api.accounts.schemas import DeviceIn, LogoutIn, MeOut, MePatch, RefreshIn, 
 from api.core import clock
 from api.core.errors import Unauthorized, wants_english
 from api.core.openapi import PUBLIC, errors
-from api.core.ratelimit import AddressLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 
 
@@ -40,7 +40,7 @@ class AuthController(Controller):
     ) -> TokensOut:
         """Register an app install (no password, no personal data) with its device id and the secret
         the app generated at install, and get tokens. The same id and secret again: the same resident."""
-        limiter: AddressLimiter = request.app.state.register_limiter
+        limits: Limits = request.app.state.limits
         client_ip = request.client.host if request.client else "unknown"
         issued = await service.register_install(
             session,
@@ -50,7 +50,7 @@ class AuthController(Controller):
             platform=data.platform,
             locale=data.locale,
             app_version=data.app_version,
-            admit=lambda: limiter.check(client_ip),
+            limits=((limits.register_ip, client_ip),),
         )
         return tokens_out(issued)
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +25,9 @@ from api.access.models import User
 from api.access.revocation import revoke_tokens
 from api.access.tokens import Principal, encode_access, hash_refresh_token, new_refresh_token
 from api.accounts.models import AppInstall, RefreshToken
+from api.core import ratelimit
 from api.core.errors import AppError, Forbidden, Unauthorized
+from api.core.ratelimit import Limit
 from api.core.settings import Settings
 from api.core.text import nfc
 from api.reports.models import Report
@@ -92,16 +94,18 @@ async def register_install(
     platform: str,
     locale: str,
     app_version: str | None,
-    admit: Callable[[], None] = lambda: None,
+    limits: Sequence[tuple[Limit, str]] = (),
 ) -> IssuedTokens:
     """Register (or re-register, after a lost response) an app install and sign it in.
 
     A new device id becomes a new resident, its secret stored. The same id with the same secret is
     the same resident, so a retried registration is harmless. The same id with another secret, or
     without one, or an install that has no secret stored yet, is `invalid_device_credentials`: one
-    answer for all, which does not say whether the id exists. `admit` runs first (the rate limit).
+    answer for all, which does not say whether the id exists. `limits` are counted first, and
+    committed (a refused attempt counts too).
     """
-    admit()
+    if limits:
+        await ratelimit.admit(session, limits)
     if device_secret is None:
         raise invalid_device_credentials()  # before any lookup: nothing to tell about the id
     digest = hash_device_secret(device_secret)

@@ -12,6 +12,7 @@ first batch (or says there is none): nothing is sent before the query has answer
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -27,10 +28,13 @@ from api.casework.filters import CaseFilter, Condition, overdue, where
 from api.catalogue.models import Category
 from api.core import clock
 from api.core.db import Database
+from api.core.overload import Ticket
 from api.reports.models import ReportAsR
 from geo import Area
 
 BATCH = 2000
+SLICE = 250
+PAUSE_S = 0.005
 
 COLUMNS = (
     "code",
@@ -109,13 +113,30 @@ def _select(conds: list[Condition], now: datetime, *, geojson: bool) -> Select[A
 
 
 async def _rows(
-    database: Database, principal: Principal, f: CaseFilter, now: datetime, *, geojson: bool
+    database: Database,
+    principal: Principal,
+    f: CaseFilter,
+    now: datetime,
+    *,
+    geojson: bool,
+    turn: Ticket | None,
 ) -> AsyncIterator[list[Any]]:
+    """The rows in batches, under the long role's bounds; `turn` (the export's place among those
+    running) is given back at the end, or when the stream is dropped unread."""
     stmt = _select(where(principal, f, now), now, geojson=geojson)
-    async with database.connect() as conn:
-        result = await conn.stream(stmt.execution_options(yield_per=BATCH))
-        async for batch in result.partitions(BATCH):
-            yield list(batch)
+    try:
+        async with database.connect(long=True) as conn:
+            result = await conn.stream(stmt.execution_options(yield_per=BATCH))
+            async for batch in result.partitions(BATCH):
+                # formatted and sent a slice at a time, with a short pause after each: the event
+                # loop serves the other requests between slices, and an export takes a bounded
+                # share of the process rather than all it can get
+                for i in range(0, len(batch), SLICE):
+                    yield list(batch[i : i + SLICE])
+                    await asyncio.sleep(PAUSE_S)
+    finally:
+        if turn is not None:
+            turn.close()
 
 
 def _cell(value: Any) -> Any:
@@ -129,14 +150,19 @@ def _cell(value: Any) -> Any:
 
 
 async def csv_chunks(
-    database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
+    database: Database,
+    principal: Principal,
+    f: CaseFilter,
+    *,
+    now: datetime | None = None,
+    turn: Ticket | None = None,
 ) -> AsyncIterator[bytes]:
     now = now or datetime.now(UTC)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     buf.write("\ufeff")  # BOM: spreadsheet programs then read the Vietnamese text as UTF-8
     writer.writerow(COLUMNS)
-    async for batch in _rows(database, principal, f, now, geojson=False):
+    async for batch in _rows(database, principal, f, now, geojson=False, turn=turn):
         for row in batch:
             writer.writerow([_cell(v) for v in row])
         yield buf.getvalue().encode()
@@ -153,13 +179,18 @@ def _json_default(value: Any) -> Any:
 
 
 async def geojson_chunks(
-    database: Database, principal: Principal, f: CaseFilter, *, now: datetime | None = None
+    database: Database,
+    principal: Principal,
+    f: CaseFilter,
+    *,
+    now: datetime | None = None,
+    turn: Ticket | None = None,
 ) -> AsyncIterator[bytes]:
     now = now or datetime.now(UTC)
     head = '{"type":"FeatureCollection","features":['
     first = True
     props = [c for c in COLUMNS if c not in ("lat", "lng")]
-    async for batch in _rows(database, principal, f, now, geojson=True):
+    async for batch in _rows(database, principal, f, now, geojson=True, turn=turn):
         parts: list[str] = []
         for row in batch:
             m = row._mapping

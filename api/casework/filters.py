@@ -28,7 +28,8 @@ Condition = ColumnElement[bool] | TextClause
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
-    """Past its next deadline at `now` (a case without one is not overdue)."""
+    """Past its next deadline at `now` (a case without one is not overdue); the map's statements
+    say the same in SQL, with the other deadline states (`sql._DEADLINE_STATE`)."""
     return func.coalesce(now > sql.DUE, false())
 
 

@@ -3,7 +3,8 @@ and map tiles."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
@@ -42,7 +43,8 @@ from api.reports import queries
 
 casework = roles("officer", "leader")
 leaders = roles("leader", "admin")
-staff = roles("officer", "leader", "admin")  # figures and exports: the scope limits what each one sees
+# figures, exports and the map: the scope rule limits what each one sees
+staff = roles("officer", "leader", "admin")
 
 
 StatusQ = FromQuery[Annotated[str | None, Parameter(max_length=200)]]
@@ -239,7 +241,7 @@ class LiveQueueController(Controller):
     ) -> Stream:
         """Server-sent events (`text/event-stream`): `ready` once listening (load the queue then),
         `case` for each change of a case in your scope (JSON: event, code, status, version, ward,
-        agency, public; `id:` the event's id), a comment every few seconds, `resync` when changes
+        agency, public, from_ward; `id:` the event's id), a comment every few seconds, `resync` when changes
         may have been missed (reload the queue), `bye` before the server closes the stream (shutdown,
         or the stream's age reached the access-token lifetime: reconnect with a new ticket). Too many
         streams on this server: 503 `too_many_streams`."""
@@ -362,13 +364,15 @@ class StatsController(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
+        state: State,
     ) -> Stream:
         """Your in-scope cases as CSV (UTF-8 with BOM, for spreadsheet programs), streamed: ward and
         category names beside their codes, times in the local zone with their offset. The filters
         of GET /v1/stats."""
         await check_areas(session, principal, case_filter)
+        turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            await started(export.csv_chunks(database, principal, case_filter)),
+            await started(export.csv_chunks(database, principal, case_filter, turn=turn)),
             media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
@@ -385,48 +389,78 @@ class StatsController(Controller):
         session: NamedDependency[AsyncSession],
         database: NamedDependency[Database],
         case_filter: NamedDependency[CaseFilter],
+        state: State,
     ) -> Stream:
         """Your in-scope cases as a GeoJSON FeatureCollection, streamed; the columns and filters of
         the CSV."""
         await check_areas(session, principal, case_filter)
+        turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            await started(export.geojson_chunks(database, principal, case_filter)),
+            await started(export.geojson_chunks(database, principal, case_filter, turn=turn)),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )
 
 
-class FiguresController(Controller):
+TILE_TYPE = "application/vnd.mapbox-vector-tile"
+# a live map: the browser may reuse a tile briefly, then revalidates it by its ETag; never shared
+TILE_CACHE = "private, max-age=15, must-revalidate"
+
+
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+
+
+class MapController(Controller):
     path = "/v1"
     tags = ["figures"]
-    guards = [leaders]
-    dependencies = {"case_filter": Provide(provide_export_filter, sync_to_thread=False)}
+    guards = [staff]
 
     @get(
         "/tiles/{z:int}/{x:int}/{tile_y:str}",
         responses=errors(401, 403, 404),
         operation_id="reportTile",
-        media_type="application/vnd.mapbox-vector-tile",
+        media_type=TILE_TYPE,
     )
     async def tile(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         z: FromPath[int],
         x: FromPath[int],
         tile_y: FromPath[str],
         status: StatusQ = None,
         category: CategoryQ = None,
+        ward: AreaQ = None,
+        date_from: FromQ = None,
+        date_to: ToQ = None,
+        overdue: FromQuery[bool | None] = None,
     ) -> Response[bytes]:
-        """Map tile `{z}/{x}/{y}.mvt` (layer `reports`: code, status, category, ward, overdue, open)
-        of your in-scope cases."""
+        """Map tile `{z}/{x}/{y}.mvt` of your in-scope cases. Layer `reports`: below zoom 14 clusters
+        (`cluster`, `count`, `open_count`, `overdue_count`, `code` of a lone case), from zoom 14 one
+        point per case (`code`, `status`, `category`, `ward`, `overdue`, `open`, `deadline_state`:
+        on_time, due_soon, overdue or closed). Layer `wards`: the boundaries of your wards in the tile
+        (`code`, `name`). Filters (`status`, `category`, `ward`, `from`/`to` local dates, `overdue`)
+        apply to `reports`; a `ward` outside your scope is 404. A tile with no feature is 204 with no
+        body; every answer carries an ETag (If-None-Match answers 304)."""
         y_text, dot, ext = tile_y.partition(".")
         if ext != "mvt" or not dot or not (y_text.isascii() and y_text.isdigit()):
-            raise tiles._bad_tile()
-        f = CaseFilter(statuses=_statuses(status), categories=_categories(category))
-        data = await tiles.tile(session, principal, z, x, int(y_text), f)
-        return Response(
-            data,
-            media_type="application/vnd.mapbox-vector-tile",
-            headers={"Cache-Control": "private, max-age=30"},
+            raise tiles.bad_tile()
+        f = CaseFilter(
+            statuses=_statuses(status),
+            categories=_categories(category),
+            area=ward,
+            date_from=date_from,
+            date_to=date_to,
+            overdue=overdue,
         )
+        data = await tiles.tile(
+            session, principal, z, x, int(y_text), f, due_soon=timedelta(seconds=settings.due_soon_s)
+        )
+        etag = _etag(data)
+        headers = {"Cache-Control": TILE_CACHE, "ETag": etag, "Vary": "Authorization"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(b"", status_code=304, headers=headers)
+        return Response(data, status_code=200 if data else 204, media_type=TILE_TYPE, headers=headers)

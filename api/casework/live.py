@@ -1,11 +1,12 @@
 """Live case changes for the staff console: server-sent events of the cases in the caller's scope.
 
-Every change of a case appends a report event, and a trigger on `report_events` (migration 0013) sends
-it with `pg_notify` on `phananh_cases` at commit. Each API process keeps one connection LISTENing on
-that channel (`LiveCases`, opened with the first stream, reconnected after a failure) and hands each
-change to the streams whose caller may see the case — the scope rule (`api.access.scope.in_scope`)
-over the caller's grants, loaded when the stream opens; a case transferred away is shown to the ward
-it left too. So a change made through any API process reaches every stream of every process.
+Every change of a case is announced on `phananh_cases` once it commits, by the process that made it
+(api/notifications/announce.py). Each API process keeps one connection LISTENing on that channel
+(`LiveCases`, opened with the first stream, reconnected after a failure) and hands each change, in
+order, to the streams whose caller may see the case — the scope rule (`api.access.scope.in_scope`)
+over the caller's grants, loaded when the stream opens, and the ward's lineage, read once per ward; a
+case transferred away is shown to the ward it left too. So a change made through any process (an API
+process, a worker) reaches every stream of every process.
 
 A stream (`stream`) starts with `retry:` and an `event: ready`, then sends `event: case` with the
 change as JSON (`id:` the event's id), a comment every `keepalive_s` so proxies keep it open, and ends
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -36,11 +38,12 @@ from api.access.tokens import Principal
 from api.casework import sql
 from api.core.db import Database
 from api.core.errors import AppError, Forbidden
+from api.notifications.announce import CHANNEL
 
 log = logging.getLogger("phananh.live")
 
-CHANNEL = "phananh_cases"
 QUEUE_SIZE = 256  # changes waiting for one slow stream before it is told to resync
+INCOMING_SIZE = 10_000  # changes received, waiting to be handed out
 
 
 class TooManyStreams(AppError):
@@ -66,7 +69,7 @@ class LiveUnavailable(AppError):
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One case change as the trigger announces it."""
+    """One case change as announced (api.notifications.announce.payload), with its wards' lineages."""
 
     event: str
     event_id: str
@@ -76,8 +79,9 @@ class Change:
     version: int
     ward: str | None
     agency: str | None
-    lineage: list[str]
-    from_lineage: list[str]
+    from_ward: str | None
+    lineage: tuple[str, ...] = ()
+    from_lineage: tuple[str, ...] = ()
 
     def visible_to(self, grants: Grants) -> bool:
         return in_scope(grants, self.lineage, self.agency) or (
@@ -93,6 +97,7 @@ class Change:
             "ward": self.ward,
             "agency": self.agency,
             "public": self.public,
+            "from_ward": self.from_ward,
         }
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         return f"id: {self.event_id}\nevent: case\ndata: {data}\n\n".encode()
@@ -109,8 +114,7 @@ def parse(payload: str) -> Change:
         version=int(m.get("version") or 0),
         ward=m.get("ward"),
         agency=m.get("agency"),
-        lineage=list(m.get("lineage") or ()),
-        from_lineage=list(m.get("from_lineage") or ()),
+        from_ward=m.get("from_ward"),
     )
 
 
@@ -118,7 +122,7 @@ def parse(payload: str) -> Change:
 _BYE, _RESYNC = "bye", "resync"
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Subscriber:
     user_id: uuid.UUID
     grants: Grants
@@ -155,11 +159,17 @@ class LiveCases:
     def __init__(self, url: str, *, max_streams: int, retry_s: float = 1.0, ping_s: float = 5.0) -> None:
         self.url, self.max_streams = url, max_streams
         self.retry_s, self.ping_s = retry_s, ping_s
-        self.subscribers: set[Subscriber] = set()
+        # weak: a stream whose response never started (its client left first) holds the only
+        # reference to its subscription, which goes with it
+        self.subscribers: weakref.WeakSet[Subscriber] = weakref.WeakSet()
         self.connections = 0
         self._conn: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._handing: asyncio.Task[None] | None = None
+        self._incoming: asyncio.Queue[str | None] = asyncio.Queue(INCOMING_SIZE)
+        self._lineages: dict[str, tuple[str, ...]] = {}  # ward → lineage (areas change only on import)
+        self._querying = asyncio.Lock()  # one statement at a time on the connection
         self._starting = asyncio.Lock()
         self._closing = False
         _HUBS.add(self)
@@ -190,11 +200,12 @@ class LiveCases:
 
     async def stop(self) -> None:
         self.close_streams()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._handing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._handing = None
         await self._disconnect()
 
     async def _ensure_listening(self) -> None:
@@ -208,6 +219,7 @@ class LiveCases:
                     log.warning("live cases: cannot listen (%s)", exc)
                     raise LiveUnavailable() from None
                 self._task = asyncio.create_task(self._run(), name="live-cases")
+                self._handing = asyncio.create_task(self._hand_out(), name="live-cases-out")
             elif not self.connected:
                 raise LiveUnavailable()  # the background task is reconnecting
 
@@ -253,7 +265,8 @@ class LiveCases:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._lost.wait(), self.ping_s)
                 if not self._lost.is_set():
-                    await conn.fetchval(sql.PING.sql, timeout=self.ping_s)
+                    async with self._querying:
+                        await conn.fetchval(sql.PING.sql, timeout=self.ping_s)
                     continue
                 log.warning("live cases: connection lost; reconnecting")
             except Exception as exc:
@@ -262,13 +275,61 @@ class LiveCases:
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            change = parse(payload)
-        except (ValueError, KeyError, TypeError):
-            log.warning("live cases: malformed notification %r", payload[:200])
-            return
-        for sub in list(self.subscribers):
-            if change.visible_to(sub.grants):
-                sub.offer(change)
+            self._incoming.put_nowait(payload)
+        except asyncio.QueueFull:  # the hand-out is far behind: every stream reloads
+            _drain_incoming(self._incoming)
+            self._incoming.put_nowait(None)
+
+    async def _hand_out(self) -> None:
+        """The changes, in the order they came, to the streams that may see them."""
+        while True:
+            payload = await self._incoming.get()
+            if payload is None:
+                for sub in list(self.subscribers):
+                    sub.offer(_RESYNC)
+                continue
+            try:
+                change = parse(payload)
+            except (ValueError, KeyError, TypeError):
+                log.warning("live cases: malformed notification %r", payload[:200])
+                continue
+            if not self.subscribers:
+                continue
+            try:
+                change = dataclasses.replace(
+                    change,
+                    lineage=await self._lineage(change.ward),
+                    from_lineage=await self._lineage(change.from_ward),
+                )
+            except Exception as exc:  # the connection failed: it reconnects, the streams reload
+                log.warning("live cases: cannot read a ward's lineage (%s)", exc)
+                for sub in list(self.subscribers):
+                    sub.offer(_RESYNC)
+                continue
+            for sub in list(self.subscribers):
+                if change.visible_to(sub.grants):
+                    sub.offer(change)
+
+    async def _lineage(self, ward: str | None) -> tuple[str, ...]:
+        if not ward:
+            return ()
+        found = self._lineages.get(ward)
+        if found is None:
+            conn = self._conn
+            if conn is None:
+                raise ConnectionError("not connected")
+            async with self._querying:
+                stmt = sql.WARD_LINEAGE
+                row = await conn.fetchval(stmt.sql, *stmt.args({"ward": ward}), timeout=self.ping_s)
+            found = tuple(row or (ward,))
+            if len(self._lineages) < 100_000:
+                self._lineages[ward] = found
+        return found
+
+
+def _drain_incoming(queue: asyncio.Queue[str | None]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
 
 
 LIVE_ROLES = frozenset({"officer", "leader", "admin"})

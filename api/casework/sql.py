@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, DateTime, literal_column
 
+from api.access.scope import area_scope_sql, scope_scan
 from api.core import status
 from api.core.db import Sql
 from api.core.status import ReportStatus, sql_in
@@ -23,7 +24,114 @@ DUE = literal_column(_DUE, DateTime(timezone=True))
 DUE_KEY = literal_column(f"COALESCE({_DUE}, 'infinity'::timestamptz)", DateTime(timezone=True))
 
 # Open cases, as the index's partial predicate reads.
-OPEN = literal_column(f"r.status IN {sql_in(status.OPEN)}", Boolean)
+_OPEN = f"r.status IN {sql_in(status.OPEN)}"
+OPEN = literal_column(_OPEN, Boolean)
+
+# --- where a case stands against its deadline, at :now --------------------------------------------
+# `overdue`: past its next deadline (a case without one is not), as api.casework.filters.overdue.
+# `deadline_state`: `closed` (not open), `overdue`, `due_soon` (the deadline comes by
+# :due_soon_until, now plus the settings' `due_soon_s`), else `on_time` (also an open case without
+# a deadline). The map's one definition of the states.
+_OVERDUE = f"COALESCE(CAST(:now AS timestamptz) > {_DUE}, false)"
+_DEADLINE_STATE = (
+    f"(CASE WHEN NOT ({_OPEN}) THEN 'closed' WHEN {_OVERDUE} THEN 'overdue' "
+    f"WHEN {_DUE} <= CAST(:due_soon_until AS timestamptz) THEN 'due_soon' ELSE 'on_time' END)"
+)
+DEADLINE_STATES = ("on_time", "due_soon", "overdue", "closed")
+
+# --- map tiles (api/casework/tiles.py) ----------------------------------------------------------
+TILE_EXTENT = 4096  # MVT units across a tile
+TILE_BUFFER = 64  # MVT units drawn beyond the tile's edge (ward lines meet across tiles)
+TILE_MAX_CASES = 4000  # single cases in one tile; a denser tile is clustered (about 50 bytes a case)
+
+_ENVELOPE = "ST_TileEnvelope(:z, :x, :y)"
+# the tile's box in 4326, for the GIST indexes (reports.geom, area_parts.geom)
+_BOX = f"ST_Transform({_ENVELOPE}, 4326)"
+# A report's Web-Mercator position as a fraction of the world's width (0..1, west to east; north to
+# south for y), from its longitude and latitude: plain arithmetic, since the clusters only need the
+# grid cell a report falls in, instead of projecting every point with ST_Transform.
+_MERCATOR_X = "((ST_X(r.geom) + 180.0) / 360.0)"
+_MERCATOR_Y = "((1.0 - ln(tan(radians(ST_Y(r.geom))) + 1.0 / cos(radians(ST_Y(r.geom)))) / pi()) / 2.0)"
+
+# The cases of the tile's box that the caller may see and the filters keep: the filters of
+# api.casework.filters.CaseFilter that the map offers, each a parameter that is NULL when not asked.
+_TILE_CASES = f"""
+    r.geom && {_BOX}
+    AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
+    AND (CAST(:categories AS text[]) IS NULL OR r.category_code = ANY(CAST(:categories AS text[])))
+    AND (CAST(:area AS text) IS NULL
+         OR EXISTS (SELECT 1 FROM areas fa WHERE fa.code = r.ward_code AND CAST(:area AS text) = ANY(fa.lineage)))
+    AND (CAST(:created_from AS timestamptz) IS NULL OR r.created_at >= CAST(:created_from AS timestamptz))
+    AND (CAST(:created_before AS timestamptz) IS NULL OR r.created_at < CAST(:created_before AS timestamptz))
+    AND (CAST(:overdue AS boolean) IS NULL OR {_OVERDUE} = CAST(:overdue AS boolean))
+    AND {scope_scan("r")}
+"""
+
+# The wards of the caller's scope that meet the tile, simplified by :tolerance degrees.
+_TILE_WARDS = f"""
+    SELECT a.code, a.name,
+           ST_AsMVTGeom(ST_Transform(ST_Simplify(a.geom, :tolerance, true), 3857), {_ENVELOPE},
+                        {TILE_EXTENT}, {TILE_BUFFER}, true) AS geom
+    FROM areas a
+    WHERE a.is_leaf AND a.geom IS NOT NULL
+      AND a.code IN (SELECT ap.area_code FROM area_parts ap WHERE ap.geom && {_BOX})
+      AND {area_scope_sql("a.code")}
+"""
+
+_TILE_LAYERS = f"""
+    SELECT COALESCE((SELECT ST_AsMVT(q, 'reports', {TILE_EXTENT}, 'geom') FROM q), CAST('' AS bytea))
+           || COALESCE((SELECT ST_AsMVT(w, 'wards', {TILE_EXTENT}, 'geom') FROM w), CAST('' AS bytea)) AS tile
+"""
+
+# One point per case (at most TILE_MAX_CASES + 1: `cases` says when the tile must be clustered).
+TILE_SINGLE = Sql(
+    f"""
+    WITH q AS (
+        SELECT r.code, r.status, r.category_code AS category, r.ward_code AS ward,
+               {_OVERDUE} AS overdue, {_OPEN} AS open, {_DEADLINE_STATE} AS deadline_state,
+               ST_AsMVTGeom(ST_Transform(r.geom, 3857), {_ENVELOPE}, {TILE_EXTENT}, {TILE_BUFFER}, true) AS geom
+        FROM reports r
+        WHERE {_TILE_CASES}
+        LIMIT {TILE_MAX_CASES + 1}
+    ), w AS ({_TILE_WARDS})
+    {_TILE_LAYERS}, (SELECT count(*) FROM q) AS cases
+    """
+)
+
+# One point per non-empty grid cell (:cells across the world) at the mean position of its cases.
+# Grouped over the whole box, then the tile's own cells kept (:cx0 <= cx < :cx1, :cy0 <= cy < :cy1):
+# a case on the box's edge counts in one tile only; materialized, so that the planner estimates
+# the grouping from the box (hash aggregation) rather than from those filters.
+TILE_CLUSTERS = Sql(
+    f"""
+    WITH c AS MATERIALIZED (
+        SELECT floor({_MERCATOR_X} * :cells) AS cx, floor({_MERCATOR_Y} * :cells) AS cy,
+               count(*) AS count, count(*) FILTER (WHERE {_OPEN}) AS open_count,
+               count(*) FILTER (WHERE {_OVERDUE}) AS overdue_count,
+               CASE WHEN count(*) = 1 THEN min(r.code) END AS code,
+               avg(ST_X(r.geom)) AS lng, avg(ST_Y(r.geom)) AS lat
+        FROM reports r
+        WHERE {_TILE_CASES}
+        GROUP BY 1, 2
+    ), q AS (
+        SELECT true AS cluster, count, open_count, overdue_count, code,
+               ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(lng, lat), 4326), 3857), {_ENVELOPE},
+                            {TILE_EXTENT}, {TILE_BUFFER}, true) AS geom
+        FROM c
+        WHERE cx >= :cx0 AND cx < :cx1 AND cy >= :cy0 AND cy < :cy1
+    ), w AS ({_TILE_WARDS})
+    {_TILE_LAYERS}, 0 AS cases
+    """
+)
+
+# For the clusters' statement, in its transaction: it scans many rows once, so compiling it to
+# machine code (JIT) costs more than it saves (seconds at a city's zoom); and grouping by hashing
+# beats sorting the rows by their cell, which the planner picks from its low estimate of the rows
+# in a dense tile.
+CLUSTER_SETTINGS = Sql("SELECT set_config('jit', 'off', true), set_config('enable_sort', 'off', true)")
 
 # The live listener's check that its connection still answers.
 PING = Sql("SELECT 1")
+
+# A ward's lineage (codes from the root down to it), for the live streams' scope test.
+WARD_LINEAGE = Sql("SELECT lineage FROM areas WHERE code = :ward")

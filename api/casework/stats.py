@@ -18,11 +18,12 @@ local day or week from `from` (else the first with a report) to `to` (else today
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Date, Float, any_, cast, extract, func, literal, or_, select
+from sqlalchemy import ColumnElement, Date, Float, Label, any_, cast, extract, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -106,10 +107,19 @@ def _empty(key: str | None) -> Row:
 async def _aggregate(
     session: AsyncSession, principal: Principal, f: CaseFilter, group_by: GroupBy | None, now: datetime
 ) -> list[Row]:
-    r = _R
     key = _group_key(group_by).label("key")
-    stmt = select(
-        key,
+    stmt = select(key, *aggregates(now)).where(*where(principal, f, now))
+    if group_by is not None:
+        stmt = stmt.group_by(key).order_by(key)
+    return [to_row(m["key"], m) for m in (row._mapping for row in await session.execute(stmt))]
+
+
+def aggregates(now: datetime) -> list[Label[Any]]:
+    """The figures of the definitions above as labelled aggregates over `r`, for a statement that
+    groups them its own way (`to_row` reads them back): the staff figures and the public league
+    table (api.pages) are the same numbers."""
+    r = _R
+    return [
         func.count().label("received"),
         func.count().filter(sql.OPEN).label("open"),
         func.count().filter(overdue(now)).label("overdue"),
@@ -123,32 +133,31 @@ async def _aggregate(
         func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
         cast(func.avg(r.rating), Float).label("mean_rating"),
         func.count(r.rating).label("ratings"),
-    ).where(*where(principal, f, now))
-    if group_by is not None:
-        stmt = stmt.group_by(key).order_by(key)
-    out: list[Row] = []
-    for m in (row._mapping for row in await session.execute(stmt)):
-        out.append(
-            Row(
-                key=m["key"],
-                received=m["received"],
-                open=m["open"],
-                overdue=m["overdue"],
-                resolved=m["resolved"],
-                resolved_on_time=m["resolved_on_time"],
-                resolved_on_time_pct=_pct(m["resolved_on_time"], m["resolved"]),
-                median_ack_hours=_round(m["median_ack_hours"]),
-                median_resolve_hours=_round(m["median_resolve_hours"]),
-                reopen_rate=_ratio(m["reopened"], m["ever_resolved"]),
-                mean_rating=_round(m["mean_rating"]),
-                ratings=m["ratings"],
-                acknowledged=m["acknowledged"],
-                acknowledged_on_time=m["acknowledged_on_time"],
-                acknowledged_on_time_pct=_pct(m["acknowledged_on_time"], m["acknowledged"]),
-                reopened=m["reopened"],
-            )
-        )
-    return out
+    ]
+
+
+def to_row(key: str | None, m: Mapping[Any, Any] | None) -> Row:
+    """A group's `Row` from the values of `aggregates` (None: a group without reports, all zero)."""
+    if not m:
+        return _empty(key)
+    return Row(
+        key=key,
+        received=m["received"],
+        open=m["open"],
+        overdue=m["overdue"],
+        resolved=m["resolved"],
+        resolved_on_time=m["resolved_on_time"],
+        resolved_on_time_pct=_pct(m["resolved_on_time"], m["resolved"]),
+        median_ack_hours=_round(m["median_ack_hours"]),
+        median_resolve_hours=_round(m["median_resolve_hours"]),
+        reopen_rate=_ratio(m["reopened"], m["ever_resolved"]),
+        mean_rating=_round(m["mean_rating"]),
+        ratings=m["ratings"],
+        acknowledged=m["acknowledged"],
+        acknowledged_on_time=m["acknowledged_on_time"],
+        acknowledged_on_time_pct=_pct(m["acknowledged_on_time"], m["acknowledged"]),
+        reopened=m["reopened"],
+    )
 
 
 async def _wards(session: AsyncSession, principal: Principal, f: CaseFilter) -> dict[str, str]:

@@ -16,7 +16,7 @@ from api.console.schemas import ConfigOut, ConsoleUser, SessionOut, SignInIn
 from api.core.db import Database
 from api.core.errors import NotFound
 from api.core.openapi import PUBLIC, errors
-from api.core.ratelimit import AddressLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 
 # The refresh token's cookie: sent only to the session routes, never readable by the page's script.
@@ -50,6 +50,7 @@ def _session_out(signed: service.Signed, settings: Settings) -> Response[Session
             agencies=signed.who.agencies,
             locale=u.locale,
         ),
+        extent=signed.extent,
     )
     return Response(
         body,
@@ -83,10 +84,15 @@ class ConsoleSessionController(Controller):
         """Staff sign-in for the web console: the access token in the body, the refresh token in an
         HttpOnly, Secure, SameSite=Strict cookie limited to these session routes. Failures are those of
         POST /v1/auth/login (one 401 `invalid_credentials`, lockout, rate limit)."""
-        limiter: AddressLimiter = request.app.state.login_limiter
+        limits: Limits = request.app.state.limits
         client_ip = request.client.host if request.client else "unknown"
         signed = await service.sign_in(
-            database, settings, data.username, data.password, admit=lambda: limiter.check(client_ip)
+            database,
+            settings,
+            data.username,
+            data.password,
+            limits=((limits.login_ip, client_ip),),
+            hashing=request.app.state.hash_gate,
         )
         return _session_out(signed, settings)
 

@@ -30,6 +30,9 @@ class SessionOut(msgspec.Struct):
     access_token: str
     expires_in: int
     user: ConsoleUser
+    # [west, south, east, north] of the wards under the user's areas (every ward for an unscoped
+    # admin or moderator): where the map opens; null when there is none with a boundary
+    extent: list[float] | None
 
 
 class ConfigOut(msgspec.Struct):

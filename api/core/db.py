@@ -8,15 +8,15 @@ tests hand the app a `Database` bound to one connection whose outer transaction 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import msgspec
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -26,8 +26,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
+
+from api.core.overload import classify, service_busy
 
 
 def async_url(url: str) -> str:
@@ -42,16 +45,109 @@ def plain_url(url: str) -> str:
     return u.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kw: Any) -> AsyncEngine:
-    return create_async_engine(
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Bounds on the database's side, in milliseconds (0: none). `statement_ms`, `lock_ms` and
+    `idle_in_transaction_ms` go on every connection, with its start-up packet (no round trip): the
+    request path's. The long roles (exports, the worker) raise theirs on their own transactions."""
+
+    statement_ms: int = 0
+    lock_ms: int = 0
+    idle_in_transaction_ms: int = 0
+    long_statement_ms: int = 0
+    long_lock_ms: int = 0
+    pool_wait_s: float = 30.0  # the longest wait for a session's turn or a pooled connection
+    retry_after_s: int = 2
+
+    @classmethod
+    def of(cls, settings: Any) -> Timeouts:
+        return cls(
+            settings.db_statement_timeout_ms,
+            settings.db_lock_timeout_ms,
+            settings.db_idle_in_transaction_timeout_ms,
+            settings.db_long_statement_timeout_ms,
+            settings.db_long_lock_timeout_ms,
+            settings.db_pool_wait_s,
+            settings.db_retry_after_s,
+        )
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            "statement_timeout": str(self.statement_ms),
+            "lock_timeout": str(self.lock_ms),
+            "idle_in_transaction_session_timeout": str(self.idle_in_transaction_ms),
+        }
+
+    def long_params(self) -> dict[str, str]:
+        return {"statement_timeout": str(self.long_statement_ms), "lock_timeout": str(self.long_lock_ms)}
+
+
+NO_TIMEOUTS = Timeouts()
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    timeouts: Timeouts = NO_TIMEOUTS,
+    **kw: Any,
+) -> AsyncEngine:
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
+        pool_timeout=timeouts.pool_wait_s,
         # server-side settings every connection needs: UTC everywhere, bounded statements
-        connect_args={"timeout": 5, "server_settings": {"timezone": "UTC", "application_name": "phananh"}},
+        connect_args={
+            "timeout": 5,
+            "server_settings": {
+                "timezone": "UTC",
+                "application_name": "phananh",
+                **timeouts.server_settings(),
+            },
+        },
         **kw,
     )
+    event.listen(engine.sync_engine, "handle_error", _broken_is_disconnect)
+    return engine
+
+
+def _broken_is_disconnect(context: Any) -> None:
+    """A connection left mid-operation when its server went away answers every later statement with
+    asyncpg's InternalClientError ("another operation is in progress"), which SQLAlchemy does not take
+    for a disconnect: it would go back to the pool and fail again after the server is back. Taken for
+    one, it is thrown away (and the pool's other connections of before with it). So is one whose
+    asyncpg says it is in a state it cannot use (InterfaceError)."""
+    cause = context.original_exception
+    if isinstance(cause, context.dialect.dbapi.InterfaceError):
+        context.is_disconnect = True
+    for e in (cause, getattr(cause, "__cause__", None)):
+        if isinstance(e, asyncpg.exceptions.InterfaceError | asyncpg.exceptions.InternalClientError):
+            context.is_disconnect = True
+
+
+def _lost(exc: BaseException) -> bool:
+    found = classify(exc)
+    return found is not None and found[0] == "unavailable"
+
+
+# Sessions opened while this is true (the worker's task sets it) take the long role's bounds.
+LONG_ROLE: ContextVar[bool] = ContextVar("long_role", default=False)
+
+
+class _Session(Session):
+    """The sessions of a `Database`: a long one raises its bounds as its transaction begins."""
+
+
+@event.listens_for(_Session, "after_begin")
+def _raise_bounds(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    params = session.info.get("long_params")
+    if params is not None and transaction.parent is None:
+        from api.core import sql  # its statements are `Sql`s of this module
+
+        connection.execute(sql.RAISE_BOUNDS, params)
 
 
 class Database:
@@ -74,31 +170,86 @@ class Database:
         bind: AsyncConnection | None = None,
         sessions_at_once: int | None = None,
         drivers_at_once: int = 2,
+        timeouts: Timeouts = NO_TIMEOUTS,
     ) -> None:
         self.engine = engine
         self.bind = bind
+        self.timeouts = timeouts
         self._turns = asyncio.Semaphore(sessions_at_once) if sessions_at_once else None
         self._driver_turns = asyncio.Semaphore(max(1, drivers_at_once))
         self._drivers: list[PoolProxiedConnection] = []
+        self.waiting = 0  # tasks waiting for a session's turn
         if bind is not None:
             self.sessions = async_sessionmaker(
-                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                bind=bind,
+                expire_on_commit=False,
+                join_transaction_mode="create_savepoint",
+                sync_session_class=_Session,
             )
         else:
-            self.sessions = async_sessionmaker(bind=engine, expire_on_commit=False)
+            self.sessions = async_sessionmaker(
+                bind=engine, expire_on_commit=False, sync_session_class=_Session
+            )
+
+    async def _wait(self, turns: asyncio.Semaphore, what: str) -> None:
+        """A turn within the pool wait, or 503 `service_busy`."""
+        if not turns.locked():
+            await turns.acquire()
+            return
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(turns.acquire(), self.timeouts.pool_wait_s)
+        except TimeoutError:
+            raise service_busy(self.timeouts.retry_after_s, what) from None
+        finally:
+            self.waiting -= 1
+
+    @property
+    def saturated(self) -> bool:
+        """Every session is taken and someone waits for one."""
+        return self._turns is not None and self._turns.locked() and self.waiting > 0
+
+    def _long_params(self, long: bool | None) -> dict[str, str] | None:
+        if long is None:
+            long = LONG_ROLE.get()
+        return self.timeouts.long_params() if long and self.bind is None else None
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._turns or contextlib.nullcontext(), self.sessions() as s:
-            yield s
+    async def session(self, *, long: bool | None = None) -> AsyncIterator[AsyncSession]:
+        """A session; `long`: with the long role's bounds (default: `LONG_ROLE`). A session's turn is
+        waited for no longer than the pool wait, then the request is answered 503 `service_busy`."""
+        params = self._long_params(long)
+        info = {} if params is None else {"long_params": params}
+        if self._turns is None:
+            async with self.sessions(info=info) as s:
+                yield s
+            return
+        await self._wait(self._turns, "pool")
+        try:
+            async with self.sessions(info=info) as s:
+                try:
+                    yield s
+                except Exception as exc:
+                    # a failure on the connection (perhaps in a statement sent straight to asyncpg,
+                    # which SQLAlchemy never saw): the connection is not given back to the pool
+                    if _lost(exc):
+                        await s.invalidate()
+                    raise
+        finally:
+            self._turns.release()
 
     @asynccontextmanager
-    async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for read-only hot paths that do not need an ORM session."""
+    async def connect(self, *, long: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection for read-only paths that do not need an ORM session; `long`: with the long
+        role's bounds, on the transaction it begins."""
         if self.bind is not None:
             yield self.bind
             return
         async with self.engine.connect() as conn:
+            if long:
+                from api.core import sql
+
+                await conn.execute(sql.RAISE_BOUNDS, self.timeouts.long_params())
             yield conn
 
     @asynccontextmanager
@@ -115,7 +266,8 @@ class Database:
         if self.bind is not None:
             yield (await self.bind.get_raw_connection()).driver_connection
             return
-        async with self._driver_turns:
+        await self._wait(self._driver_turns, "lookup_connections")
+        try:
             pooled = self._drivers.pop() if self._drivers else await self.engine.raw_connection()
             driver: asyncpg.Connection = pooled.driver_connection
             try:
@@ -124,6 +276,8 @@ class Database:
                 await greenlet_spawn(pooled.invalidate)
                 raise
             self._drivers.append(pooled)
+        finally:
+            self._driver_turns.release()
 
     async def ping(self, timeout_s: float = 3.0) -> None:
         async def _ping() -> None:

@@ -196,6 +196,12 @@ def media_error_handler(request: Request[Any, Any, Any], exc: MediaError) -> Res
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    from api.core.overload import database_error  # it builds on this module
+
+    settings = request.app.state.get("settings")
+    failed = database_error(exc, request.url.path, settings.db_retry_after_s if settings is not None else 2)
+    if failed is not None:  # the database is away or busy: a 503, logged once in a while
+        return app_error_handler(request, failed)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
         internal_error_json(wants_english(request)),

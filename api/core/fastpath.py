@@ -30,6 +30,7 @@ from litestar.openapi.spec import Operation
 from api.core.errors import AppError, error_json, http_error, internal_error_json, prefers_english
 from api.core.inputs import check_json, entry
 from api.core.logs import request_id_middleware_factory
+from api.core.overload import database_error
 
 log = logging.getLogger("phananh.fast")
 
@@ -244,9 +245,13 @@ class FastPaths:
             out = await answer(route, incoming(scope, body, principal, state, headers))
         except AppError as exc:
             out = error_answer(exc, language)
-        except Exception:
-            log.exception("unhandled error on %s %s", route.method, route.path)
-            out = Answer(500, internal_error_json(prefers_english(language)))
+        except Exception as exc:
+            failed = database_error(exc, route.path, state.settings.db_retry_after_s)
+            if failed is not None:  # the database is away or busy: a 503, logged once in a while
+                out = error_answer(failed, language)
+            else:
+                log.exception("unhandled error on %s %s", route.method, route.path)
+                out = Answer(500, internal_error_json(prefers_english(language)))
         await send_answer(send, out)
 
     def _lifespan_send(self, send: Any) -> Any:

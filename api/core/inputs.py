@@ -44,6 +44,7 @@ MAX_DEPTH = 32  # far deeper than any body this API reads (a report's answers ar
 
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
 _CONTROL_TEXT = re.compile("[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and line breaks are text
 # A JSON escape of a control character other than tab, line feed and carriage return, preceded by an
 # even number of backslashes (so `\\u0000`, an escaped backslash and the letters, is text).
 _JSON_CONTROL = re.compile(
@@ -200,6 +201,17 @@ class CheckedRequest(Request[Any, Any, State]):
             raise invalid_json("nested too deep") from None
         _check_numbers(value)
         return value
+
+    async def form(self) -> Any:
+        """A form's text fields (Open311's requests) hold no control character but tab and line
+        breaks, like JSON strings."""
+        form = await super().form()
+        for key, value in form.multi_items():
+            if not clean_text(key) or (
+                isinstance(value, str) and (_CONTROL_IN_TEXT.search(value) or not _utf8_str(value))
+            ):
+                raise invalid_text("body")
+        return form
 
 
 def _check_numbers(value: Any) -> None:

@@ -39,6 +39,33 @@ class Settings:
     # kept small and refilled by overflow.
     db_pool_size: int = 20
     db_max_overflow: int = 10
+    # How long a request may wait for one of those sessions (or a lookup its connection) before it is
+    # answered 503 `service_busy`: under a stall, a quick refusal the app retries beats a queue.
+    db_pool_wait_s: float = 2.0
+    # Bounds set on every connection (requests): a statement running longer, or waiting longer for a
+    # lock, is cancelled and answered 503 `service_busy`, so one stuck table cannot take every slot.
+    db_statement_timeout_ms: int = 5000
+    db_lock_timeout_ms: int = 1000
+    db_idle_in_transaction_timeout_ms: int = 60000
+    # … and for the long roles (exports, the worker's steps), set on their own transactions
+    db_long_statement_timeout_ms: int = 600000
+    db_long_lock_timeout_ms: int = 10000
+    # Retry-After of a 503 while the database is away or busy
+    db_retry_after_s: int = 2
+    # --- overload ---
+    # Work that holds a core for long (argon2 in staff sign-in and password changes, media checks,
+    # exports) runs this many at once per process; this many more may wait, the rest get 503 at once.
+    hash_concurrency: int = 1
+    hash_queue: int = 8
+    media_concurrency: int = 2
+    media_queue: int = 8
+    export_concurrency: int = 2
+    # --- HTTP server (phananh serve) ---
+    http_max_header_bytes: int = 16384  # the request line and headers together; more: 431
+    http_max_headers: int = 100  # header lines; more: 431
+    http_header_timeout_s: float = 10.0  # a request's line and headers must arrive within this
+    http_body_timeout_s: float = 30.0  # … and its body may pause no longer than this between chunks
+    http_keep_alive_s: float = 5.0  # an idle kept-alive connection is closed after this
     # --- auth ---
     jwt_secret: str = ""  # empty: generated once and kept in data_dir/jwt-secret
     access_token_ttl_s: int = 900
@@ -117,6 +144,7 @@ class Settings:
     webhook_backoff_s: float = 10.0  # the first retry's wait; each next one doubles, at most 6 h
     webhook_allow_private: bool = False  # endpoints on private/loopback addresses (tests, intranets)
     webhook_batch: int = 100  # deliveries claimed per worker round
+    due_soon_s: int = 24 * 3600  # the map shows a case as due soon this long before its deadline
     # --- background work ---
     serve_worker: bool = True  # run the background worker inside `phananh serve`
     worker_poll_s: float = 1.0
@@ -180,6 +208,24 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}REGISTER_RATE_PER_IP_MINUTE and {PREFIX}LOGIN_RATE_PER_IP_MINUTE must be at least 1"
         )
+    for name in (
+        "db_statement_timeout_ms",
+        "db_lock_timeout_ms",
+        "db_long_statement_timeout_ms",
+        "db_long_lock_timeout_ms",
+        "hash_concurrency",
+        "media_concurrency",
+        "export_concurrency",
+        "http_max_header_bytes",
+        "http_max_headers",
+    ):
+        if getattr(s, name) < 1:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be at least 1")
+    for name in ("db_pool_wait_s", "http_header_timeout_s", "http_body_timeout_s", "http_keep_alive_s"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be more than 0 (seconds)")
+    if s.db_idle_in_transaction_timeout_ms < 0 or s.hash_queue < 0 or s.media_queue < 0:
+        raise SettingsError(f"{PREFIX}DB_IDLE_IN_TRANSACTION_TIMEOUT_MS and the queues must not be negative")
     if s.live_streams_max < 1 or s.live_keepalive_s <= 0 or s.stream_ticket_ttl_s < 1:
         raise SettingsError(
             f"{PREFIX}LIVE_STREAMS_MAX, {PREFIX}LIVE_KEEPALIVE_S and {PREFIX}STREAM_TICKET_TTL_S must be positive"

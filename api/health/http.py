@@ -19,9 +19,20 @@ class HealthController(Controller):
 
     @get("/ready", security=PUBLIC, responses=errors(503), operation_id="ready")
     async def ready(self, database: NamedDependency[Database]) -> Status:
-        """The database answers."""
+        """The database answers, and a request would not wait for a session: a balancer sends
+        traffic elsewhere while either is not so."""
+        retry = {"Retry-After": str(database.timeouts.retry_after_s)}
+        if database.saturated:
+            raise AppError(
+                "Every database session is taken and requests are waiting.",
+                message_vi="Hệ thống đang quá tải.",
+                code="not_ready",
+                status_code=503,
+                details={"reason": "pool_saturated"},
+                headers=retry,
+            )
         try:
-            await database.ping()
+            await database.ping(min(3.0, database.timeouts.pool_wait_s))
         except Exception as exc:
             raise AppError(
                 "The database is unreachable.",
@@ -29,5 +40,6 @@ class HealthController(Controller):
                 code="not_ready",
                 status_code=503,
                 details={"reason": type(exc).__name__},
+                headers=retry,
             ) from None
         return Status("ready")

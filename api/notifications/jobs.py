@@ -104,8 +104,6 @@ async def overdue_notices(
         rows = await sql.OVERDUE_CANDIDATES.fetch(
             s,
             {
-                "new_status": ReportStatus.NEW.value,
-                "statuses": values(OPEN),
                 "now": now,
                 "window": float(settings.overdue_notice_window_s),
                 "n": batch,

@@ -30,6 +30,7 @@ from api.core.pagination import Instant
 from api.core.text import public
 from api.notifications import sql
 from api.notifications import texts as t
+from api.notifications.announce import announce
 from api.notifications.schemas import DeviceIn, DeviceOut, InboxOut, NotificationOut, ReadIn, ReadOut
 from api.notifications.sql import OFFICER_KINDS, RESIDENT_KINDS
 
@@ -60,7 +61,8 @@ async def _merged_into(session: AsyncSession, data: dict[str, Any]) -> str:
 
 async def notify_event(session: AsyncSession, ev: Mapping[str, Any]) -> None:
     """Write the notifications an event causes (`ev`: a row of `sql.EVENT_FACTS`), in the caller's
-    transaction (the caller commits)."""
+    transaction (the caller commits), and announce the change to the live streams once it commits."""
+    announce(session, ev)
     kind: str = ev["kind"]
     data: dict[str, Any] = dict(ev["data"] or {})
     code: str = ev["code"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from api.access.scope import AGENCIES, AREAS, granted_staff
 from api.core.db import Sql
+from api.core.status import OPEN, PAUSED, ReportStatus, sql_in
 from api.notifications import texts as t
 
 RESIDENT_KINDS = frozenset(t.RESIDENT)
@@ -39,7 +40,7 @@ def _kinds(kinds: frozenset[str]) -> str:
 # `officers` for kinds that reach officers, `followers` for public events of a public case.
 EVENT_FACTS = f"""
 SELECT e.id AS event_id, e.kind, e.is_public, e.actor_id, e.public_message, e.reason, e.data, e.text_status,
-       r.id AS report_id, r.code, r.reporter_id, r.status, r.ward_code, r.agency_code, r.visibility,
+       r.id AS report_id, r.code, r.reporter_id, r.status, r.version, r.ward_code, r.agency_code, r.visibility,
        c.name_vi AS category_vi, c.name_en AS category_en,
        w.name AS ward_name,
        CASE WHEN e.kind IN ({_kinds(OFFICER_KINDS)}) THEN {OFFICERS} END AS officers,
@@ -100,27 +101,37 @@ REPORTS_TABLE_EXISTS = Sql("SELECT to_regclass('reports') IS NOT NULL")
 # rule read backwards, both kinds of grant), as an array.
 LEADERS = granted_staff(("leader",), ward="r.ward_code", agency="r.agency_code")
 
-# Open cases whose acknowledge (while new) or resolve deadline passed at :now, no longer ago than
+# Open cases whose acknowledge (while new) or resolve deadline (unless paused: on hold) passed at :now, no longer ago than
 # :window seconds (a first start does not tell about every old case at once), not yet notified,
-# oldest deadline first; with what the notice says and who gets it.
+# oldest deadline first; with what the notice says and who gets it. The statuses are literals, as the
+# partial indexes ix_reports_ack_due / ix_reports_resolve_due (migration 0013) read them: each half is
+# a range scan of the deadlines passed within the window.
 OVERDUE_CANDIDATES = Sql(
     f"""
+WITH due AS (
+    SELECT r.id, 'ack' AS deadline, r.ack_due_at AS due_at
+    FROM reports r
+    WHERE r.status = '{ReportStatus.NEW.value}'
+      AND r.ack_due_at <= CAST(:now AS timestamptz)
+      AND r.ack_due_at > CAST(:now AS timestamptz) - make_interval(secs => :window)
+    UNION ALL
+    SELECT r.id, 'resolve', r.resolve_due_at
+    FROM reports r
+    WHERE r.status IN {sql_in(OPEN - PAUSED)}
+      AND r.resolve_due_at <= CAST(:now AS timestamptz)
+      AND r.resolve_due_at > CAST(:now AS timestamptz) - make_interval(secs => :window)
+)
 SELECT r.id, r.code, r.ward_code, d.deadline, d.due_at,
        c.name_vi AS category_vi, c.name_en AS category_en, w.name AS ward_name,
        ARRAY(SELECT DISTINCT l.id FROM ({LEADERS}) l) AS leaders
-FROM reports r
-CROSS JOIN LATERAL (VALUES
-    ('ack', CASE WHEN r.status = :new_status THEN r.ack_due_at END),
-    ('resolve', r.resolve_due_at)) AS d(deadline, due_at)
+FROM due d
+JOIN reports r ON r.id = d.id
 LEFT JOIN categories c ON c.code = r.category_code
 LEFT JOIN areas w ON w.code = r.ward_code
-WHERE r.status = ANY(CAST(:statuses AS text[]))
-  AND d.due_at <= CAST(:now AS timestamptz)
-  AND d.due_at > CAST(:now AS timestamptz) - make_interval(secs => :window)
-  AND NOT EXISTS (
-      SELECT 1 FROM report_overdue_notices n
-      WHERE n.report_id = r.id AND n.deadline = d.deadline AND n.due_at = d.due_at)
-ORDER BY d.due_at, r.id
+WHERE NOT EXISTS (
+    SELECT 1 FROM report_overdue_notices n
+    WHERE n.report_id = d.id AND n.deadline = d.deadline AND n.due_at = d.due_at)
+ORDER BY d.due_at, d.id
 LIMIT :n
 """
 )
@@ -133,5 +144,14 @@ INSERT INTO report_overdue_notices (report_id, deadline, due_at, recipients)
 VALUES (:report_id, :deadline, :due_at, :recipients)
 ON CONFLICT DO NOTHING
 RETURNING report_id
+"""
+)
+
+# Case changes announced to the API processes (api/notifications/announce.py), a batch in one
+# statement, in order.
+NOTIFY_MANY = Sql(
+    """
+SELECT count(pg_notify(CAST(:channel AS text), p.payload))
+FROM unnest(CAST(:payloads AS text[])) WITH ORDINALITY AS p(payload, n)
 """
 )

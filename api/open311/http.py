@@ -22,7 +22,7 @@ from api.core.deps import lineage_cache
 from api.core.errors import AppError, wants_english
 from api.core.openapi import PUBLIC, Dialect, errors
 from api.core.pagination import Cursor
-from api.core.ratelimit import AddressLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.open311 import intake, keys, service
 from api.open311.formats import MEDIA_TYPES, render, split_suffix
@@ -77,6 +77,24 @@ def target_error(path: str, exc: AppError, english: bool) -> tuple[bytes, str] |
     fmt = _format_of(path)
     body = [{"code": exc.status_code, "description": exc.message if english else exc.message_vi}]
     return render(fmt, "errors", "error", body), MEDIA_TYPES[fmt]
+
+
+async def _one_request(
+    request: Request[Any, Any, Any], name: str, session: AsyncSession, settings: Settings
+) -> Response[bytes]:
+    async def produce(code: str) -> tuple[str, str, Any]:
+        extensions = request.query_params.get("extensions")
+        if extensions not in (None, "", "true", "false"):
+            raise Open311Error(400, "extensions must be 'true' or 'false'.")
+        return (
+            "service_requests",
+            "request",
+            await service.service_request(
+                session, code, wants_english(request), settings.base_url, extensions == "true"
+            ),
+        )
+
+    return await _serve(name, produce)
 
 
 async def _form(request: Request[Any, Any, Any]) -> intake.Form:
@@ -218,7 +236,7 @@ class Open311Controller(Controller):
                     "request_update",
                     await intake.post_update(session, key, form, english=english),
                 )
-            limiter: AddressLimiter = state.partner_limiter
+            limits: Limits = state.limits
             answer = await intake.create_request(
                 session,
                 settings,
@@ -227,7 +245,7 @@ class Open311Controller(Controller):
                 idempotency_key=request.headers.get("idempotency-key"),
                 lineage_cache=lineage_cache(state),
                 english=english,
-                admit=lambda: limiter.check(str(key.id)),
+                limits=((limits.partner, str(key.id)),),
             )
             return "service_requests", "request", answer
 
@@ -243,14 +261,7 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @get(
-        ["/requests/{name:str}", "/request/{name:str}"],
-        security=PUBLIC,
-        # one handler on two paths: operation ids must differ
-        operation_id=lambda _handler, _method, parts: (
-            "open311ServiceRequest" if "requests" in parts else "open311ServiceRequestSingular"
-        ),
-    )
+    @get("/requests/{name:str}", security=PUBLIC, operation_id="open311ServiceRequest")
     async def service_request(
         self,
         request: Request[Any, Any, Any],
@@ -258,22 +269,20 @@ class Open311Controller(Controller):
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        """`requests/{service_request_id}.json|xml` (and the `request/…` spelling of the spec's
-        swagger): one public request, as a list like the spec says; `extensions=true` as for lists."""
+        """`requests/{service_request_id}.json|xml`: one public request, as a list like the spec
+        says; `extensions=true` as for lists."""
+        return await _one_request(request, name, session, settings)
 
-        async def produce(code: str) -> tuple[str, str, Any]:
-            extensions = request.query_params.get("extensions")
-            if extensions not in (None, "", "true", "false"):
-                raise Open311Error(400, "extensions must be 'true' or 'false'.")
-            return (
-                "service_requests",
-                "request",
-                await service.service_request(
-                    session, code, wants_english(request), settings.base_url, extensions == "true"
-                ),
-            )
-
-        return await _serve(name, produce)
+    @get("/request/{name:str}", security=PUBLIC, operation_id="open311ServiceRequestSingular")
+    async def service_request_singular(
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Response[bytes]:
+        """`request/{service_request_id}.json|xml`, the spelling of the spec's swagger: the same."""
+        return await _one_request(request, name, session, settings)
 
     @get("/media/{code:str}", security=PUBLIC, operation_id="open311Media", status_code=302)
     async def media(self, code: FromPath[str], session: NamedDependency[AsyncSession]) -> Response[Any]:

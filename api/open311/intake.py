@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from api.access.tokens import Principal
 from api.catalogue.models import Category
 from api.core.errors import AppError
 from api.core.media import config_for
+from api.core.ratelimit import Limit
 from api.core.settings import Settings
 from api.core.status import CLOSED
 from api.core.text import nfc
@@ -171,7 +172,7 @@ async def create_request(
     idempotency_key: str | None,
     lineage_cache: geo.LineageCache,
     english: bool,
-    admit: Callable[[], None],
+    limits: Sequence[tuple[Limit, str]] = (),
 ) -> list[dict[str, Any]]:
     """POST requests: the spec's answer, `[{service_request_id | token, service_notice, account_id}]`."""
     code = form.get("service_code")
@@ -221,7 +222,7 @@ async def create_request(
             data,
             idempotency_key=idem,
             lineage_cache=lineage_cache,
-            admit=admit,
+            limits=limits,
             max_description=MAX_DESCRIPTION,
         )
     except AppError as exc:

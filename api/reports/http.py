@@ -22,7 +22,7 @@ from api.core.errors import http_error, invalid, validation_problem, wants_engli
 from api.core.fastpath import Answer, HotRoute, Incoming, documented, through_litestar
 from api.core.openapi import PUBLIC, errors, success
 from api.core.pagination import Cursor
-from api.core.ratelimit import ReportLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.core.text import nfc
 from api.reports import followup as loop
@@ -378,7 +378,7 @@ def parse_submit(request: Incoming) -> Submission:
 
 
 async def submit_new(state: State, it: Submission) -> submit.Outcome:
-    limiter: ReportLimiter = state.report_limiter
+    limits: Limits = state.limits
     async with state.db.session() as session:
         return await submit.submit(
             session,
@@ -387,7 +387,7 @@ async def submit_new(state: State, it: Submission) -> submit.Outcome:
             it.data,
             idempotency_key=it.idempotency_key,
             lineage_cache=lineage_cache(state),
-            admit=lambda: limiter.check(str(it.principal.id), it.client),
+            limits=((limits.report_user, str(it.principal.id)), (limits.report_ip, it.client)),
         )
 
 

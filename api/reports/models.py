@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from api.core.base import Base, references
-from api.core.status import ALL, OPEN, ReportStatus, sql_in, values
+from api.core.status import ALL, OPEN, PAUSED, ReportStatus, sql_in, values
 from api.reports import sql
 
 EMPTY_OBJECT = "{}"  # jsonb columns' server defaults
@@ -78,6 +78,15 @@ class Report(Base):
             postgresql_where=column("status").in_(values(OPEN)),
         ),
         Index("ix_reports_assignee", "assignee_id", postgresql_where=column("assignee_id").is_not(None)),
+        # 0013_overdue_notices: deadlines passed lately (api/notifications/sql.py OVERDUE_CANDIDATES)
+        Index(
+            "ix_reports_ack_due", "ack_due_at", postgresql_where=column("status") == ReportStatus.NEW.value
+        ),
+        Index(
+            "ix_reports_resolve_due",
+            "resolve_due_at",
+            postgresql_where=column("status").in_(values(OPEN - PAUSED)),
+        ),
         Index("ix_reports_created", "created_at", "code"),
         # 0007_merged_media
         Index(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,8 +18,10 @@ import geo
 import media
 from api.access.tokens import Principal
 from api.catalogue import deadlines
+from api.core import ratelimit
 from api.core.db import jsonb, raw_connection
 from api.core.errors import AppError, Conflict, Unprocessable
+from api.core.ratelimit import Limit
 from api.core.settings import Settings
 from api.core.status import OPEN, values
 from api.core.text import nfc, search_text
@@ -181,12 +183,13 @@ async def submit(
     *,
     idempotency_key: str | None,
     lineage_cache: geo.LineageCache,
-    admit: Callable[[], None] = lambda: None,
+    limits: Sequence[tuple[Limit, str]] = (),
     max_description: int = MAX_DESCRIPTION,
 ) -> Outcome:
     """Create the report (or answer a retry with the stored result). Commits once.
 
-    `admit` runs once the request is known not to be a replay (the rate limit: replays never count).
+    `limits` (limit, subject) are counted in the first statement unless the request is a replay (replays
+    never count); a refusal rolls its hits back with the rest.
     `max_description`: Open311 partners may send longer descriptions than the app allows.
     """
     description = nfc(data.description)
@@ -208,8 +211,11 @@ async def submit(
     now = datetime.now(UTC)
     # with the key from the header, the client id's own uniqueness needs a look of its own
     check_client_id = data.client_id is not None and idempotency_key is not None
+    at = ratelimit.now()
     found = await sql.PREPARE.fetchrow(
-        session, prepare_params(settings, principal.id, key, digest, data, check_client_id, now)
+        session,
+        prepare_params(settings, principal.id, key, digest, data, check_client_id, now)
+        | ratelimit.hit_params(limits, at),
     )
     assert found is not None  # one row, whatever is found
     if not found["claimed"]:
@@ -222,7 +228,7 @@ async def submit(
             message_vi="Mã client_id này đã dùng cho một phản ánh khác.",
             code="client_id_reused",
         )
-    admit()
+    ratelimit.check(limits, found["rate_keys"], found["rate_totals"], at)
 
     rules = None if found["code"] is None else deadlines.CategoryRules.from_row(found)
     if rules is None or not rules.active:

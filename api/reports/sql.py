@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, literal_column, text
 
 from api.catalogue import sql as catalogue
+from api.core import sql as core
 from api.core.db import Sql
 from api.core.status import OPEN, PAUSED, ReportStatus, values
 from api.notifications.sql import EVENT_FACTS
@@ -42,8 +43,9 @@ report AS (SELECT * FROM reports WHERE id = :event_report_id)
 {EVENT_FACTS}"""
 )
 
-# The claim and every read, in one round trip and one row (parameters: `service.prepare_params`; the
-# client id to check is NULL when there is none). Nearby open public reports of the same category come
+# The claim, the rate limits' counters (a hit unless the request is a replay) and every read, in one
+# round trip and one row (parameters: `service.prepare_params`; the client id to check is NULL when
+# there is none). Nearby open public reports of the same category come
 # as arrays, nearest first. A concurrent retry with the same key blocks on the claim until the first
 # one commits, then finds the key taken (`claimed` false) and reads the stored answer.
 PREPARE = Sql(
@@ -54,8 +56,10 @@ WITH claim AS (
     ON CONFLICT DO NOTHING RETURNING key
 ),
 rules AS ({catalogue.RULES.source}),
-spot AS ({geo.ASSIGN.source})
+spot AS ({geo.ASSIGN.source}),
+{core.counting("CAST(:key AS text) IS NULL OR EXISTS (SELECT FROM claim)")}
 SELECT CAST(:key AS text) IS NULL OR EXISTS (SELECT FROM claim) AS claimed,
+       rate_totals.rate_keys, rate_totals.rate_totals,
        EXISTS (SELECT FROM reports WHERE reporter_id = :user_id AND client_id = :client_id_to_check)
            AS client_id_taken,
        rules.*,
@@ -64,7 +68,7 @@ SELECT CAST(:key AS text) IS NULL OR EXISTS (SELECT FROM claim) AS claimed,
         WHERE w.code = spot.code AND cr.category_code = :category
         ORDER BY array_position(w.lineage, cr.area_code) DESC LIMIT 1) AS agency_code,
        nearby.*
-FROM (SELECT) one
+FROM rate_totals
 LEFT JOIN rules ON true
 LEFT JOIN spot ON true
 LEFT JOIN LATERAL (

@@ -94,10 +94,11 @@ def _migrate_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
 def _worker_cmd(args: argparse.Namespace, settings: Settings, url: str) -> int:
     from api import worker
     from api.core import migrate
-    from api.core.db import Database, make_engine
+    from api.core.db import Database, Timeouts, make_engine
 
     async def main() -> None:
-        db = Database(make_engine(url, pool_size=4, max_overflow=4))
+        timeouts = Timeouts.of(settings)
+        db = Database(make_engine(url, pool_size=4, max_overflow=4, timeouts=timeouts), timeouts=timeouts)
         await migrate.check(db.engine)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -23,6 +23,7 @@ from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 from api.core.settings import Settings
+from api.run.guard import server_options
 
 log = logging.getLogger("phananh.serve")
 
@@ -49,7 +50,10 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
         log.info("Phản Ánh API on http://%s:%s  (docs: http://%s:%s/schema)", host, port, host, port)
         from api.run.server import Server
 
-        Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)).run()
+        config = uvicorn.Config(
+            app, host=host, port=port, log_config=None, access_log=False, **server_options(settings)
+        )
+        Server(config).run()
         return
     # worker processes build the app from the environment (api.app.create_asgi_from_env)
     os.environ["PHANANH_DATABASE_URL"] = url
@@ -103,6 +107,7 @@ def _worker(host: str, port: int) -> None:
         backlog=_BACKLOG,
         log_config=None,
         access_log=False,
+        **server_options(settings),
     )
     from api.run.server import Server
 

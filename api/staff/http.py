@@ -17,7 +17,7 @@ from api.accounts.schemas import TokensOut
 from api.core.db import Database
 from api.core.openapi import PUBLIC, errors
 from api.core.pagination import Cursor
-from api.core.ratelimit import AddressLimiter
+from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.staff import service
 from api.staff.schemas import LoginIn, PasswordIn, StaffRole, UserIn, UserList, UserOut, UserPatch
@@ -54,11 +54,16 @@ class StaffLoginController(Controller):
         """Staff sign-in with username and password. Every failure answers the same 401
         (`invalid_credentials`); repeated failures lock the account for a while."""
         # the database, not a session: the service opens its own around the password check
-        limiter: AddressLimiter = request.app.state.login_limiter
+        limits: Limits = request.app.state.limits
         client_ip = request.client.host if request.client else "unknown"
         return tokens_out(
             await service.login(
-                database, settings, data.username, data.password, admit=lambda: limiter.check(client_ip)
+                database,
+                settings,
+                data.username,
+                data.password,
+                limits=((limits.login_ip, client_ip),),
+                hashing=request.app.state.hash_gate,
             )
         )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,13 +37,18 @@ from api.access.tokens import Principal
 from api.accounts.models import RefreshToken
 from api.accounts.service import IssuedTokens, issue_tokens
 from api.catalogue.models import Agency
-from api.core import pagination
+from api.core import pagination, ratelimit
 from api.core.db import Database
 from api.core.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from api.core.overload import Gate
+from api.core.ratelimit import Limit
 from api.core.settings import Settings
 from api.core.text import nfc
 from api.staff.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, needs_rehash, verify_password
 from geo import Area
+
+# sign-in without the app's gate (the CLI, tests): a gate of its own, roomy
+_UNGATED = Gate("password_hashing", 4, 1_000)
 
 USERNAME = re.compile(r"[a-z0-9._@\-]{3,64}")
 
@@ -228,16 +233,21 @@ async def login(
     username: str,
     password: str,
     *,
-    admit: Callable[[], None] = lambda: None,
+    limits: Sequence[tuple[Limit, str]] = (),
+    hashing: Gate | None = None,
 ) -> IssuedTokens:
     """Check a staff member's password and issue tokens; every failure is `invalid_credentials`.
 
     Three steps, so that no session (nor its connection) is held while argon2 runs: read the hash,
     verify it in a thread, then lock the row and write the outcome, unless the password was changed
-    in between. `admit` runs first (the rate limit).
+    in between. `limits` are counted first, and committed (a refused attempt counts too). The hashes
+    take turns at `hashing` (a flood of sign-ins leaves the cores to the other requests).
     """
-    admit()
+    hashing = hashing or _UNGATED
+    hashing.check_room()  # a flood is refused before it costs the database anything
     async with db.session() as session:
+        if limits:
+            await ratelimit.admit(session, limits)
         found = (
             await session.execute(
                 select(User.id, User.password_hash).where(
@@ -246,12 +256,12 @@ async def login(
             )
         ).one_or_none()
     stored = found.password_hash if found is not None else None
-    ok = await to_thread.run_sync(verify_password, stored, password)
+    ok = await hashing.run(verify_password, stored, password)
     if found is None:
         raise invalid_credentials()
     rehashed = None
     if ok and stored is not None and needs_rehash(stored):
-        rehashed = await to_thread.run_sync(hash_password, password)
+        rehashed = await hashing.run(hash_password, password)
     async with db.session() as session:
         now = datetime.now(UTC)
         user = (

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import anyio
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -119,6 +120,7 @@ class UploadsController(Controller):
         principal: NamedDependency[Principal],
         session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
+        state: State,
     ) -> CompleteOut:
         """Check the bytes arrived (size, SHA-256 when declared, real type from the first bytes) and
         queue the file for processing. Body (multipart S3 uploads only): `{"parts": [{"part_number",
@@ -137,13 +139,14 @@ class UploadsController(Controller):
                 raise AppError(
                     "The body is not JSON.", message_vi="Dữ liệu không phải JSON.", code="validation_error"
                 ) from None
-        done = await media.complete(
-            session,
-            config_for(settings),
-            media_id=media_id,
-            owner_id=principal.id,
-            parts=[(p.part_number, p.etag) for p in body.parts] or None,
-        )
+        async with state.media_gate.turn():  # checking the bytes is dear: a few at a time, or 503
+            done = await media.complete(
+                session,
+                config_for(settings),
+                media_id=media_id,
+                owner_id=principal.id,
+                parts=[(p.part_number, p.etag) for p in body.parts] or None,
+            )
         return CompleteOut(done.media_id, done.status)
 
 

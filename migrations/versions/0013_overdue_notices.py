@@ -1,15 +1,12 @@
-"""leaders told once when a case passes a deadline; every case change announced to the API processes
+"""leaders told once when a case in their area passes a deadline
 
 Revision ID: 0013_overdue_notices
 Revises: 0012_calendar
 
 `report_overdue_notices` records each (case, deadline, due time) whose passing was notified to the
 leaders in scope, so the worker's step tells them once, whatever the number of workers.
-
-Every change of a case appends a report event; a trigger on `report_events` sends it on the
-`phananh_cases` channel (`pg_notify`, delivered at commit, to every API process LISTENing:
-api/casework/live.py), with what a process needs to decide who may see it: the ward's lineage and
-the agency, now and, for a transfer, before.
+ix_reports_ack_due / ix_reports_resolve_due: that step's look for deadlines passed lately, a range
+scan of each deadline over the cases it still runs for.
 """
 
 import sqlalchemy as sa
@@ -36,40 +33,14 @@ def upgrade() -> None:
         sa.Column("notified_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
         sa.Column("recipients", sa.Integer, nullable=False, server_default="0"),
     )
-
-    op.execute(CASE_CHANGED)
+    op.execute("CREATE INDEX IF NOT EXISTS ix_reports_ack_due ON reports (ack_due_at) WHERE status = 'new'")
     op.execute(
-        "CREATE TRIGGER tr_report_events_announce AFTER INSERT ON report_events "
-        "FOR EACH ROW EXECUTE FUNCTION phananh_case_changed()"
+        "CREATE INDEX IF NOT EXISTS ix_reports_resolve_due ON reports (resolve_due_at) "
+        "WHERE status IN ('new', 'acknowledged', 'in_progress')"
     )
 
 
-# The payload stays far below NOTIFY's 8000 bytes: codes, a status and two short arrays of area codes.
-CASE_CHANGED = """
-CREATE FUNCTION phananh_case_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('phananh_cases', json_build_object(
-        'event', NEW.kind,
-        'event_id', NEW.id,
-        'public', NEW.is_public,
-        'code', r.code,
-        'status', r.status,
-        'version', r.version,
-        'ward', r.ward_code,
-        'agency', r.agency_code,
-        'lineage', COALESCE(w.lineage, ARRAY[]::text[]),
-        'from_lineage', COALESCE(
-            (SELECT f.lineage FROM areas f WHERE f.code = NEW.data->>'from_ward'), ARRAY[]::text[])
-    )::text)
-    FROM reports r LEFT JOIN areas w ON w.code = r.ward_code
-    WHERE r.id = NEW.report_id;
-    RETURN NULL;
-END
-$$
-"""
-
-
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS tr_report_events_announce ON report_events")
-    op.execute("DROP FUNCTION IF EXISTS phananh_case_changed()")
+    op.execute("DROP INDEX IF EXISTS ix_reports_resolve_due")
+    op.execute("DROP INDEX IF EXISTS ix_reports_ack_due")
     op.drop_table("report_overdue_notices")

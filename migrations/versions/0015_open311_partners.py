@@ -1,7 +1,7 @@
 """Open311 partners: API keys, the residents they file for, and their submissions (tokens)
 
 Revision ID: 0015_open311_partners
-Revises: 0013_overdue_notices
+Revises: 0014_rate_limits
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0015_open311_partners"
-down_revision = "0013_overdue_notices"
+down_revision = "0014_rate_limits"
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ Each call runs inside a savepoint that is rolled back, so every cell starts from
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable
@@ -93,6 +94,7 @@ class Rule:
     expect_listed: bool = True  # lists: in-scope reports must appear (False for e.g. tiles)
     in_scope: Callable[[str], bool] | None = None  # the path's object is in this role's scope (else 404)
     check: Callable[[World, str, httpx.Response], list[str]] | None = None  # more checks of a 2xx body
+    stream: bool = False  # an endless response (server-sent events): opened within STREAM_S is a pass
     scope: dict[str, set[str]] | None = None  # which seeded reports each role may see (CASE_SCOPE)
 
 
@@ -171,8 +173,11 @@ def _stats(w: World, role: str, r: httpx.Response) -> list[str]:
 
 
 CASEWORK_ONLY = frozenset({"officer_w1", "officer_w2", "officer_evn", "leader_t1", "leader_x", "leader_evn"})
+# figures, exports and the live queue: every staff role that works or watches cases, over its scope
+FIGURES = LEADERS | {"officer_w1", "officer_w2", "officer_evn"}
 # `area=T1` is within the scope of the leaders of T1 (and admins); agency scope is not an area.
 T1_LEADERS = frozenset({"leader_t1", "admin"})
+OFFICERS = frozenset({"officer_w1", "officer_w2", "officer_evn"})
 TILE = "/v1/tiles/{z:int}/{x:int}/{tile_y:str}"
 
 # (METHOD, path as the app declares it) → Rule (or several probes). Routes not listed here fail the test.
@@ -183,6 +188,11 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
     ("GET", "/v1/reports"): Rule("public", lists=True, scope={}, expect_listed=False),
     ("GET", "/v1/reports/{code:str}"): Rule("public", case=True, scope=VIEW_SCOPE),
     ("GET", "/v1/reports/{code:str}/qr.png"): Rule("public", case=True, scope=VIEW_SCOPE),
+    # the public pages show the public view only: a report held for review is a 404 to everyone there
+    ("GET", "/r/{code:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/r/{code:str}/photo/{media_id:uuid}/{size:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/transparency"): Rule("public", lists=True, scope={}, expect_listed=False),
+    ("GET", "/v1/public/wards"): Rule("public", lists=True, scope={}, expect_listed=False),
     ("POST", "/v1/reports/{code:str}/follow"): Rule("signed_in", case=True, scope=VIEW_SCOPE),
     ("DELETE", "/v1/reports/{code:str}/follow"): Rule("signed_in", case=True, scope=VIEW_SCOPE),
     ("POST", "/v1/reports/{code:str}/confirm"): SELF,
@@ -217,6 +227,17 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         in_scope=lambda role: False,
         params=lambda w, r: {"name": w.reports["R1"].code + ".json"},
     ),
+    ("GET", "/open311/v2/request/{name:str}"): Rule(
+        "public",
+        lists=True,
+        in_scope=lambda role: False,
+        params=lambda w, r: {"name": w.reports["R1"].code + ".xml"},
+    ),
+    # a held report's photo link is no more public than the report
+    ("GET", "/open311/v2/media/{code:str}"): Rule("public", case=True, scope={}),
+    ("GET", "/open311/v2/tokens/{name:str}"): Rule("public", params=lambda w, r: {"name": "tk_unknown.json"}),
+    # partners file with their API key, not a token: a token alone opens nothing (Open311's 403)
+    ("POST", "/open311/v2/{document:str}"): Rule("public", params=lambda w, r: {"document": "nothing.json"}),
     # areas (public reference data)
     ("GET", "/v1/areas"): PUBLIC,
     ("GET", "/v1/areas/lookup"): PUBLIC,
@@ -231,35 +252,45 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
             {"action": "reject", "reason": "not_actionable", "message": "Không thuộc thẩm quyền"},
         )
     ),
+    ("GET", "/v1/reports/{code:str}/actions"): Rule("staff", CASEWORK_ONLY, case=True),
     ("GET", "/v1/officer/queue"): Rule("staff", CASEWORK_ONLY, lists=True, query="?limit=200"),
-    # figures, exports and map for leaders (and admins)
+    # the live queue: a ticket for EventSource, then the stream (its events are tested in
+    # tests/casework/test_live.py over a real server)
+    ("POST", "/v1/queue/events/ticket"): Rule("staff", FIGURES),
+    ("GET", "/v1/queue/events"): Rule("staff", FIGURES, stream=True),
+    # figures and exports for every staff role that works or watches cases; the map for leaders
     ("GET", "/v1/stats"): (
-        Rule("staff", LEADERS, query="?group_by=ward", check=_stats),
+        Rule("staff", FIGURES, query="?group_by=ward", check=_stats),
         Rule(
             "staff",
-            LEADERS,
+            FIGURES,
             query="?area=T1&group_by=ward",
             in_scope=lambda role: role in T1_LEADERS,
             check=_stats,
         ),
     ),
     ("GET", "/v1/export.csv"): (
-        Rule("staff", LEADERS, lists=True),
-        Rule("staff", LEADERS, lists=True, query="?area=T1", in_scope=lambda role: role in T1_LEADERS),
+        Rule("staff", FIGURES, lists=True),
+        Rule("staff", FIGURES, lists=True, query="?area=T1", in_scope=lambda role: role in T1_LEADERS),
     ),
     ("GET", "/v1/export.geojson"): (
-        Rule("staff", LEADERS, lists=True),
+        Rule("staff", FIGURES, lists=True),
         Rule(
             "staff",
-            LEADERS,
+            FIGURES,
             lists=True,
             query="?area=W3",
             in_scope=lambda role: role in T1_LEADERS,
             scope={"leader_t1": {"R3"}, "admin": {"R3"}},
         ),
     ),
+    # the map: officers too (their wards); W1's tile of zoom 16 holds R1 and R4 with their codes
     ("GET", TILE): Rule(
-        "staff", LEADERS, lists=True, params=lambda w, r: {"z": "12", "x": "3262", "tile_y": "1924.mvt"}
+        "staff",
+        LEADERS | OFFICERS,
+        lists=True,
+        expect_listed=False,
+        params=lambda w, r: {"z": "16", "x": "52193", "tile_y": "30794.mvt"},
     ),
     # probes
     ("GET", "/health"): PUBLIC,
@@ -310,6 +341,32 @@ TABLE: dict[tuple[str, str], Rule | tuple[Rule, ...]] = {
         ADMIN,
         params=lambda w, r: {"user_id": str(w.users["officer_w1"])},
         body=lambda w, r: {"password": "y" * 12},
+    ),
+    # partners' keys and webhook endpoints: admins only
+    ("GET", "/v1/admin/apikeys"): Rule("staff", ADMIN),
+    ("POST", "/v1/admin/apikeys"): Rule("staff", ADMIN, body=lambda w, r: {"name": f"partner-{r}"}),
+    ("DELETE", "/v1/admin/apikeys/{key_id:uuid}"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"key_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("GET", "/v1/admin/webhooks"): Rule("staff", ADMIN),
+    ("POST", "/v1/admin/webhooks"): Rule(
+        "staff", ADMIN, body=lambda w, r: {"url": "ftp://example.invalid/x"}
+    ),
+    ("PATCH", "/v1/admin/webhooks/{endpoint_id:uuid}"): Rule(
+        "staff",
+        ADMIN,
+        params=lambda w, r: {"endpoint_id": str(uuid.uuid4())},
+        body=lambda w, r: {"active": False},
+        in_scope=lambda role: False,
+    ),
+    ("DELETE", "/v1/admin/webhooks/{endpoint_id:uuid}"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"endpoint_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("GET", "/v1/admin/webhooks/{endpoint_id:uuid}/deliveries"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"endpoint_id": str(uuid.uuid4())}, in_scope=lambda role: False
+    ),
+    ("POST", "/v1/admin/webhooks/deliveries/{delivery_id:uuid}/replay"): Rule(
+        "staff", ADMIN, params=lambda w, r: {"delivery_id": str(uuid.uuid4())}, in_scope=lambda role: False
     ),
     ("GET", "/v1/admin/categories"): Rule("staff", ADMIN),
     ("POST", "/v1/admin/categories"): Rule(
@@ -475,6 +532,9 @@ def fill(path: str, params: dict[str, str]) -> str:
     return CODE_PARAM.sub(lambda m: params.get(m.group(1), "placeholder-0001"), path)
 
 
+STREAM_S = 0.5
+
+
 async def call(
     client: httpx.AsyncClient,
     db_conn: AsyncConnection,
@@ -482,12 +542,23 @@ async def call(
     url: str,
     headers: dict[str, str],
     body: Any,
+    *,
+    stream: bool = False,
 ) -> httpx.Response:
     """One request inside a savepoint that is rolled back afterwards, with the revocations it made
-    (erasing one's account, a password reset) in this process's table."""
+    (erasing one's account, a password reset) in this process's table. An endless response
+    (`stream`; the in-process transport hands a body over only once it ends) still going after
+    `STREAM_S` passed the guards: it is cut and counts as a 200."""
     sp = await db_conn.begin_nested()
     revoked = NOT_BEFORE.snapshot()
     try:
+        if stream:
+            try:
+                return await asyncio.wait_for(
+                    client.request(method, url, headers=headers, json=body), STREAM_S
+                )
+            except TimeoutError:
+                return httpx.Response(200, text="(streaming)")
         return await client.request(method, url, headers=headers, json=body)
     finally:
         await sp.rollback()
@@ -520,7 +591,7 @@ async def test_matrix(
                     params = rule.params(world, role) if rule.params else {}
                 url = fill(path, params) + rule.query
                 body = rule.body(world, role) if rule.body else None
-                r = await call(client, db_conn, method, url, world.headers[role], body)
+                r = await call(client, db_conn, method, url, world.headers[role], body, stream=rule.stream)
                 where = f"{method} {url} as {role}"
                 failures.extend(judge(rule, role, target, world, r, where))
                 probed.add((method, path))

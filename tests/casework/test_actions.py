@@ -436,7 +436,9 @@ async def test_staff_timeline_names_who_and_what(
         url, json={"action": "merge", "into": target.code}, headers=city.officer_w2[1]
     )
     assert merged.is_success, merged.text
-    names = dict((await db_conn.execute(text("SELECT id::text, display_name FROM users"))).all())
+    names: dict[str, str] = {
+        i: n for i, n in await db_conn.execute(text("SELECT id::text, display_name FROM users"))
+    }
     view = (await wf_client.get(f"/v1/reports/{r.code}", headers=city.leader[1])).json()
     by_kind = {e["kind"]: e for e in view["timeline"]}
     assert by_kind["assigned"]["actor"] == {
@@ -444,9 +446,9 @@ async def test_staff_timeline_names_who_and_what(
         "name": names[str(city.officer_w1[0])],
     }
     assert by_kind["assigned"]["assignee"] == {"id": assignee, "name": names[assignee]}
-    ward_names = dict(
-        (await db_conn.execute(text("SELECT code, name FROM areas WHERE code IN ('W1','W2')"))).all()
-    )
+    ward_names: dict[str, str] = {
+        c: n for c, n in await db_conn.execute(text("SELECT code, name FROM areas WHERE code IN ('W1','W2')"))
+    }
     assert by_kind["transferred"]["from_ward"] == {"code": "W1", "name": ward_names["W1"]}
     assert by_kind["transferred"]["to_ward"] == {"code": "W2", "name": ward_names["W2"]}
     assert by_kind["merged"]["into"] == target.code

@@ -1,4 +1,4 @@
-"""CSV / GeoJSON exports (content, filters, scope, streaming) and vector tiles (scope, attributes)."""
+"""CSV / GeoJSON exports (content, filters, scope, streaming); the tiles are test_tiles.py's."""
 
 from __future__ import annotations
 
@@ -134,24 +134,6 @@ async def test_geojson(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, c
     assert f["properties"]["ward"] == "W3" and f["properties"]["status"] == "new"
     empty = await wf_client.get("/v1/export.geojson?status=rejected", headers=city.leader[1])
     assert empty.json() == {"type": "FeatureCollection", "features": []}
-
-
-async def test_tiles_scope(wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City) -> None:
-
-    c = await seed(db_conn)
-    # zoom 12 tile containing the synthetic city (lng 106.70–106.73, lat 10.77–10.78)
-    z, x, y = 12, 3262, 1924
-    r = await wf_client.get(f"/v1/tiles/{z}/{x}/{y}.mvt", headers=city.leader[1])
-    assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
-    assert all(code.encode() in r.content for code in c.values())
-    assert b"overdue" in r.content and b"status" in r.content
-    _, lw2 = await staff(db_conn, "leader", ["W2"])
-    mine = await wf_client.get(f"/v1/tiles/{z}/{x}/{y}.mvt", headers=lw2)
-    assert c["w2_new"].encode() in mine.content and c["w1_new"].encode() not in mine.content
-    far = await wf_client.get(f"/v1/tiles/{z}/0/0.mvt", headers=city.leader[1])
-    assert far.status_code == 200 and far.content == b""
-    for bad in ("12/3262/1924.png", "40/0/0.mvt", "2/9/0.mvt"):
-        assert (await wf_client.get(f"/v1/tiles/{bad}", headers=city.leader[1])).status_code == 404
 
 
 # --- streaming -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ process; keep-alive comments; every stream says `bye` and ends when the server s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import socket
@@ -23,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.access.tokens import Principal, encode_ticket
 from api.app import create_app
-from api.core.db import make_engine
+from api.casework import service
+from api.core.db import Database, make_engine
 from api.core.settings import Settings
 from api.run.server import Server
 from tests.assertions import assert_error_shape
 from tests.conftest import serving
-from tests.factories import Person, insert_report, make_city, resident, staff, submit_report
+from tests.factories import Person, make_city, resident, staff, submit_report
 
 WAIT_S = 10.0
 
@@ -162,17 +164,17 @@ async def test_new_case_reaches_its_ward_only(settings: Settings, fresh_db: str)
             made = await submit_report(client, w.reporter.headers, "W1")
             ev = await s1.case()
             assert ev.data["code"] == made["code"] and ev.data["event"] == "created"
-            assert (ev.data["ward"], ev.data["status"]) == ("W1", "new") and ev.id
+            assert (ev.data["ward"], ev.data["status"], ev.data["version"]) == ("W1", "new", 1) and ev.id
             assert (await lead.case()).data["code"] == made["code"]  # the leader of the whole city
 
             # then one in W2: the first case W2's officer hears of (W1's never reached them)
-            async with w.engine.begin() as conn:
-                other = await insert_report(conn, "W2")
+            other = await submit_report(client, w.reporter.headers, "W2")
             ev2 = await s2.case()
-            assert ev2.data["code"] == other.code and ev2.data["ward"] == "W2"
-            assert (await lead.case()).data["code"] == other.code
+            assert ev2.data["code"] == other["code"] and ev2.data["ward"] == "W2"
+            assert (await lead.case()).data["code"] == other["code"]
 
-            # a change made through another API process reaches this one's streams (LISTEN/NOTIFY)
+            # a change made through another API process reaches this one's streams (LISTEN/NOTIFY),
+            # and so does one made by a worker (the auto-close step, any service over a session)
             # (another app with its own pool and listener, as another process would have)
             async with serving(create_app(settings, database_url=fresh_db)) as client2:
                 r = await client2.post(
@@ -188,7 +190,22 @@ async def test_new_case_reaches_its_ward_only(settings: Settings, fresh_db: str)
                 "transferred",
                 "W2",
             )
-            # nothing else reached W1's officer: W2's own case never did
+            # a service called outside any app (as a worker does): announced at its commit too
+            async with Database(w.engine).session() as session:
+                await service.act(
+                    session,
+                    Principal(w.officer_w2.id, "officer"),
+                    made["code"],
+                    service.Action("acknowledge"),
+                )
+            acked = await s2.case()
+            assert acked.data["version"] == moved_in.data["version"] + 1
+            assert (acked.data["code"], acked.data["event"], acked.data["status"]) == (
+                made["code"],
+                "acknowledged",
+                "acknowledged",
+            )
+            # nothing else reached W1's officer: W2's own case, and the case once it left, never did
             with pytest.raises(TimeoutError):
                 await s1.case(wait_s=0.5)
 
@@ -217,22 +234,36 @@ async def test_bounded_keepalive_and_shutdown(settings: Settings, fresh_db: str)
         world(fresh_db, small) as w,
         running(small, fresh_db) as (client, server),
         opened(client, headers=w.officer_w1.headers) as a,
-        opened(client, headers=w.leader.headers) as b,
     ):
-        r = await client.get("/v1/queue/events", headers=w.officer_w2.headers)
-        assert_error_shape(r, 503, "too_many_streams")
-        await asyncio.sleep(0.7)
-        async with w.engine.begin() as conn:
-            made = await insert_report(conn, "W1")
-        assert (await a.case()).data["code"] == made.code
-        assert a.comments and all(c.startswith(": keep-alive") for c in a.comments)
-        # shutdown: every stream says bye and ends, and the server stops (no wait for ever)
-        server.should_exit = True
-        for s in (a, b):
-            ev = await s.next()
-            while ev.event != "bye":
+        async with opened(client, headers=w.leader.headers):
+            r = await client.get("/v1/queue/events", headers=w.officer_w2.headers)
+            assert_error_shape(r, 503, "too_many_streams")
+        # a client that leaves gives its place back (once the server has seen it go)
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(100):
+                probe = await stack.enter_async_context(
+                    client.stream("GET", "/v1/queue/events", headers=w.officer_w2.headers)
+                )
+                if probe.status_code == 200:
+                    break
+                await probe.aclose()
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the stream's place was not given back")
+            b = Stream(probe)
+            assert (await b.next()).event == "ready"
+
+            await asyncio.sleep(0.7)
+            made = await submit_report(client, w.reporter.headers, "W1")
+            assert (await a.case()).data["code"] == made["code"]
+            assert a.comments and all(c.startswith(": keep-alive") for c in a.comments)
+            # shutdown: every stream says bye and ends, and the server stops (no wait for ever)
+            server.should_exit = True
+            for s in (a, b):
                 ev = await s.next()
-            assert ev.data == {"reason": "shutdown"}
-            with pytest.raises(EOFError):  # the response ends: no more events
-                await s.next(wait_s=5)
-            assert s.ended
+                while ev.event != "bye":
+                    ev = await s.next()
+                assert ev.data == {"reason": "shutdown"}
+                with pytest.raises(EOFError):  # the response ends: no more events
+                    await s.next(wait_s=5)
+                assert s.ended

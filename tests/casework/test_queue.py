@@ -59,7 +59,7 @@ async def test_order_overdue_and_scope(
     assert c["other_ward"] not in r.text and c["done"] not in r.text
     assert body["counts"] == {"new": 4, "in_progress": 1, "acknowledged": 1, "resolved": 1}
     assert body["next_cursor"] is None
-    names = dict((await db_conn.execute(text("SELECT code, name FROM areas"))).all())
+    names: dict[str, str] = {c: n for c, n in await db_conn.execute(text("SELECT code, name FROM areas"))}
     assert {(i["ward"], i["ward_name"]) for i in body["items"]} == {("W1", names["W1"])}  # names, not codes
     # the leader of T1 sees both wards
     lead = await wf_client.get("/v1/officer/queue", headers=city.leader[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.console.http import COOKIE, COOKIE_PATH
@@ -50,7 +51,9 @@ async def test_sign_in_sets_a_strict_http_only_cookie_and_returns_who(
     r = await sign_in(client, "Minh.Tran")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) == {"access_token", "expires_in", "user"}  # no refresh token in the body
+    assert set(body) == {"access_token", "expires_in", "user", "extent"}  # no refresh token in the body
+    # the map opens on wards W1 and W2 (tests.factories.city: 0.01° squares from 106.70, 10.77)
+    assert body["extent"] == pytest.approx([106.70, 10.77, 106.72, 10.78])
     assert body["user"] == {
         "id": str(uid),
         "username": "minh.tran",

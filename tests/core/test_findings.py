@@ -20,7 +20,7 @@ from api.core import inputs
 from api.core.logs import JsonFormatter, access_log, configure_logging
 from api.core.settings import Settings
 from tests.assertions import assert_error_shape
-from tests.factories import make_city, make_report, resident, staff
+from tests.factories import centre, make_city, make_report, resident, staff
 
 JSON = {"content-type": "application/json"}
 
@@ -371,3 +371,16 @@ async def test_numbers_beyond_their_columns(
     r = await client.request(method, url.format(code=code), json=body, headers=people[who])
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] in ("out_of_range", "validation_error")
+
+
+async def test_open311_form_text(client: httpx.AsyncClient, people: dict[str, dict[str, str]]) -> None:
+    """A partner's form is text like a JSON body: NUL refused (in Open311's shape), line breaks kept."""
+    made = (await client.post("/v1/admin/apikeys", json={"name": "Partner"}, headers=people["admin"])).json()
+    lat, lng = centre("W1")
+    form = {"api_key": made["key"], "service_code": "ngap-nuoc", "lat": str(lat), "long": str(lng)}
+    for bad in ({"description": "ngập\x00"}, {"first_name": "Lan\x1b"}, {"descr\x00iption": "ngập"}):
+        r = await client.post("/open311/v2/requests.json", data=form | bad)
+        assert r.status_code == 400, r.text
+        assert r.json()[0]["code"] == 400
+    r = await client.post("/open311/v2/requests.json", data=form | {"description": "Nước ngập\r\ntrước chợ"})
+    assert r.status_code == 200, r.text

@@ -360,7 +360,8 @@ async def test_submit_rate_limited(
 ) -> None:
     """The limit is one step of the one service call: both ways count into it and answer the same 429."""
     # a clock of its own for the limiter, so that Retry-After cannot tick between the two answers
-    monkeypatch.setattr("api.core.ratelimit.time", types.SimpleNamespace(monotonic=lambda: 5000.0))
+    # (the start of an hour: the window of an hourly limit ends an hour later)
+    monkeypatch.setattr("api.core.ratelimit.time", types.SimpleNamespace(time=lambda: 7200.0))
     app = create_app(settings.with_(report_rate_per_device_hour=2), database=database)
     await make_city(db_conn)
     async with both_ways(app) as ways:

@@ -6,9 +6,12 @@ which costs ~0.1 s, or share one clone and roll back their transaction, which co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,3 +79,54 @@ async def drop_database(admin_url: str, name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@contextmanager
+def throwaway_cluster(*, durable: bool = True) -> Iterator[Cluster]:
+    """A PostgreSQL cluster of the caller's own, to stop, crash and restart (never the shared server).
+    `durable`: fsync and synchronous commit on, so that a crash loses no committed transaction."""
+    root = Path(tempfile.mkdtemp(prefix="phananh-faultpg-"))
+    cluster = Cluster(root, free_port())
+    try:
+        cluster.start(fast_unsafe=not durable)
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def postmaster_pid(cluster: Cluster) -> int:
+    return int((cluster.data / "postmaster.pid").read_text().split()[0])
+
+
+def crash(cluster: Cluster) -> None:
+    """`kill -9` of the postmaster, then of every process it had started (as a machine's crash
+    would leave it: nothing of the server still running), by their ids."""
+    parent = postmaster_pid(cluster)
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                children.append(int(stat.parent.name))
+    for pid in [parent, *children]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in [parent, *children]):
+        time.sleep(0.05)
+    # A killed postmaster nobody reaps stays a zombie, whose id the lock files still name: pg_ctl and
+    # the next postmaster would take it for a running server. It is dead; so are its locks.
+    if not _alive(parent):
+        (cluster.data / "postmaster.pid").unlink(missing_ok=True)
+        for lock in cluster.run.glob(".s.PGSQL.*"):  # the socket and its lock file
+            lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

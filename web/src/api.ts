@@ -25,16 +25,22 @@ export interface SessionUser {
   agencies: string[];
 }
 
+/** [west, south, east, north] */
+export type Extent = [number, number, number, number];
+
 interface SessionOut {
   access_token: string;
   expires_in: number;
   user: SessionUser;
+  extent: Extent | null;
 }
 
 export interface Session {
   user: SessionUser;
   role: Role;
   areas: string[];
+  /** where the map opens: the bounds of the wards under the user's areas (null: unknown) */
+  extent: Extent | null;
 }
 
 // Whether this browser holds a session cookie, as far as the page knows (the cookie itself is out of
@@ -42,12 +48,13 @@ export interface Session {
 const HINT = "phananh.console.session";
 let token: string | null = null;
 let who: SessionUser | null = null;
+let whereabouts: Extent | null = null;
 let refreshTimer: number | undefined;
 let refreshing: Promise<boolean> | null = null;
 
 /** Who is signed in (null: nobody). */
 export function session(): Session | null {
-  return who ? { user: who, role: who.role, areas: who.areas } : null;
+  return who ? { user: who, role: who.role, areas: who.areas, extent: whereabouts } : null;
 }
 
 /** The current access token, for requests made outside `api()` (the map's tile requests). */
@@ -62,6 +69,7 @@ function acceptLanguage(): string {
 function adopt(out: SessionOut): void {
   token = out.access_token;
   who = out.user;
+  whereabouts = out.extent;
   hint(true);
   window.clearTimeout(refreshTimer);
   // refresh a minute before the token expires, so tile requests never carry a stale one

@@ -104,7 +104,11 @@ async function render(force = false): Promise<void> {
 
 window.addEventListener("hashchange", () => void render());
 window.addEventListener("langchange", () => void render(true));
-window.addEventListener("sessionchange", () => drawHeader());
+window.addEventListener("sessionchange", () => {
+  drawHeader();
+  // the session ended under the page (signed out elsewhere, expired): back to the sign-in page
+  if (!session() && !match(currentPath())?.route.public) void render(true);
+});
 
 // A page load: the refresh cookie (if any) brings the session back; then draw the page asked for.
 void (async () => {

@@ -1,4 +1,4 @@
-// The officers' queue and the words for case statuses used across the case pages.
+// The officers' queue (the words for statuses are in strings/filters.ts, shared by every page).
 export default {
   vi: {
     "queue.title": "Hàng đợi xử lý",
@@ -23,14 +23,6 @@ export default {
     "queue.overdue_badge": "Quá hạn",
     "queue.boundary_badge": "Gần ranh giới",
     "queue.followers": "{n} người theo dõi",
-    "status.new": "Mới",
-    "status.acknowledged": "Đã tiếp nhận",
-    "status.in_progress": "Đang xử lý",
-    "status.on_hold": "Tạm chờ",
-    "status.resolved": "Đã xử lý",
-    "status.closed": "Đã đóng",
-    "status.rejected": "Từ chối",
-    "status.duplicate": "Trùng lặp",
   },
   en: {
     "queue.title": "Work queue",
@@ -55,13 +47,5 @@ export default {
     "queue.overdue_badge": "Overdue",
     "queue.boundary_badge": "Near boundary",
     "queue.followers": "{n} following",
-    "status.new": "New",
-    "status.acknowledged": "Acknowledged",
-    "status.in_progress": "In progress",
-    "status.on_hold": "On hold",
-    "status.resolved": "Resolved",
-    "status.closed": "Closed",
-    "status.rejected": "Rejected",
-    "status.duplicate": "Duplicate",
   },
 };
