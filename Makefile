@@ -2,7 +2,7 @@
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_SOURCES := api geo media moderation push tests bench migrations
 
-.PHONY: run test deps web lint typecheck pytest bench clean
+.PHONY: run test deps web lint typecheck pytest bench fuzz clean
 
 # --compile-bytecode: every process (workers, the media decoder's children, test subprocesses)
 # starts in half the time when the packages are not compiled again at each import.
@@ -49,3 +49,9 @@ bench: deps
 
 clean:
 	rm -rf .data .venv .mypy_cache .pytest_cache .ruff_cache web/node_modules web/dist
+
+# A longer schemathesis run than the one in `make test`: more examples per operation, and the
+# coverage phase (boundary values of every parameter) on. FUZZ_EXAMPLES=N to change its length.
+FUZZ_EXAMPLES ?= 25
+fuzz: deps
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(UV) run pytest tests/core/test_schemathesis.py -q -s

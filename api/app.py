@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 import media
@@ -38,12 +37,13 @@ from api.catalogue.http import (
     HolidaysAdminController,
 )
 from api.console.http import ConsolePagesController, ConsoleSessionController
-from api.core import clock, migrate
+from api.core import clock, migrate, openapi
 from api.core import deps as core_deps
 from api.core.db import Database, Timeouts, make_engine, plain_url
 from api.core.errors import EXCEPTION_HANDLERS, http_exception_handler
 from api.core.fastpath import FastPaths
-from api.core.logs import request_id_middleware_factory
+from api.core.inputs import CheckedRequest, check_parameters, entry
+from api.core.logs import ensure_logging, request_id_middleware_factory
 from api.core.media import config_for
 from api.core.overload import gates
 from api.core.ratelimit import Limits
@@ -98,6 +98,35 @@ ROUTES: list[Any] = [
 ]
 
 
+# Paths the bearer middleware leaves alone (anywhere else a token that is given must be valid, or 401).
+# Open311 partners authenticate with their api_key; a bearer token means nothing there.
+TOKENLESS = [
+    "^/schema",
+    "^/health$",
+    "^/ready$",
+    "^/media/local/",
+    "^/console(/|$)",
+    f"^{open311_http.PREFIX}/",
+]
+
+
+class App(Litestar):
+    """Litestar behind the request id and the check of the request target, for every request: Litestar's
+    own middleware runs only on routes it found, so its 404s and 405s would go without either."""
+
+    def __init__(self, *args: Any, access_log: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._entry = request_id_middleware_factory(access=access_log)(
+            entry(super().__call__, open311_http.target_error)
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self._entry(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def _http_errors(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Framework errors in the project's shape, except under Open311's prefix: its clients expect
     Open311's own (an unknown path or a wrong method there never reaches the Open311 controller)."""
@@ -115,6 +144,7 @@ def create_app(
 ) -> Litestar:
     """Build the app. Give `database` (tests) or `database_url`; else settings.database_url is used."""
     settings = ensure_jwt_secret(settings or load_settings())
+    ensure_logging(settings.log_level, settings.log_json)
     clock.configure(settings)
     media.configure(config_for(settings))
     state = State(
@@ -180,18 +210,21 @@ def create_app(
             if database is None:
                 await db.dispose()
 
-    return Litestar(
-        route_handlers=ROUTES,
+    viewer, viewer_files = openapi.docs_ui()
+    app = App(
+        access_log=settings.access_log,
+        route_handlers=[*ROUTES, viewer_files],
         state=state,
         lifespan=[lifespan],
         dependencies={**core_deps.DEPENDENCIES, **access_deps.DEPENDENCIES},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: _http_errors},
+        request_class=CheckedRequest,
+        before_request=check_parameters,
         middleware=[
-            request_id_middleware_factory(access=settings.access_log),
             DefineMiddleware(
                 BearerAuthMiddleware,
                 secret=settings.jwt_secret,
-                exclude=["^/schema", "^/health$", "^/ready$", "^/media/local/", "^/console(/|$)"],
+                exclude=TOKENLESS,
             ),
         ],
         openapi_config=OpenAPIConfig(
@@ -199,7 +232,7 @@ def create_app(
             version=VERSION,
             description="Citizen feedback and incident reporting: residents report, wards resolve.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[viewer],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -208,7 +241,9 @@ def create_app(
             security=[{"BearerToken": []}],
         ),
         debug=False,
+        logging_config=None,  # api.core.logs set the process's logs up; Litestar's would replace them
     )
+    return openapi.document(app, {open311_http.PREFIX: open311_http.DIALECT}, tokenless=TOKENLESS)
 
 
 def create_app_from_env() -> Litestar:

@@ -124,7 +124,14 @@ class Signer:
         return {"exp": str(exp), "sig": self.sign(subject, exp)}
 
     def verify(self, subject: str, exp: str | None, sig: str | None, now: float | None = None) -> bool:
-        if not exp or not sig or not exp.isdigit():
+        # ASCII first: `str.isdigit` takes "²", which `int` refuses, and `compare_digest` refuses
+        # non-ASCII text; a link we signed is ASCII throughout
+        if (
+            not exp
+            or not sig
+            or not (exp.isascii() and exp.isdigit() and len(exp) <= 18)
+            or not sig.isascii()
+        ):
             return False
         if int(exp) < (now or time.time()):
             return False

@@ -5,7 +5,9 @@ time in the local zone (`PHANANH_TIMEZONE`) with its offset, as people read it. 
 byte-order mark so that spreadsheet programs read it as UTF-8.
 
 Rows come from a server-side cursor in batches (`AsyncConnection.stream` + `yield_per`) and are
-encoded batch by batch, so memory stays flat whatever the number of rows.
+encoded batch by batch, so memory stays flat whatever the number of rows. The first chunk holds the
+first batch (or says there is none): nothing is sent before the query has answered
+(api/core/streams.py).
 """
 
 from __future__ import annotations
@@ -160,12 +162,13 @@ async def csv_chunks(
     writer = csv.writer(buf, lineterminator="\r\n")
     buf.write("\ufeff")  # BOM: spreadsheet programs then read the Vietnamese text as UTF-8
     writer.writerow(COLUMNS)
-    yield buf.getvalue().encode()
     async for batch in _rows(database, principal, f, now, geojson=False, turn=turn):
-        buf.seek(0)
-        buf.truncate()
         for row in batch:
             writer.writerow([_cell(v) for v in row])
+        yield buf.getvalue().encode()
+        buf.seek(0)
+        buf.truncate()
+    if buf.tell():  # no rows: the header alone
         yield buf.getvalue().encode()
 
 
@@ -184,7 +187,7 @@ async def geojson_chunks(
     turn: Ticket | None = None,
 ) -> AsyncIterator[bytes]:
     now = now or datetime.now(UTC)
-    yield b'{"type":"FeatureCollection","features":['
+    head = '{"type":"FeatureCollection","features":['
     first = True
     props = [c for c in COLUMNS if c not in ("lat", "lng")]
     async for batch in _rows(database, principal, f, now, geojson=True, turn=turn):
@@ -202,5 +205,6 @@ async def geojson_chunks(
             text_ = text_.replace('"geometry": null', f'"geometry": {geometry}', 1)
             parts.append(text_ if first else "," + text_)
             first = False
-        yield "".join(parts).encode()
-    yield b"]}"
+        yield (head + "".join(parts)).encode()
+        head = ""
+    yield (head + "]}").encode()

@@ -37,6 +37,7 @@ from api.core.errors import Unauthorized
 from api.core.openapi import errors
 from api.core.pagination import Cursor
 from api.core.settings import Settings
+from api.core.streams import started
 from api.core.text import nfc
 from api.reports import queries
 
@@ -355,7 +356,7 @@ class StatsController(Controller):
         "/export.csv",
         responses=errors(400, 401, 403, 404),
         operation_id="exportCsv",
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
     )
     async def export_csv(
         self,
@@ -371,8 +372,8 @@ class StatsController(Controller):
         await check_areas(session, principal, case_filter)
         turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            export.csv_chunks(database, principal, case_filter, turn=turn),
-            media_type="text/csv; charset=utf-8",
+            await started(export.csv_chunks(database, principal, case_filter, turn=turn)),
+            media_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.csv"'},
         )
 
@@ -395,7 +396,7 @@ class StatsController(Controller):
         await check_areas(session, principal, case_filter)
         turn = await state.export_gate.ticket()  # or 503 service_busy, before the answer starts
         return Stream(
-            export.geojson_chunks(database, principal, case_filter, turn=turn),
+            await started(export.geojson_chunks(database, principal, case_filter, turn=turn)),
             media_type="application/geo+json",
             headers={"Content-Disposition": 'attachment; filename="phananh-export.geojson"'},
         )
@@ -445,7 +446,7 @@ class MapController(Controller):
         apply to `reports`; a `ward` outside your scope is 404. A tile with no feature is 204 with no
         body; every answer carries an ETag (If-None-Match answers 304)."""
         y_text, dot, ext = tile_y.partition(".")
-        if ext != "mvt" or not dot or not y_text.isdigit():
+        if ext != "mvt" or not dot or not (y_text.isascii() and y_text.isdigit()):
             raise tiles.bad_tile()
         f = CaseFilter(
             statuses=_statuses(status),

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from api.core.inputs import Int4
+
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -70,7 +72,7 @@ class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
     questions: Questions = []
     nearby_radius_m: Radius | None = None
     active: bool = True
-    sort: int = 0
+    sort: Int4 = 0
 
 
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,7 +90,7 @@ class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     questions: Questions | None = None
     nearby_radius_m: Radius | None = None
     active: bool | None = None
-    sort: int | None = None
+    sort: Int4 | None = None
 
 
 class RouteIn(msgspec.Struct, forbid_unknown_fields=True):

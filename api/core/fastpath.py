@@ -28,6 +28,7 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Operation
 
 from api.core.errors import AppError, error_json, http_error, internal_error_json, prefers_english
+from api.core.inputs import check_json, entry
 from api.core.logs import request_id_middleware_factory
 from api.core.overload import database_error
 
@@ -101,6 +102,8 @@ async def answer(route: HotRoute[Any, Any], request: Incoming) -> Answer:
     try:
         if route.max_body is not None and len(request.body) > route.max_body:
             raise http_error(413, {"max_bytes": route.max_body})
+        if request.body:
+            check_json(request.body)
         return route.render(await route.call(request.state, route.parse(request)))
     except AppError as exc:
         return error_answer(exc, request.header(b"accept-language"))
@@ -215,14 +218,16 @@ class FastPaths:
         self.authenticate = authenticate  # the bearer middleware's reading of `Authorization`
         self.freeze_gc = freeze_gc
         self.routes = {(r.method, r.path): r for r in routes}
-        # the request id, its header and the access line: the very middleware Litestar runs
-        self._served = request_id_middleware_factory(access=app.state.settings.access_log)(self._serve)
+        # the request id, its header, the access line and the check of the target: what the app
+        # runs in front of Litestar (api.app.App)
+        self._served = request_id_middleware_factory(access=app.state.settings.access_log)(entry(self._serve))
         self.answered: dict[str, int] = {r.path: 0 for r in routes}  # for tests and diagnostics
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, self._lifespan_send(send))
         elif scope["type"] == "http" and (scope["method"], scope["path"]) in self.routes:
+            self.answered[scope["path"]] += 1
             await self._served(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -247,7 +252,6 @@ class FastPaths:
             else:
                 log.exception("unhandled error on %s %s", route.method, route.path)
                 out = Answer(500, internal_error_json(prefers_english(language)))
-        self.answered[route.path] += 1
         await send_answer(send, out)
 
     def _lifespan_send(self, send: Any) -> Any:

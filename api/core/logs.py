@@ -19,7 +19,12 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 access_log = logging.getLogger("phananh.access")
 
-_STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+# uvicorn's `color_message` repeats the message with terminal colours
+_STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 
 
 class RequestIdFilter(logging.Filter):
@@ -50,7 +55,16 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
 
 
+class _QuietStartup(logging.Filter):
+    """Alembic's two lines on every schema check (and every migration run) say nothing to operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Context impl ", "Will assume "))
+
+
 def configure_logging(level: str = "INFO", as_json: bool | None = None) -> None:
+    """The one set-up of the process's logs, before anything logs: every logger (uvicorn's and
+    Alembic's included) goes through one handler, JSON or text, with the request id."""
     if as_json is None:
         as_json = not sys.stdout.isatty()
     handler = logging.StreamHandler(sys.stdout)
@@ -64,6 +78,18 @@ def configure_logging(level: str = "INFO", as_json: bool | None = None) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # Alembic announces each of its plugins at INFO on start-up: at DEBUG they would still show
+    # under PHANANH_LOG_LEVEL=DEBUG
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.filters[:] = [_QuietStartup()]
+
+
+def ensure_logging(level: str = "INFO", as_json: bool | None = None) -> None:
+    """`configure_logging` unless something (the CLI, a test runner) already set the root logger up:
+    an app built by a server's factory logs the same way as one `phananh serve` runs."""
+    if not logging.getLogger().handlers:
+        configure_logging(level, as_json)
 
 
 def _valid_incoming(value: str) -> bool:

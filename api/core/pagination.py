@@ -3,7 +3,7 @@
 Lists take `cursor` and answer `next_cursor` (null on the last page). A cursor is the sort key of the
 page's last row, a JSON array in url-safe base64 without padding; clients pass it back unchanged. A
 list decodes it with the types of its own key, so whatever is not a cursor it made (not base64, not
-ASCII, NUL inside, the wrong shape, an impossible date) is one error: 400 `bad_cursor`, before any
+ASCII, NUL inside, the wrong shape, an impossible or out-of-range date) is one error: 400 `bad_cursor`, before any
 of it reaches SQL.
 """
 
@@ -19,13 +19,13 @@ import msgspec
 from litestar.params import QueryParameter
 
 from api.core.errors import AppError
+from api.core.inputs import check_value
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_LENGTH = 512  # far above any key we write; anything longer is not ours
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
-_BIGINT = range(-(2**63), 2**63)
 
 # An instant in a key: time-zone aware, as the database hands it out.
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -68,16 +68,12 @@ def decode(cursor: str, shape: type[T]) -> T:
 
 
 def _storable(value: object) -> bool:
-    """Whether PostgreSQL takes the value as a parameter (no NUL in text, no lone surrogate, bigint)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-    elif isinstance(value, int) and not isinstance(value, bool):
-        return value in _BIGINT
+    """Whether the value is one the API takes as a parameter (api.core.inputs: clean text, bigint,
+    an instant in range)."""
+    try:
+        check_value(value, "cursor")
+    except AppError:
+        return False
     return True
 
 

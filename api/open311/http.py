@@ -20,14 +20,14 @@ from api.access.guards import admin_only
 from api.access.tokens import Principal
 from api.core.deps import lineage_cache
 from api.core.errors import AppError, wants_english
-from api.core.openapi import PUBLIC, errors
+from api.core.openapi import PUBLIC, Dialect, errors
 from api.core.pagination import Cursor
 from api.core.ratelimit import Limits
 from api.core.settings import Settings
 from api.open311 import intake, keys, service
 from api.open311.formats import MEDIA_TYPES, render, split_suffix
 from api.open311.models import ApiKey
-from api.open311.schemas import ApiKeyIn, ApiKeyList, ApiKeyOut
+from api.open311.schemas import OPEN311_ERRORS, OPEN311_SUCCESS, ApiKeyIn, ApiKeyList, ApiKeyOut
 from api.open311.service import Open311Error
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -38,6 +38,8 @@ Produce = Callable[[str], Awaitable[tuple[str, str, Any]]]  # stem → (XML root
 
 
 PREFIX = "/open311/v2"
+# how the OpenAPI document describes what is answered under PREFIX
+DIALECT = Dialect("Open311Errors", OPEN311_ERRORS, (MEDIA_TYPES["json"], MEDIA_TYPES["xml"]), OPEN311_SUCCESS)
 
 
 def error_response(fmt: str, exc: Open311Error, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -66,6 +68,15 @@ def routing_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     }.get(status, "Bad request.")
     headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
     return error_response(_format_of(path), Open311Error(status, text), headers)
+
+
+def target_error(path: str, exc: AppError, english: bool) -> tuple[bytes, str] | None:
+    """A request target refused before routing (api.core.inputs.entry), in Open311's shape under PREFIX."""
+    if not path.startswith(PREFIX):
+        return None
+    fmt = _format_of(path)
+    body = [{"code": exc.status_code, "description": exc.message if english else exc.message_vi}]
+    return render(fmt, "errors", "error", body), MEDIA_TYPES[fmt]
 
 
 async def _one_request(
@@ -191,7 +202,14 @@ class Open311Controller(Controller):
 
         return await _serve(name, produce)
 
-    @post("/{document:str}", security=PUBLIC, operation_id="open311Post", status_code=200)
+    @post(
+        "/{document:str}",
+        security=PUBLIC,
+        operation_id="open311Post",
+        status_code=200,
+        # a missing key; the submission's own refusals and the partner's rate limit
+        responses=errors(403, 409, 422, 429),
+    )
     async def post_document(
         self,
         request: Request[Any, Any, Any],

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import media
 from api.catalogue.models import Agency, Category
 from api.core import clock
+from api.core.errors import AppError
+from api.core.inputs import check_instant
 from api.core.status import CLOSED, OPEN, values
 from api.reports import sql as reports_sql
 from api.reports.models import ReportAsR, ReportEvent
@@ -134,12 +136,17 @@ def parse_query(
             raise Open311Error(
                 400, f"{name} must be a W3C date-time, e.g. 2026-11-20T08:30:00+07:00."
             ) from None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        try:
+            check_instant(value, name)
+        except AppError as exc:
+            raise Open311Error(400, exc.message) from None
+        return value
 
     def positive(name: str, raw: str | None, default: int, top: int) -> int:
         if not raw:
             return default
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= top:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or not 1 <= int(raw) <= top:
             raise Open311Error(400, f"{name} must be a whole number from 1 to {top}.")
         return int(raw)
 

@@ -37,14 +37,17 @@ class ServeError(Exception):
 
 
 def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> None:
-    """Serve until SIGINT/SIGTERM."""
+    """Serve until SIGINT/SIGTERM. The links the API hands out (QR codes, media, uploads) name the
+    host and port actually served unless PHANANH_PUBLIC_BASE_URL says otherwise."""
     import uvicorn
+
+    settings = settings.with_(host=host, port=port)
 
     if workers <= 1:
         from api.app import create_app, with_fast_paths
 
         app = with_fast_paths(create_app(settings, database_url=url), serving=True)
-        print(f"Phản Ánh API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", flush=True)
+        log.info("Phản Ánh API on http://%s:%s  (docs: http://%s:%s/schema)", host, port, host, port)
         from api.run.server import Server
 
         config = uvicorn.Config(
@@ -56,8 +59,9 @@ def serve(settings: Settings, url: str, host: str, port: int, workers: int) -> N
     os.environ["PHANANH_DATABASE_URL"] = url
     os.environ["PHANANH_JWT_SECRET"] = settings.jwt_secret
     os.environ["PHANANH_SERVE_WORKER"] = "true" if settings.serve_worker else "false"
+    os.environ["PHANANH_HOST"], os.environ["PHANANH_PORT"] = host, str(port)
     _check_free(host, port)
-    print(f"Phản Ánh API on http://{host}:{port}, {workers} worker processes", flush=True)
+    log.info("Phản Ánh API on http://%s:%s, %s worker processes", host, port, workers)
     Supervisor(host, port, workers).run()
 
 

@@ -26,6 +26,7 @@ import media
 from api.access.tokens import Principal
 from api.core.db import Database
 from api.core.errors import AppError, Forbidden, NotFound, Unauthorized, wants_english
+from api.core.inputs import check_json
 from api.core.media import config_for
 from api.core.openapi import BEARER, PUBLIC, errors
 from api.core.settings import Settings
@@ -127,6 +128,7 @@ class UploadsController(Controller):
         raw = await request.body()
         body = CompleteIn()
         if raw.strip():
+            check_json(raw)  # what every JSON body gets (api/core/inputs.py); this one is optional
             try:
                 body = msgspec.json.decode(raw, type=CompleteIn)
             except msgspec.ValidationError as exc:

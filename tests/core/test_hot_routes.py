@@ -152,6 +152,10 @@ LOOKUPS = {
     "an extra parameter": f"lat={LAT}&lng={LNG}&extra=1",
     "a repeated parameter (the last counts)": f"lat=0&lat={LAT}&lng={LNG}",
     "no value": "lat&lng",
+    "NUL in a value": f"lat={LAT}%00&lng={LNG}",
+    "a control character in a name": f"lat={LAT}&ln%01g={LNG}",
+    "not UTF-8": f"lat={LAT}&lng={LNG}&x=%FF",
+    "non-ASCII digits": f"lat=%D9%A1%D9%A0&lng={LNG}",
 }
 
 
@@ -177,6 +181,9 @@ async def test_lookup_outcomes(ways: Ways) -> None:
         assert (
             answers[name].status_code == 400 and answers[name].json()["error"]["code"] == "validation_error"
         )
+    for name in ("NUL in a value", "a control character in a name", "not UTF-8"):
+        answers[name], _ = await through_both(ways, "GET", f"{LOOKUP}?{LOOKUPS[name]}", {})
+        assert answers[name].status_code == 400 and answers[name].json()["error"]["code"] == "invalid_text"
 
 
 @pytest.mark.parametrize(
@@ -249,6 +256,20 @@ SUBMISSIONS: dict[str, tuple[str, dict[str, str], bytes]] = {
     "unknown category": ("resident", JSON, raw(report(category="ufo"))),
     "bad answers": ("resident", JSON, raw(report(answers={"depth_cm": "deep"}))),
     "outside all wards": ("resident", JSON, raw(report(lat=ORIGIN_LAT + 0.005, lng=ORIGIN_LNG - 0.01))),
+    "NUL in the description": ("resident", JSON, raw(report(description="ngập\u0000"))),
+    "NUL in an answer's name": ("resident", JSON, raw(report(answers={"\u0000": 1}))),
+    "a backspace in the address": ("resident", JSON, raw(report(address="12\b Lê Lợi"))),
+    "NUL, no token": ("none", JSON, raw(report(description="\u0000"))),
+    "not UTF-8": ("resident", JSON, raw(report()).replace(b"30cm", b"30\xff")),
+    "not UTF-8, text/plain": ("resident", {"content-type": "text/plain"}, b'{"description": "\xff"}'),
+    "arrays 40 deep": ("resident", JSON, b"[" * 40 + b"]" * 40),
+    "objects 5000 deep": ("resident", JSON, b'{"a":' * 5000 + b"1" + b"}" * 5000),
+    "arrays never closed": ("resident", JSON, b"[" * 50_000),
+    "deep in an answer": (
+        "resident",
+        JSON,
+        raw(report()).replace(b"}", b', "answers": {"a": ' + b"[" * 2000 + b"]" * 2000 + b"}}"),
+    ),
 }
 
 
@@ -280,6 +301,15 @@ async def test_submit_refusal_codes(ways: Ways) -> None:
         "blank description": (400, "description_required"),
         "unknown category": (422, "unknown_category"),
         "outside all wards": (422, "outside_service_area"),
+        "NUL in the description": (400, "invalid_text"),
+        "NUL in an answer's name": (400, "invalid_text"),
+        "a backspace in the address": (400, "invalid_text"),
+        "NUL, no token": (400, "invalid_text"),  # the body is refused whoever sends it
+        "not UTF-8": (400, "invalid_text"),
+        "arrays 40 deep": (400, "invalid_json"),
+        "objects 5000 deep": (400, "invalid_json"),
+        "arrays never closed": (400, "invalid_json"),
+        "deep in an answer": (400, "invalid_json"),
     }
     for name, (status, code) in expected.items():
         token, extra, body = SUBMISSIONS[name]

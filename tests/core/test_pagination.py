@@ -134,6 +134,10 @@ async def test_bad_cursor_is_one_error_everywhere(
     for name in endpoints:
         path, headers = lists[name]
         r = await client.get(f"{path}?cursor={raw}", headers=headers)
+        if "%00" in raw:  # refused with every query string holding a control character (api/core/inputs.py)
+            err = assert_error_shape(r, 400, "invalid_text")
+            assert err["details"] == {"in": "query"}, (what, name)
+            continue
         err = assert_error_shape(r, 400, "bad_cursor")
         assert err["details"] == {"parameter": "cursor"}, (what, name)
 
