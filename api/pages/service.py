@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.casework import stats
 from api.core import clock
 from api.core.errors import AppError, NotFound
+from api.core.inputs import check_instant
 from api.core.settings import Settings
 from api.pages.schemas import AreaRef, WardFigures, WardTable
 from api.reports import sql as reports_sql
@@ -150,9 +151,11 @@ def _day(name: str, raw: str | None) -> date | None:
     try:
         if not _DAY.fullmatch(raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise bad_param(name, "expected a date YYYY-MM-DD", "cần ngày dạng YYYY-MM-DD") from None
+    check_instant(day, name)  # the one accepted range of days (api/core/inputs.py)
+    return day
 
 
 async def ward_table(
