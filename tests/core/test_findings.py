@@ -17,7 +17,7 @@ from sqlalchemy import literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core import inputs
-from api.core.logs import JsonFormatter, access_log, configure_logging
+from api.core.logs import JsonFormatter, RequestIdFilter, access_log, configure_logging
 from api.core.settings import Settings
 from tests.assertions import assert_error_shape
 from tests.factories import centre, make_city, make_report, resident, staff
@@ -280,9 +280,12 @@ async def test_export_content_type_says_charset_once(
 
 
 class Lines(logging.Handler):
+    """The access lines, with the request id the logs' own filter gives every line."""
+
     def __init__(self) -> None:
         super().__init__()
         self.records: list[logging.LogRecord] = []
+        self.addFilter(RequestIdFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
@@ -298,6 +301,8 @@ async def test_every_answer_has_a_request_id_and_an_access_line(
     await make_city(db_conn)
     lines = Lines()
     access_log.addHandler(lines)
+    level = access_log.level
+    access_log.setLevel(logging.INFO)  # whatever the root's level is in this test run
     try:
         async with serving(app, fast=with_fast_paths(app)) as c:
             cases = [
@@ -321,6 +326,7 @@ async def test_every_answer_has_a_request_id_and_an_access_line(
                 assert line.__dict__["status"] == status and line.__dict__["request_id"] == rid
     finally:
         access_log.removeHandler(lines)
+        access_log.setLevel(level)
 
 
 def test_logs_are_json_with_the_request_id_and_alembic_is_quiet(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,6 +93,8 @@ async def test_no_parameter_gets_a_5xx(
                 sent += 1
                 assert r.status_code < 500, (method, url, r.text[:300])
                 assert r.headers.get("x-request-id"), url
-                if value == NUL:
+                if value == NUL and path.startswith("/open311/v2"):
+                    assert r.status_code == 400 and r.json()[0]["code"] == 400, url  # Open311's own shape
+                elif value == NUL:
                     assert_error_shape(r, 400, "invalid_text")
     assert sent > 300

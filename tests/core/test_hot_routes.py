@@ -402,6 +402,8 @@ async def test_access_line_is_the_same(
     await make_city(db_conn)
     kept = Kept()  # on the logger itself: Litestar's logging set-up replaces the root's handlers
     access_log.addHandler(kept)
+    level = access_log.level
+    access_log.setLevel(logging.INFO)  # whatever the root's level is in this test run
     try:
         async with both_ways(app) as ways:
             _, me = await resident(ways.plain)
@@ -418,3 +420,4 @@ async def test_access_line_is_the_same(
                 assert kept.lines == [line, line]
     finally:
         access_log.removeHandler(kept)
+        access_log.setLevel(level)
