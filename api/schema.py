@@ -13,6 +13,7 @@ import media.models
 import push.models
 from api.access import models as access_models
 from api.accounts import models as accounts_models
+from api.casework import models as casework_models
 from api.catalogue import models as catalogue_models
 from api.core.base import Base
 from api.core.migrate import merge_metadata
@@ -26,6 +27,7 @@ from api.webhooks import models as webhooks_models
 _APP_MODELS = (
     access_models,
     accounts_models,
+    casework_models,
     catalogue_models,
     open311_models,
     notifications_models,
