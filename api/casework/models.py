@@ -41,4 +41,6 @@ class WardPoint(Base):
     ward_code: Mapped[str] = mapped_column(
         Text, primary_key=True, info=references("areas.code", ondelete="CASCADE")
     )
-    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )

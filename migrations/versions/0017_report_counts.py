@@ -65,7 +65,7 @@ BEGIN
     {UPSERT % ("count(*)", "(SELECT NEW.*) r")};
     RETURN NULL;
 END $$""",
-    f"""
+    """
 CREATE FUNCTION phananh_ward_point() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.is_leaf AND NEW.geom IS NOT NULL THEN
@@ -79,7 +79,15 @@ END $$""",
 )
 
 # the columns that make a report's key
-KEY_COLUMNS = ("ward_code", "agency_code", "category_code", "status", "created_at", "ack_due_at", "resolve_due_at")
+KEY_COLUMNS = (
+    "ward_code",
+    "agency_code",
+    "category_code",
+    "status",
+    "created_at",
+    "ack_due_at",
+    "resolve_due_at",
+)
 _MOVED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in KEY_COLUMNS)
 
 TRIGGERS = (

@@ -38,7 +38,9 @@ async def assert_counts_kept(db: AsyncConnection) -> int:
 
 
 async def other_category(db: AsyncConnection, than: str) -> str:
-    code = await db.scalar(text("SELECT code FROM categories WHERE code <> :c ORDER BY code LIMIT 1"), {"c": than})
+    code = await db.scalar(
+        text("SELECT code FROM categories WHERE code <> :c ORDER BY code LIMIT 1"), {"c": than}
+    )
     if code is None:
         code = "test-other"
         await db.execute(
@@ -80,7 +82,9 @@ async def test_counts_follow_every_change(
     await db_conn.execute(text("UPDATE reports SET status = 'closed' WHERE ward_code = 'W1'"))
     await assert_counts_kept(db_conn)
 
-    await db_conn.execute(text("DELETE FROM reports WHERE code IN (:a, :b)"), {"a": c["w1_overdue"], "b": c["w2_new"]})
+    await db_conn.execute(
+        text("DELETE FROM reports WHERE code IN (:a, :b)"), {"a": c["w1_overdue"], "b": c["w2_new"]}
+    )
     assert await assert_counts_kept(db_conn) == 5
     await db_conn.execute(text("DELETE FROM reports"))
     assert await assert_counts_kept(db_conn) == 0
@@ -92,7 +96,10 @@ async def test_one_cluster_per_ward_in_scope(
 ) -> None:
     c = await seed(db_conn)
     (only,) = city_tiles(LOW)
-    lead = {(p["count"], p["open_count"], p["overdue_count"], p.get("code")) for p in await reports(wf_client, city.leader[1], only)}
+    lead = {
+        (p["count"], p["open_count"], p["overdue_count"], p.get("code"))
+        for p in await reports(wf_client, city.leader[1], only)
+    }
     assert lead == {(4, 3, 1, None), (2, 2, 1, None), (1, 1, 0, c["w3_new"])}
     (w1,) = await reports(wf_client, city.officer_w1[1], only)
     assert (w1["count"], w1["open_count"], w1["overdue_count"]) == (4, 3, 1)
