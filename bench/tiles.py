@@ -186,7 +186,7 @@ async def sql_run(
     wards' kept counts below it, the grid clusters where a tile holds too many cases, with the planner settings the API gives them, each in
     its transaction) over `connections` asyncpg connections taken in arrival order."""
     args = {t: tile_args(leader, t) for t in set(todo)}
-    single, wards, clusters = sql.TILE_SINGLE, sql.TILE_WARD_CLUSTERS, sql.TILE_CLUSTERS
+    single, wards, clusters = sql.TILE_SINGLE, tiles.ward_clusters(CaseFilter()), sql.TILE_CLUSTERS
     settings = sql.CLUSTER_SETTINGS.sql
     conns = [await asyncpg.connect(plain_url(url)) for _ in range(connections)]
     turns, free = asyncio.Semaphore(connections), list(conns)

@@ -32,6 +32,19 @@ class ReportCount(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ReportWardCount(Base):
+    """`ReportCount` rolled up per ward, agency and deadline hour, with how many of them are open: what
+    the map sums when no filter needs a category, a status or a date."""
+
+    __tablename__ = "report_ward_counts"
+
+    ward_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    agency_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    due_hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    open_n: Mapped[int] = mapped_column(Integer)
+
+
 class WardPoint(Base):
     """A fixed point inside each ward (ST_PointOnSurface of its boundary): where its cluster is drawn."""
 

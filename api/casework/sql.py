@@ -137,30 +137,18 @@ _POINT_Y = _MERCATOR_Y.replace("r.geom", "p.geom")
 # filters keep and the caller may see, summed from report_counts (the same filters and scope rule as
 # `_CASE_FILTERS`, over the counts' dimensions; overdue: a deadline bucket before :now). `code` only
 # for a ward counting one case, looked up among its reports.
-TILE_WARD_CLUSTERS = Sql(
-    f"""
-    WITH k AS (
-        SELECT p.ward_code, p.geom
-        FROM ward_points p
-        WHERE p.geom && {_BOX}
-          AND floor({_POINT_X} * :cells) >= :cx0 AND floor({_POINT_X} * :cells) < :cx1
-          AND floor({_POINT_Y} * :cells) >= :cy0 AND floor({_POINT_Y} * :cells) < :cy1
-          AND (CAST(:area AS text) IS NULL
-               OR EXISTS (SELECT 1 FROM areas fa WHERE fa.code = p.ward_code AND CAST(:area AS text) = ANY(fa.lineage)))
-    ), c AS (
-        SELECT k.ward_code, k.geom, sum(rc.n) AS count,
-               COALESCE(sum(rc.n) FILTER (WHERE rc.status IN {sql_in(status.OPEN)}), 0) AS open_count,
-               COALESCE(sum(rc.n) FILTER (WHERE rc.due_hour < CAST(:now AS timestamptz)), 0) AS overdue_count
-        FROM k JOIN report_counts rc ON rc.ward_code = k.ward_code
-        WHERE (CAST(:statuses AS text[]) IS NULL OR rc.status = ANY(CAST(:statuses AS text[])))
-          AND (CAST(:categories AS text[]) IS NULL OR rc.category_code = ANY(CAST(:categories AS text[])))
-          AND (CAST(:day_from AS date) IS NULL OR rc.created_day >= CAST(:day_from AS date))
-          AND (CAST(:day_to AS date) IS NULL OR rc.created_day <= CAST(:day_to AS date))
-          AND (CAST(:overdue AS boolean) IS NULL
-               OR (rc.due_hour < CAST(:now AS timestamptz)) = CAST(:overdue AS boolean))
-          AND {scope_scan("rc")}
-        GROUP BY k.ward_code, k.geom
-    ), q AS (
+_WARDS_IN_TILE = f"""
+    SELECT p.ward_code, p.geom
+    FROM ward_points p
+    WHERE p.geom && {_BOX}
+      AND floor({_POINT_X} * :cells) >= :cx0 AND floor({_POINT_X} * :cells) < :cx1
+      AND floor({_POINT_Y} * :cells) >= :cy0 AND floor({_POINT_Y} * :cells) < :cy1
+      AND (CAST(:area AS text) IS NULL
+           OR EXISTS (SELECT 1 FROM areas fa WHERE fa.code = p.ward_code AND CAST(:area AS text) = ANY(fa.lineage)))
+"""
+_OVERDUE_KEPT = "(rc.due_hour < CAST(:now AS timestamptz))"
+_WARD_CLUSTERS = f"""
+    q AS (
         SELECT true AS cluster, count, open_count, overdue_count,
                CASE WHEN count = 1 THEN
                    (SELECT r.code FROM reports r WHERE r.ward_code = c.ward_code AND {_CASE_FILTERS} LIMIT 1)
@@ -169,6 +157,38 @@ TILE_WARD_CLUSTERS = Sql(
         FROM c
     ), w AS ({_TILE_WARDS})
     {_TILE_LAYERS}
+"""
+
+TILE_WARD_CLUSTERS = Sql(
+    f"""
+    WITH k AS ({_WARDS_IN_TILE}), c AS (
+        SELECT k.ward_code, k.geom, sum(rc.n) AS count,
+               COALESCE(sum(rc.n) FILTER (WHERE rc.status IN {sql_in(status.OPEN)}), 0) AS open_count,
+               COALESCE(sum(rc.n) FILTER (WHERE {_OVERDUE_KEPT}), 0) AS overdue_count
+        FROM k JOIN report_counts rc ON rc.ward_code = k.ward_code
+        WHERE (CAST(:statuses AS text[]) IS NULL OR rc.status = ANY(CAST(:statuses AS text[])))
+          AND (CAST(:categories AS text[]) IS NULL OR rc.category_code = ANY(CAST(:categories AS text[])))
+          AND (CAST(:day_from AS date) IS NULL OR rc.created_day >= CAST(:day_from AS date))
+          AND (CAST(:day_to AS date) IS NULL OR rc.created_day <= CAST(:day_to AS date))
+          AND (CAST(:overdue AS boolean) IS NULL OR {_OVERDUE_KEPT} = CAST(:overdue AS boolean))
+          AND {scope_scan("rc")}
+        GROUP BY k.ward_code, k.geom
+    ), {_WARD_CLUSTERS}
+    """
+)
+
+# The same without a category, status or date filter, from the roll-up per ward (report_ward_counts).
+TILE_WARD_TOTALS = Sql(
+    f"""
+    WITH k AS ({_WARDS_IN_TILE}), c AS (
+        SELECT k.ward_code, k.geom, sum(rc.n) AS count, sum(rc.open_n) AS open_count,
+               COALESCE(sum(rc.n) FILTER (WHERE {_OVERDUE_KEPT}), 0) AS overdue_count
+        FROM k JOIN report_ward_counts rc ON rc.ward_code = k.ward_code
+        WHERE (CAST(:overdue AS boolean) IS NULL OR {_OVERDUE_KEPT} = CAST(:overdue AS boolean))
+          AND {scope_scan("rc")}
+        GROUP BY k.ward_code, k.geom
+        HAVING sum(rc.n) > 0
+    ), {_WARD_CLUSTERS}
     """
 )
 

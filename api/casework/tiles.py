@@ -4,8 +4,9 @@ One tile holds two layers:
 
 - `reports`. Below `CLUSTER_BELOW_ZOOM`, one cluster per ward, drawn at a fixed point inside it
   (`ward_points`), with `cluster` (true), `count`, `open_count`, `overdue_count`, and `code` when the
-  ward counts a single case. The counts are summed from `report_counts`, kept by triggers on
-  `reports` (api/casework/models.py): a tile costs the wards it shows, not the rows under it. A ward's
+  ward counts a single case. The counts are summed from `report_counts` (or its roll-up per ward
+  when no filter needs a category, status or date), kept by triggers on `reports`
+  (api/casework/models.py): a tile costs the wards it shows, not the rows under it. A ward's
   point lies in exactly one tile per zoom, so the counts of all the tiles of a zoom add up to the
   cases. Overdue there is exact to the hour (the counts keep the deadline's hour). From that zoom on,
   one point per case with `code`, `status`, `category`, `ward`, `overdue`, `open` and
@@ -33,6 +34,7 @@ from api.access.tokens import Principal
 from api.casework import sql
 from api.casework.filters import CaseFilter, check_areas
 from api.core.clock import local_midnight, zone_name
+from api.core.db import Sql
 from api.core.errors import NotFound
 
 MAX_ZOOM = 22
@@ -76,7 +78,7 @@ async def tile(
         if row["cases"] <= MAX_CASES:
             return bytes(row["tile"])
     elif counts_apply(f):
-        row = await sql.TILE_WARD_CLUSTERS.fetchrow(session, p)
+        row = await ward_clusters(f).fetchrow(session, p)
         assert row is not None
         return bytes(row["tile"])
     await sql.CLUSTER_SETTINGS.fetch(session, {})
@@ -89,6 +91,13 @@ def counts_apply(f: CaseFilter) -> bool:
     """The kept counts answer the filters: their local days are the app's (a date filter under
     another zone falls back to counting the rows)."""
     return (f.date_from is None and f.date_to is None) or zone_name() == sql.COUNTS_ZONE
+
+
+def ward_clusters(f: CaseFilter) -> Sql:
+    """The statement of the wards' clusters: the roll-up per ward when no filter needs the finer counts."""
+    if f.statuses or f.categories or f.date_from or f.date_to:
+        return sql.TILE_WARD_CLUSTERS
+    return sql.TILE_WARD_TOTALS
 
 
 def params(
@@ -131,6 +140,7 @@ __all__ = [
     "LAYER_WARDS",
     "MAX_CASES",
     "counts_apply",
+    "ward_clusters",
     "params",
     "tile",
 ]

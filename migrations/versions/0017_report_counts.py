@@ -5,9 +5,10 @@ Revises: 0016_webhooks
 
 `report_counts` holds the number of reports per (ward, agency, category, status, local day of
 creation, hour of the next deadline): every filter of the map and the scope rule's two dimensions
-(ward, agency). Triggers on `reports` keep it in the same transaction as the change (a statement
-trigger for INSERT and DELETE, one grouped UPSERT however many rows; a row trigger for an UPDATE that
-moves a key), so it cannot drift. `ward_points` is one fixed point inside each ward
+(ward, agency); `report_ward_counts` the same per (ward, agency, deadline hour), for the map without
+filters. Triggers on `reports` keep both in the same transaction as the change (a statement trigger
+for INSERT and DELETE, one grouped UPSERT however many rows; a row trigger for an UPDATE that moves a
+key), so they cannot drift. `ward_points` is one fixed point inside each ward
 (ST_PointOnSurface), kept by a trigger on `areas`: a ward's clusters are drawn there, in one tile per
 zoom. Both are backfilled here.
 """
@@ -36,33 +37,52 @@ KEY = (
     f"COALESCE(date_trunc('hour', {DUE}, 'UTC'), CAST('infinity' AS timestamptz))"
 )
 COLUMNS = "ward_code, agency_code, category_code, status, created_day, due_hour"
-UPSERT = f"""
+# The same rolled up per ward, agency and deadline hour, with the open ones: what the map sums when no
+# filter asks for a category, a status or a date (a few hundred rows a ward rather than one a report).
+WARD_KEY = (
+    "r.ward_code, COALESCE(r.agency_code, ''), "
+    f"COALESCE(date_trunc('hour', {DUE}, 'UTC'), CAST('infinity' AS timestamptz))"
+)
+WARD_COLUMNS = "ward_code, agency_code, due_hour"
+OPEN = "r.status IN ('new', 'acknowledged', 'in_progress', 'on_hold')"
+
+
+def _upsert(sign: str, rows: str) -> str:
+    return f"""
     INSERT INTO report_counts AS c ({COLUMNS}, n)
-    SELECT {KEY}, %s FROM %s GROUP BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT ({COLUMNS}) DO UPDATE SET n = c.n + EXCLUDED.n
-"""
-DROP_ZEROS = f"DELETE FROM report_counts c WHERE c.n = 0 AND ({COLUMNS}) IN (SELECT {KEY} FROM %s)"
+    SELECT {KEY}, {sign}count(*) FROM {rows} GROUP BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT ({COLUMNS}) DO UPDATE SET n = c.n + EXCLUDED.n;
+    INSERT INTO report_ward_counts AS c ({WARD_COLUMNS}, n, open_n)
+    SELECT {WARD_KEY}, {sign}count(*), {sign}count(*) FILTER (WHERE {OPEN}) FROM {rows} GROUP BY 1, 2, 3
+    ON CONFLICT ({WARD_COLUMNS}) DO UPDATE SET n = c.n + EXCLUDED.n, open_n = c.open_n + EXCLUDED.open_n"""
+
+
+def _drop_zeros(rows: str) -> str:
+    return f"""
+    DELETE FROM report_counts c WHERE c.n = 0 AND ({COLUMNS}) IN (SELECT {KEY} FROM {rows});
+    DELETE FROM report_ward_counts c WHERE c.n = 0 AND ({WARD_COLUMNS}) IN (SELECT {WARD_KEY} FROM {rows})"""
+
 
 FUNCTIONS = (
     f"""
 CREATE FUNCTION phananh_report_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {UPSERT % ("count(*)", "new_rows r")};
+    {_upsert("", "new_rows r")};
     RETURN NULL;
 END $$""",
     f"""
 CREATE FUNCTION phananh_report_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {UPSERT % ("-count(*)", "old_rows r")};
-    {DROP_ZEROS % "old_rows r"};
+    {_upsert("-", "old_rows r")};
+    {_drop_zeros("old_rows r")};
     RETURN NULL;
 END $$""",
     f"""
 CREATE FUNCTION phananh_report_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {UPSERT % ("-count(*)", "(SELECT OLD.*) r")};
-    {DROP_ZEROS % "(SELECT OLD.*) r"};
-    {UPSERT % ("count(*)", "(SELECT NEW.*) r")};
+    {_upsert("-", "(SELECT OLD.*) r")};
+    {_drop_zeros("(SELECT OLD.*) r")};
+    {_upsert("", "(SELECT NEW.*) r")};
     RETURN NULL;
 END $$""",
     """
@@ -114,6 +134,14 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer, nullable=False),
     )
     op.create_table(
+        "report_ward_counts",
+        sa.Column("ward_code", sa.Text, primary_key=True),
+        sa.Column("agency_code", sa.Text, primary_key=True),
+        sa.Column("due_hour", sa.DateTime(timezone=True), primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("open_n", sa.Integer, nullable=False),
+    )
+    op.create_table(
         "ward_points",
         sa.Column("ward_code", sa.Text, sa.ForeignKey("areas.code", ondelete="CASCADE"), primary_key=True),
         sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
@@ -127,7 +155,8 @@ def upgrade() -> None:
         "INSERT INTO ward_points (ward_code, geom) SELECT code, ST_PointOnSurface(geom) FROM areas "
         "WHERE is_leaf AND geom IS NOT NULL"
     )
-    op.execute(UPSERT % ("count(*)", "reports r"))
+    for statement in _upsert("", "reports r").split(";"):
+        op.execute(statement)
 
 
 def downgrade() -> None:
@@ -137,4 +166,5 @@ def downgrade() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS phananh_report_counts_{name}()")
     op.execute("DROP FUNCTION IF EXISTS phananh_ward_point()")
     op.drop_table("ward_points")
+    op.drop_table("report_ward_counts")
     op.drop_table("report_counts")

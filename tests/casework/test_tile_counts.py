@@ -24,16 +24,26 @@ _GROUPED = text(
     "COALESCE(date_trunc('hour', " + sql._DUE + ", 'UTC'), CAST('infinity' AS timestamptz)), count(*) "
     "FROM reports r GROUP BY 1, 2, 3, 4, 5, 6"
 )
+_GROUPED_WARDS = text(
+    "SELECT r.ward_code, COALESCE(r.agency_code, ''), "
+    "COALESCE(date_trunc('hour', " + sql._DUE + ", 'UTC'), CAST('infinity' AS timestamptz)), count(*), "
+    "count(*) FILTER (WHERE " + sql._OPEN + ") FROM reports r GROUP BY 1, 2, 3"
+)
+_KEPT_WARDS = text("SELECT ward_code, agency_code, due_hour, n, open_n FROM report_ward_counts")
 _KEPT = text(
     "SELECT ward_code, agency_code, category_code, status, created_day, due_hour, n FROM report_counts"
 )
 
 
 async def assert_counts_kept(db: AsyncConnection) -> int:
-    """report_counts is the GROUP BY of the reports, row for row (no zero left behind); the total."""
+    """report_counts and report_ward_counts are GROUP BYs of the reports, row for row (no zero left
+    behind); the total."""
     grouped = {tuple(row) for row in await db.execute(_GROUPED)}
     kept = {tuple(row) for row in await db.execute(_KEPT)}
     assert kept == grouped
+    assert {tuple(row) for row in await db.execute(_KEPT_WARDS)} == {
+        tuple(row) for row in await db.execute(_GROUPED_WARDS)
+    }
     return sum(row[-1] for row in kept)
 
 
@@ -89,6 +99,7 @@ async def test_counts_follow_every_change(
     await db_conn.execute(text("DELETE FROM reports"))
     assert await assert_counts_kept(db_conn) == 0
     assert await db_conn.scalar(text("SELECT count(*) FROM report_counts")) == 0
+    assert await db_conn.scalar(text("SELECT count(*) FROM report_ward_counts")) == 0
 
 
 async def test_one_cluster_per_ward_in_scope(
