@@ -140,7 +140,7 @@ __all__ = [
     "LAYER_WARDS",
     "MAX_CASES",
     "counts_apply",
-    "ward_clusters",
     "params",
     "tile",
+    "ward_clusters",
 ]
