@@ -13,6 +13,7 @@ import media.models
 import push.models
 from api.access import models as access_models
 from api.accounts import models as accounts_models
+from api.casework import models as casework_models
 from api.catalogue import models as catalogue_models
 from api.core import models as core_models
 from api.core.base import Base
@@ -28,6 +29,7 @@ _APP_MODELS = (
     core_models,
     access_models,
     accounts_models,
+    casework_models,
     catalogue_models,
     open311_models,
     notifications_models,

@@ -93,7 +93,8 @@ async def seed(url: str, n: int) -> tuple[uuid.UUID, int]:
             print(
                 f"seeded {await conn.fetchval('SELECT count(*) FROM reports'):,} reports in {time.perf_counter() - t0:.0f} s"
             )
-            await conn.execute("VACUUM (ANALYZE) reports")
+            # the map's kept counts too, as autovacuum would have by then
+            await conn.execute("VACUUM (ANALYZE) reports, report_counts, report_ward_counts")
         leader = uuid.uuid4()
         await conn.execute(
             "INSERT INTO users (id, role, username) VALUES ($1, 'leader', $2)",
@@ -183,10 +184,11 @@ async def sql_run(
     seconds: float,
 ) -> Run:
     """The API's statements per tile (`api.casework.sql`: single cases from the cluster zoom on, the
-    clusters below it or where a tile holds too many cases, with the planner settings the API gives them, each in
+    wards' kept counts below it, the grid clusters where a tile holds too many cases, with the planner settings the API gives them, each in
     its transaction) over `connections` asyncpg connections taken in arrival order."""
     args = {t: tile_args(leader, t) for t in set(todo)}
-    single, clusters, settings = sql.TILE_SINGLE, sql.TILE_CLUSTERS, sql.CLUSTER_SETTINGS.sql
+    single, wards, clusters = sql.TILE_SINGLE, tiles.ward_clusters(CaseFilter()), sql.TILE_CLUSTERS
+    settings = sql.CLUSTER_SETTINGS.sql
     conns = [await asyncpg.connect(plain_url(url)) for _ in range(connections)]
     turns, free = asyncio.Semaphore(connections), list(conns)
     latencies: list[float] = []
@@ -199,6 +201,9 @@ async def sql_run(
                 row = await conn.fetchrow(single.sql, *single.args(args[t]))
                 if row["cases"] <= tiles.MAX_CASES:
                     return bytes(row["tile"])
+            else:  # no filter: the kept counts apply
+                row = await conn.fetchrow(wards.sql, *wards.args(args[t]))
+                return bytes(row["tile"])
             await conn.fetch(settings)
             row = await conn.fetchrow(clusters.sql, *clusters.args(args[t]))
             return bytes(row["tile"])

@@ -53,11 +53,10 @@ _BOX = f"ST_Transform({_ENVELOPE}, 4326)"
 _MERCATOR_X = "((ST_X(r.geom) + 180.0) / 360.0)"
 _MERCATOR_Y = "((1.0 - ln(tan(radians(ST_Y(r.geom))) + 1.0 / cos(radians(ST_Y(r.geom)))) / pi()) / 2.0)"
 
-# The cases of the tile's box that the caller may see and the filters keep: the filters of
+# The cases that the caller may see and the filters keep: the filters of
 # api.casework.filters.CaseFilter that the map offers, each a parameter that is NULL when not asked.
-_TILE_CASES = f"""
-    r.geom && {_BOX}
-    AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
+_CASE_FILTERS = f"""
+    (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
     AND (CAST(:categories AS text[]) IS NULL OR r.category_code = ANY(CAST(:categories AS text[])))
     AND (CAST(:area AS text) IS NULL
          OR EXISTS (SELECT 1 FROM areas fa WHERE fa.code = r.ward_code AND CAST(:area AS text) = ANY(fa.lineage)))
@@ -66,6 +65,8 @@ _TILE_CASES = f"""
     AND (CAST(:overdue AS boolean) IS NULL OR {_OVERDUE} = CAST(:overdue AS boolean))
     AND {scope_scan("r")}
 """
+# The same, in the tile's box.
+_TILE_CASES = f"r.geom && {_BOX} AND {_CASE_FILTERS}"
 
 # The wards of the caller's scope that meet the tile, simplified by :tolerance degrees.
 _TILE_WARDS = f"""
@@ -121,6 +122,73 @@ TILE_CLUSTERS = Sql(
         WHERE cx >= :cx0 AND cx < :cx1 AND cy >= :cy0 AND cy < :cy1
     ), w AS ({_TILE_WARDS})
     {_TILE_LAYERS}, 0 AS cases
+    """
+)
+
+# --- clusters from the kept counts (report_counts, ward_points: api/casework/models.py) -------------
+# The zone of report_counts.created_day, frozen in migration 0017: the date filters read the counts
+# only while the app's local zone is this one.
+COUNTS_ZONE = "Asia/Ho_Chi_Minh"
+_POINT_X = _MERCATOR_X.replace("r.geom", "p.geom")
+_POINT_Y = _MERCATOR_Y.replace("r.geom", "p.geom")
+
+# One point per ward whose fixed point (ward_points) lies in the tile — in exactly one tile per zoom,
+# its grid cell between :cx0 and :cx1 as the grid clusters' — with the counts of its reports that the
+# filters keep and the caller may see, summed from report_counts (the same filters and scope rule as
+# `_CASE_FILTERS`, over the counts' dimensions; overdue: a deadline bucket before :now). `code` only
+# for a ward counting one case, looked up among its reports.
+_WARDS_IN_TILE = f"""
+    SELECT p.ward_code, p.geom
+    FROM ward_points p
+    WHERE p.geom && {_BOX}
+      AND floor({_POINT_X} * :cells) >= :cx0 AND floor({_POINT_X} * :cells) < :cx1
+      AND floor({_POINT_Y} * :cells) >= :cy0 AND floor({_POINT_Y} * :cells) < :cy1
+      AND (CAST(:area AS text) IS NULL
+           OR EXISTS (SELECT 1 FROM areas fa WHERE fa.code = p.ward_code AND CAST(:area AS text) = ANY(fa.lineage)))
+"""
+_OVERDUE_KEPT = "(rc.due_hour < CAST(:now AS timestamptz))"
+_WARD_CLUSTERS = f"""
+    q AS (
+        SELECT true AS cluster, count, open_count, overdue_count,
+               CASE WHEN count = 1 THEN
+                   (SELECT r.code FROM reports r WHERE r.ward_code = c.ward_code AND {_CASE_FILTERS} LIMIT 1)
+               END AS code,
+               ST_AsMVTGeom(ST_Transform(c.geom, 3857), {_ENVELOPE}, {TILE_EXTENT}, {TILE_BUFFER}, true) AS geom
+        FROM c
+    ), w AS ({_TILE_WARDS})
+    {_TILE_LAYERS}
+"""
+
+TILE_WARD_CLUSTERS = Sql(
+    f"""
+    WITH k AS ({_WARDS_IN_TILE}), c AS (
+        SELECT k.ward_code, k.geom, sum(rc.n) AS count,
+               COALESCE(sum(rc.n) FILTER (WHERE rc.status IN {sql_in(status.OPEN)}), 0) AS open_count,
+               COALESCE(sum(rc.n) FILTER (WHERE {_OVERDUE_KEPT}), 0) AS overdue_count
+        FROM k JOIN report_counts rc ON rc.ward_code = k.ward_code
+        WHERE (CAST(:statuses AS text[]) IS NULL OR rc.status = ANY(CAST(:statuses AS text[])))
+          AND (CAST(:categories AS text[]) IS NULL OR rc.category_code = ANY(CAST(:categories AS text[])))
+          AND (CAST(:day_from AS date) IS NULL OR rc.created_day >= CAST(:day_from AS date))
+          AND (CAST(:day_to AS date) IS NULL OR rc.created_day <= CAST(:day_to AS date))
+          AND (CAST(:overdue AS boolean) IS NULL OR {_OVERDUE_KEPT} = CAST(:overdue AS boolean))
+          AND {scope_scan("rc")}
+        GROUP BY k.ward_code, k.geom
+    ), {_WARD_CLUSTERS}
+    """
+)
+
+# The same without a category, status or date filter, from the roll-up per ward (report_ward_counts).
+TILE_WARD_TOTALS = Sql(
+    f"""
+    WITH k AS ({_WARDS_IN_TILE}), c AS (
+        SELECT k.ward_code, k.geom, sum(rc.n) AS count, sum(rc.open_n) AS open_count,
+               COALESCE(sum(rc.n) FILTER (WHERE {_OVERDUE_KEPT}), 0) AS overdue_count
+        FROM k JOIN report_ward_counts rc ON rc.ward_code = k.ward_code
+        WHERE (CAST(:overdue AS boolean) IS NULL OR {_OVERDUE_KEPT} = CAST(:overdue AS boolean))
+          AND {scope_scan("rc")}
+        GROUP BY k.ward_code, k.geom
+        HAVING sum(rc.n) > 0
+    ), {_WARD_CLUSTERS}
     """
 )
 
