@@ -1,7 +1,7 @@
 """labels for the answers of choice questions
 
 Revision ID: 0018_choice_labels
-Revises: 0016_webhooks
+Revises: 0017_report_counts
 
 A choice question kept only its values (`options`: "sang", "chieu"…), which apps showed as they are.
 Each choice question now also has `choices`: value and label in Vietnamese and English. The seeded
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_choice_labels"
-down_revision = "0016_webhooks"
+down_revision = "0017_report_counts"
 branch_labels = None
 depends_on = None
 
