@@ -51,7 +51,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from api.core import text
+from api.core import ratelimit, text
 from api.core.db import plain_url
 from api.core.settings import Settings, load_settings
 from api.reports import events, sql
@@ -149,6 +149,7 @@ async def sql_run(
     start = time.perf_counter() + RAMP_S
     end = start + seconds
     search_text = text.search_text(DESCRIPTION, None)
+    limits = ratelimit.Limits.of(settings)  # the API's limits, counted in PREPARE as the API does
 
     async def client(i: int) -> None:
         rnd = random.Random(i)  # the same points, in the same order, as the API's client i
@@ -158,7 +159,10 @@ async def sql_run(
             async with turns, pool.acquire() as conn, conn.transaction():
                 key, user, now = str(uuid.uuid4()), users[i], datetime.now(UTC)
                 data = ReportIn(CATEGORY, DESCRIPTION, lat, lng, accuracy_m=10)
-                prepare = submit.prepare_params(settings, user, key, b"h" * 32, data, False, now)
+                checks = ((limits.report_user, str(user)), (limits.report_ip, "127.0.0.1"))
+                prepare = submit.prepare_params(
+                    settings, user, key, b"h" * 32, data, False, now
+                ) | ratelimit.hit_params(checks, ratelimit.now())
                 found = await conn.fetchrow(sql.PREPARE.sql, *sql.PREPARE.args(prepare))
                 ward = found["ward_code"]
                 rid = uuid.uuid4()
