@@ -118,6 +118,8 @@ class StatsRow(msgspec.Struct):
     acknowledged_on_time: int = 0
     acknowledged_on_time_pct: float | None = None
     reopened: int = 0
+    on_hold: int = 0  # waiting now, on another agency or on the resident
+    hold_hours: float = 0.0  # hours waited on hold, the running waits included
     name: str | None = None
     name_vi: str | None = None
     name_en: str | None = None

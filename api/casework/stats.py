@@ -9,7 +9,9 @@ category, ward, area, overdue…):
   by resolve_due_at;
 - median_ack_hours / median_resolve_hours: median of acknowledged_at − created_at / resolved_at − created_at;
 - reopen_rate: of the reports ever resolved (resolved_at set or reopened), the share reopened at least once;
-- mean_rating: mean of the residents' ratings (1–5).
+- mean_rating: mean of the residents' ratings (1–5);
+- on_hold: cases waiting now (on another agency or on the resident); hold_hours: the hours every case
+  of the group has waited so far, the running waits included (their clocks were paused meanwhile).
 
 Every group the caller may see is listed, with zeros when nothing matched: every ward in the caller's
 scope (under `area`, or the one `ward`), every active category (or those the filter names), every
@@ -33,6 +35,7 @@ from api.casework import sql
 from api.casework.filters import CaseFilter, check_areas, overdue, where
 from api.catalogue.models import Category
 from api.core import clock
+from api.core.status import ReportStatus
 from api.reports.models import ReportAsR
 from geo import Area
 
@@ -83,6 +86,8 @@ class Row:
     acknowledged_on_time: int = 0
     acknowledged_on_time_pct: float | None = None
     reopened: int = 0
+    on_hold: int = 0
+    hold_hours: float = 0.0
     # a ward's name; a category's names; a day or week: its first and last local day
     name: str | None = None
     name_vi: str | None = None
@@ -133,6 +138,17 @@ def aggregates(now: datetime) -> list[Label[Any]]:
         func.count().filter(or_(r.resolved_at.is_not(None), r.reopen_count > 0)).label("ever_resolved"),
         cast(func.avg(r.rating), Float).label("mean_rating"),
         func.count(r.rating).label("ratings"),
+        func.count().filter(r.status == ReportStatus.ON_HOLD).label("on_hold"),
+        cast(
+            func.coalesce(
+                func.sum(
+                    r.hold_seconds + func.coalesce(extract("epoch", literal(now) - r.hold_started_at), 0)
+                ),
+                0,
+            )
+            / 3600.0,
+            Float,
+        ).label("hold_hours"),
     ]
 
 
@@ -157,6 +173,8 @@ def to_row(key: str | None, m: Mapping[Any, Any] | None) -> Row:
         acknowledged_on_time=m["acknowledged_on_time"],
         acknowledged_on_time_pct=_pct(m["acknowledged_on_time"], m["acknowledged"]),
         reopened=m["reopened"],
+        on_hold=m["on_hold"],
+        hold_hours=round(float(m["hold_hours"] or 0), 1),
     )
 
 

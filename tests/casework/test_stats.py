@@ -201,3 +201,19 @@ async def test_officers_see_their_wards(
         assert_error_shape(r, 404, "area_not_found")
     _, someone = await resident(db_conn)
     assert (await wf_client.get("/v1/stats", headers=someone)).status_code == 403
+
+
+async def test_the_waits_on_hold_show_in_the_figures(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    """A case waiting now (two hours so far) and one that waited an hour before it was resolved: one on
+    hold, three hours waited in the ward; nothing in the other ward."""
+    now = datetime.now(UTC)
+    await insert_report(db_conn, "W1", status="on_hold", hold_started_at=now - timedelta(hours=2))
+    await insert_report(db_conn, "W1", status="resolved", resolved_at=now, hold_seconds=3600)
+    await insert_report(db_conn, "W2", status="new")
+    r = await wf_client.get("/v1/stats", params={"group_by": "ward"}, headers=city.leader[1])
+    assert r.status_code == 200, r.text
+    by_ward = {g["key"]: g for g in r.json()["groups"]}
+    assert by_ward["W1"]["on_hold"] == 1 and abs(by_ward["W1"]["hold_hours"] - 3.0) < 0.1
+    assert by_ward["W2"]["on_hold"] == 0 and by_ward["W2"]["hold_hours"] == 0
