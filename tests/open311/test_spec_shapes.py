@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -102,14 +102,14 @@ TOKEN = {"token": text, "service_request_id": optional(text)}
 ERROR = {"code": lambda v: isinstance(v, int) and 400 <= v < 600, "description": text}
 
 
-def conforms(record: dict[str, Any], fields: dict[str, Check], what: str) -> None:
+def conforms(record: dict[str, Any], fields: Mapping[str, Check], what: str) -> None:
     missing = set(fields) - set(record)
     assert not missing, f"{what}: missing {sorted(missing)} in {record}"
     bad = {k: record[k] for k, check in fields.items() if not check(record[k])}
     assert not bad, f"{what}: fields not as the spec says: {bad}"
 
 
-def xml_has(content: bytes, root: str, item: str | None, fields: dict[str, Check]) -> None:
+def xml_has(content: bytes, root: str, item: str | None, fields: Mapping[str, Check]) -> None:
     """The XML form: the root element, its items, each with every field of the JSON form."""
     tree = ET.fromstring(content)
     assert tree.tag == root, tree.tag
