@@ -46,20 +46,20 @@ def url(v: Any) -> bool:
 
 
 # field → check; every field listed is required in the answer (the spec's optional ones may be null)
-DISCOVERY = {
+DISCOVERY: dict[str, Check] = {
     "changeset": datetime_,
     "contact": text,
     "key_service": text,
     "endpoints": lambda v: isinstance(v, list) and v,
 }
-ENDPOINT = {
+ENDPOINT: dict[str, Check] = {
     "specification": url,
     "url": url,
     "changeset": datetime_,
     "type": one_of("production", "test"),
-    "formats": lambda v: isinstance(v, list) and set(v) <= {"application/json", "text/xml"},
+    "formats": lambda v: isinstance(v, list) and bool(v) and set(v) <= {"application/json", "text/xml"},
 }
-SERVICE = {
+SERVICE: dict[str, Check] = {
     "service_code": text,
     "service_name": text,
     "description": text,
@@ -68,7 +68,7 @@ SERVICE = {
     "keywords": text,
     "group": text,
 }
-ATTRIBUTE = {
+ATTRIBUTE: dict[str, Check] = {
     "variable": lambda v: isinstance(v, bool),
     "code": text,
     "datatype": one_of("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"),
@@ -77,8 +77,8 @@ ATTRIBUTE = {
     "order": lambda v: isinstance(v, int) and v > 0,
     "description": text,
 }
-VALUE = {"key": text, "name": text}
-REQUEST = {
+VALUE: dict[str, Check] = {"key": text, "name": text}
+REQUEST: dict[str, Check] = {
     "service_request_id": text,
     "status": one_of("open", "closed"),
     "status_notes": optional(text),
@@ -97,9 +97,13 @@ REQUEST = {
     "long": number,
     "media_url": optional(url),
 }
-CREATED = {"service_request_id": text, "service_notice": optional(text), "account_id": optional(text)}
-TOKEN = {"token": text, "service_request_id": optional(text)}
-ERROR = {"code": lambda v: isinstance(v, int) and 400 <= v < 600, "description": text}
+CREATED: dict[str, Check] = {
+    "service_request_id": text,
+    "service_notice": optional(text),
+    "account_id": optional(text),
+}
+TOKEN: dict[str, Check] = {"token": text, "service_request_id": optional(text)}
+ERROR: dict[str, Check] = {"code": lambda v: isinstance(v, int) and 400 <= v < 600, "description": text}
 
 
 def conforms(record: dict[str, Any], fields: Mapping[str, Check], what: str) -> None:
