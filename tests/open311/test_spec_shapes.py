@@ -50,7 +50,7 @@ DISCOVERY: dict[str, Check] = {
     "changeset": datetime_,
     "contact": text,
     "key_service": text,
-    "endpoints": lambda v: isinstance(v, list) and v,
+    "endpoints": lambda v: isinstance(v, list) and bool(v),
 }
 ENDPOINT: dict[str, Check] = {
     "specification": url,
