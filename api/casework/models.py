@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import Date, DateTime, Index, Integer, Text
+from sqlalchemy import Date, DateTime, Index, Integer, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.base import Base, references
@@ -21,6 +21,8 @@ class ReportCount(Base):
 
     __tablename__ = "report_counts"
 
+    # a key's counts are split over a few rows by report id (migration 0017): writers rarely wait
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     ward_code: Mapped[str] = mapped_column(Text, primary_key=True)
     agency_code: Mapped[str] = mapped_column(Text, primary_key=True)  # '' when not routed
     category_code: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -38,6 +40,7 @@ class ReportWardCount(Base):
 
     __tablename__ = "report_ward_counts"
 
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     ward_code: Mapped[str] = mapped_column(Text, primary_key=True)
     agency_code: Mapped[str] = mapped_column(Text, primary_key=True)
     due_hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)

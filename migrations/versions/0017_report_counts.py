@@ -11,6 +11,10 @@ for INSERT and DELETE, one grouped UPSERT however many rows; a row trigger for a
 key), so they cannot drift. `ward_points` is one fixed point inside each ward
 (ST_PointOnSurface), kept by a trigger on `areas`: a ward's clusters are drawn there, in one tile per
 zoom. Both are backfilled here.
+
+Each key is split over `SHARDS` rows by the report's id (`shard`): the counts are locked until the
+transaction that changed them commits, so without shards every submission in one ward and deadline hour
+would wait for the one before it. Readers sum over the shards.
 """
 
 import sqlalchemy as sa
@@ -29,31 +33,34 @@ DUE = (
     "(CASE WHEN r.status = 'new' THEN LEAST(r.ack_due_at, r.resolve_due_at) "
     "WHEN r.status IN ('acknowledged', 'in_progress') THEN r.resolve_due_at END)"
 )
-# The key of a report aliased `r`: no agency is '', no deadline is 'infinity' (key columns are NOT
-# NULL, so that the primary key is the UPSERT's conflict target).
+# The key of a report aliased `r`: its shard, then no agency is '', no deadline is 'infinity' (key
+# columns are NOT NULL, so that the primary key is the UPSERT's conflict target). A report keeps its
+# shard (its id does not change), so an update takes from and adds to the same shard.
+SHARDS = 8
+SHARD = f"(hashtext(CAST(r.id AS text)) & {SHARDS - 1})"
 KEY = (
-    "r.ward_code, COALESCE(r.agency_code, ''), r.category_code, r.status, "
+    f"{SHARD}, r.ward_code, COALESCE(r.agency_code, ''), r.category_code, r.status, "
     f"CAST(r.created_at AT TIME ZONE '{ZONE}' AS date), "
     f"COALESCE(date_trunc('hour', {DUE}, 'UTC'), CAST('infinity' AS timestamptz))"
 )
-COLUMNS = "ward_code, agency_code, category_code, status, created_day, due_hour"
+COLUMNS = "shard, ward_code, agency_code, category_code, status, created_day, due_hour"
 # The same rolled up per ward, agency and deadline hour, with the open ones: what the map sums when no
 # filter asks for a category, a status or a date (a few hundred rows a ward rather than one a report).
 WARD_KEY = (
-    "r.ward_code, COALESCE(r.agency_code, ''), "
+    f"{SHARD}, r.ward_code, COALESCE(r.agency_code, ''), "
     f"COALESCE(date_trunc('hour', {DUE}, 'UTC'), CAST('infinity' AS timestamptz))"
 )
-WARD_COLUMNS = "ward_code, agency_code, due_hour"
+WARD_COLUMNS = "shard, ward_code, agency_code, due_hour"
 OPEN = "r.status IN ('new', 'acknowledged', 'in_progress', 'on_hold')"
 
 
 def _upsert(sign: str, rows: str) -> str:
     return f"""
     INSERT INTO report_counts AS c ({COLUMNS}, n)
-    SELECT {KEY}, {sign}count(*) FROM {rows} GROUP BY 1, 2, 3, 4, 5, 6
+    SELECT {KEY}, {sign}count(*) FROM {rows} GROUP BY 1, 2, 3, 4, 5, 6, 7
     ON CONFLICT ({COLUMNS}) DO UPDATE SET n = c.n + EXCLUDED.n;
     INSERT INTO report_ward_counts AS c ({WARD_COLUMNS}, n, open_n)
-    SELECT {WARD_KEY}, {sign}count(*), {sign}count(*) FILTER (WHERE {OPEN}) FROM {rows} GROUP BY 1, 2, 3
+    SELECT {WARD_KEY}, {sign}count(*), {sign}count(*) FILTER (WHERE {OPEN}) FROM {rows} GROUP BY 1, 2, 3, 4
     ON CONFLICT ({WARD_COLUMNS}) DO UPDATE SET n = c.n + EXCLUDED.n, open_n = c.open_n + EXCLUDED.open_n"""
 
 
@@ -125,6 +132,7 @@ TRIGGERS = (
 def upgrade() -> None:
     op.create_table(
         "report_counts",
+        sa.Column("shard", sa.SmallInteger, primary_key=True),
         sa.Column("ward_code", sa.Text, primary_key=True),
         sa.Column("agency_code", sa.Text, primary_key=True),
         sa.Column("category_code", sa.Text, primary_key=True),
@@ -135,6 +143,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "report_ward_counts",
+        sa.Column("shard", sa.SmallInteger, primary_key=True),
         sa.Column("ward_code", sa.Text, primary_key=True),
         sa.Column("agency_code", sa.Text, primary_key=True),
         sa.Column("due_hour", sa.DateTime(timezone=True), primary_key=True),

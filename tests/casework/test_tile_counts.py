@@ -29,9 +29,16 @@ _GROUPED_WARDS = text(
     "COALESCE(date_trunc('hour', " + sql._DUE + ", 'UTC'), CAST('infinity' AS timestamptz)), count(*), "
     "count(*) FILTER (WHERE " + sql._OPEN + ") FROM reports r GROUP BY 1, 2, 3"
 )
-_KEPT_WARDS = text("SELECT ward_code, agency_code, due_hour, n, open_n FROM report_ward_counts")
+# summed over the shards a key is split into
+_KEPT_WARDS = text(
+    "SELECT ward_code, agency_code, due_hour, sum(n), sum(open_n) FROM report_ward_counts GROUP BY 1, 2, 3"
+)
 _KEPT = text(
-    "SELECT ward_code, agency_code, category_code, status, created_day, due_hour, n FROM report_counts"
+    "SELECT ward_code, agency_code, category_code, status, created_day, due_hour, sum(n) "
+    "FROM report_counts GROUP BY 1, 2, 3, 4, 5, 6"
+)
+_ZEROS = text(
+    "SELECT (SELECT count(*) FROM report_counts WHERE n = 0) + (SELECT count(*) FROM report_ward_counts WHERE n = 0)"
 )
 
 
@@ -44,6 +51,7 @@ async def assert_counts_kept(db: AsyncConnection) -> int:
     assert {tuple(row) for row in await db.execute(_KEPT_WARDS)} == {
         tuple(row) for row in await db.execute(_GROUPED_WARDS)
     }
+    assert await db.scalar(_ZEROS) == 0  # no zero left behind
     return sum(row[-1] for row in kept)
 
 
