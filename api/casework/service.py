@@ -26,7 +26,7 @@ from api.access.tokens import Principal
 from api.casework import states
 from api.catalogue import deadlines
 from api.core.errors import AppError, Conflict, NotFound, Unprocessable
-from api.core.status import ReportStatus
+from api.core.status import WORDS, ReportStatus
 from api.reports.events import append_event
 from api.reports.models import Follow, Report, ReportAsR
 from geo import Area
@@ -112,9 +112,11 @@ def _transition(action: str, status: str) -> str:
     try:
         return states.target(action, status)
     except states.InvalidTransition as exc:
+        act_vi, act_en = states.ACTION_WORDS.get(action, (action, action))
+        is_vi, is_en = WORDS.get(status, (status, status))
         raise Conflict(
-            f"Cannot {action} a case that is {status}.",
-            message_vi=f"Không thể thực hiện '{action}' với phản ánh ở trạng thái '{status}'.",
+            f"Cannot {act_en} a case that is “{is_en.lower()}”.",
+            message_vi=f"Không thể {act_vi} phản ánh đang ở trạng thái “{is_vi.lower()}”.",
             code="invalid_transition",
             details={"status": status, "action": action, "allowed": exc.allowed},
         ) from None

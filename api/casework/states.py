@@ -29,6 +29,19 @@ ACTIONS: Final = (
     "resume",
 )
 _OPEN: Final = tuple(values(OPEN))
+# What each action is called in a sentence, (Vietnamese, English).
+ACTION_WORDS: Final[dict[str, tuple[str, str]]] = {
+    "acknowledge": ("tiếp nhận", "acknowledge"),
+    "start": ("bắt đầu xử lý", "start work on"),
+    "resolve": ("báo đã xử lý xong", "resolve"),
+    "reject": ("từ chối", "reject"),
+    "transfer": ("chuyển", "transfer"),
+    "merge": ("gộp", "merge"),
+    "assign": ("giao", "assign"),
+    "comment": ("trả lời", "comment on"),
+    "hold": ("tạm chờ", "put on hold"),
+    "resume": ("tiếp tục xử lý", "resume"),
+}
 
 # action → (statuses it may start from, status it leads to; None = unchanged, "new" for transfer)
 _TABLE: Final[dict[str, tuple[tuple[str, ...], str | None]]] = {

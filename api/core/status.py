@@ -32,6 +32,19 @@ CLOSED: Final = ALL - OPEN
 PAUSED: Final = frozenset({ReportStatus.ON_HOLD})
 
 
+# What a status is called, (Vietnamese, English): the public pages and the API's sentences say these.
+WORDS: Final[dict[str, tuple[str, str]]] = {
+    ReportStatus.NEW: ("Mới gửi, chờ tiếp nhận", "Received, awaiting review"),
+    ReportStatus.ACKNOWLEDGED: ("Đã tiếp nhận", "Acknowledged"),
+    ReportStatus.IN_PROGRESS: ("Đang xử lý", "In progress"),
+    ReportStatus.ON_HOLD: ("Tạm chờ", "On hold"),
+    ReportStatus.RESOLVED: ("Đã xử lý xong", "Resolved"),
+    ReportStatus.CLOSED: ("Đã hoàn tất", "Closed"),
+    ReportStatus.REJECTED: ("Không được xử lý", "Declined"),
+    ReportStatus.DUPLICATE: ("Đã gộp vào phản ánh khác", "Merged into another report"),
+}
+
+
 def values(statuses: Iterable[str]) -> list[str]:
     """The statuses as plain strings in the enum's order (stable SQL parameters and texts)."""
     wanted = set(statuses)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from api.core import clock
+from api.core.status import WORDS as STATUS_WORDS
 from api.pages.schemas import WardFigures, WardTable
 from api.pages.service import SORTS
 from api.reports.views import ReportView, TimelineEntry
@@ -38,15 +39,7 @@ def join(parts: Iterable[Markup]) -> Markup:
 
 
 # (vi, en)
-STATUS: dict[str, tuple[str, str]] = {
-    "new": ("Mới gửi, chờ tiếp nhận", "Received, awaiting review"),
-    "acknowledged": ("Đã tiếp nhận", "Acknowledged"),
-    "in_progress": ("Đang xử lý", "In progress"),
-    "resolved": ("Đã xử lý xong", "Resolved"),
-    "closed": ("Đã hoàn tất", "Closed"),
-    "rejected": ("Không được xử lý", "Declined"),
-    "duplicate": ("Đã gộp vào phản ánh khác", "Merged into another report"),
-}
+STATUS: dict[str, tuple[str, str]] = {str(k): v for k, v in STATUS_WORDS.items()}
 EVENT: dict[str, tuple[str, str]] = {
     "created": ("Người dân gửi phản ánh", "Reported by a resident"),
     "edited": ("Người gửi sửa nội dung", "Edited by the reporter"),

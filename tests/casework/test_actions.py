@@ -478,3 +478,20 @@ async def test_options_say_what_the_caller_may_do_now(
     assert outside.status_code == 404
     _, me = await resident(wf_client)
     assert (await wf_client.get(f"/v1/reports/{r.code}/actions", headers=me)).status_code == 403
+
+
+async def test_a_refused_move_names_the_action_and_status_in_words(
+    wf_client: httpx.AsyncClient, db_conn: AsyncConnection, city: City
+) -> None:
+    r = await insert_report(db_conn, "W1", status="resolved")
+    url = f"/v1/reports/{r.code}/actions"
+    vi = await wf_client.post(url, json={"action": "start"}, headers=city.officer_w1[1])
+    assert vi.status_code == 409 and vi.json()["error"]["code"] == "invalid_transition"
+    assert (
+        vi.json()["error"]["message"] == "Không thể bắt đầu xử lý phản ánh đang ở trạng thái “đã xử lý xong”."
+    )
+    en = await wf_client.post(
+        url, json={"action": "start"}, headers=city.officer_w1[1] | {"Accept-Language": "en"}
+    )
+    assert en.json()["error"]["message"] == "Cannot start work on a case that is “resolved”."
+    assert en.json()["error"]["details"]["status"] == "resolved"  # the codes stay in the details
