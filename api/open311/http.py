@@ -107,7 +107,7 @@ async def _form(request: Request[Any, Any, Any]) -> intake.Form:
     return intake.Form({k: vs[0] for k, vs in values.items() if vs}, values)
 
 
-async def _partner(session: AsyncSession, state: State, form: intake.Form) -> ApiKey:
+async def _partner(session: AsyncSession, form: intake.Form) -> ApiKey:
     key = await keys.find(session, form.get("api_key"))
     if key is None:
         raise Open311Error(403, "A valid api_key is required.")
@@ -229,12 +229,12 @@ class Open311Controller(Controller):
             if stem not in ("requests", "servicerequestupdates"):
                 raise Open311Error(404, f"No such Open311 document: {document!r}.")
             form = await _form(request)
-            key = await _partner(session, state, form)
+            key = await _partner(session, form)
             if stem == "servicerequestupdates":
                 return (
                     "service_request_updates",
                     "request_update",
-                    await intake.post_update(session, key, form, english=english),
+                    await intake.post_update(session, key, form),
                 )
             limits: Limits = state.limits
             answer = await intake.create_request(

@@ -310,9 +310,7 @@ async def updates(
     return out
 
 
-async def post_update(
-    session: AsyncSession, key: ApiKey, form: Form, *, english: bool
-) -> list[dict[str, Any]]:
+async def post_update(session: AsyncSession, key: ApiKey, form: Form) -> list[dict[str, Any]]:
     """A partner adds a public update (a resident's comment through it) to a request it filed. The
     text is screened like every resident's (`events.new_event`: it may wait for a moderator)."""
     code = form.get("service_request_id")
@@ -339,5 +337,4 @@ async def post_update(
         data={"via": "open311", "partner": key.name},
     )
     await session.commit()
-    del english
     return [{"update_id": str(event.id)}]

@@ -252,9 +252,7 @@ async def service_requests(
     rows = list(result)
     records = [_record(row, english, base_url) for row in rows]
     if q.extensions and records:
-        await _extend(
-            session, q, rows_by_code={row.code: row for row in rows}, records=records, english=english
-        )
+        await _extend(session, rows_by_code={row.code: row for row in rows}, records=records)
     return records
 
 
@@ -310,16 +308,10 @@ def _record(r: Any, english: bool, base_url: str) -> dict[str, Any]:
 
 
 async def _extend(
-    session: AsyncSession,
-    q: RequestQuery,
-    *,
-    rows_by_code: dict[str, Any],
-    records: list[dict[str, Any]],
-    english: bool,
+    session: AsyncSession, *, rows_by_code: dict[str, Any], records: list[dict[str, Any]]
 ) -> None:
     """`extensions=true`: the case's ward, agency, deadlines and duplicate parent, and its public
     updates as `notes` (the public timeline, text as the public reads it)."""
-    del q
     ids = [row.id for row in rows_by_code.values()]
     parents = {row.duplicate_of for row in rows_by_code.values() if row.duplicate_of is not None}
     parent_codes: dict[Any, str] = {}
@@ -357,7 +349,6 @@ async def _extend(
             "duplicate_of": parent_codes.get(row.duplicate_of) if row.duplicate_of else None,
         }
         record["notes"] = notes.get(row.id, [])
-    del english
 
 
 async def photo_url(session: AsyncSession, code: str) -> str:
